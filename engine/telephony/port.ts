@@ -1,0 +1,113 @@
+/**
+ * The telephony port: the engine sees calls, not SIP. Both adapters (drachtio for real carriers, sim for the
+ * simulated site) implement it and emit the same events with the same causes, so pacing and ACD cannot tell them
+ * apart. Every event name is a constant here; adapters must not invent their own.
+ */
+
+export const CallEvents = {
+  Ringing: 'ringing',
+  EarlyMedia: 'early-media',
+  Answered: 'answered',
+  AmdResult: 'amd-result',
+  Bridged: 'bridged',
+  Failed: 'failed',
+  Ended: 'ended',
+} as const
+export type CallEventName = (typeof CallEvents)[keyof typeof CallEvents]
+
+/** Why a call never reached an answer. The drachtio adapter maps SIP statuses onto these (see its cause map). */
+export const FailureCauses = [
+  'busy',
+  'no-answer',
+  'invalid-number',
+  'congestion',
+  'rejected',
+  'cancelled',
+  'trunk-unavailable',
+] as const
+export type FailureCause = (typeof FailureCauses)[number]
+
+export const AmdOutcomes = ['human', 'machine', 'machine-end-of-greeting', 'beep', 'no-speech', 'timeout'] as const
+export type AmdOutcome = (typeof AmdOutcomes)[number]
+
+/** Who ended an established call. */
+export type EndedBy = 'customer' | 'agent' | 'system'
+
+export interface OriginateRequest {
+  callId: string
+  campaignId: string
+  leadId: string
+  /** E.164, already screened. */
+  number: string
+  trunkId?: string
+  callerId?: string
+  /** Never below 15 s (FCC/Ofcom minimum ring time); the engine enforces it before calling the port. */
+  ringTimeoutMs: number
+  /** Run answering-machine detection after answer. */
+  amd: boolean
+}
+
+export interface RingingEvent {
+  callId: string
+  at: number
+}
+export interface EarlyMediaEvent {
+  callId: string
+  at: number
+}
+export interface AnsweredEvent {
+  callId: string
+  at: number
+}
+export interface AmdResultEvent {
+  callId: string
+  at: number
+  outcome: AmdOutcome
+  /** Free-form detail for the CDR and logs (e.g. "long greeting 3200ms"). */
+  reason?: string
+}
+export interface BridgedEvent {
+  callId: string
+  agentId: string
+  at: number
+}
+export interface FailedEvent {
+  callId: string
+  at: number
+  cause: FailureCause
+  /** Raw protocol detail kept on the CDR, e.g. SIP status and reason. */
+  sipStatus?: number
+  sipReason?: string
+}
+export interface EndedEvent {
+  callId: string
+  at: number
+  endedBy: EndedBy
+}
+
+export interface CallEventMap {
+  ringing: RingingEvent
+  'early-media': EarlyMediaEvent
+  answered: AnsweredEvent
+  'amd-result': AmdResultEvent
+  bridged: BridgedEvent
+  failed: FailedEvent
+  ended: EndedEvent
+}
+
+export type CallEventListener<E extends CallEventName> = (event: CallEventMap[E]) => void
+
+export interface TelephonyPort {
+  /** Start an outbound call. Resolves once the attempt is accepted by the adapter; outcomes arrive as events. */
+  originate(request: OriginateRequest): Promise<void>
+  /** Join an answered call to an agent's (nailed-up) session. */
+  bridge(callId: string, agentId: string): Promise<void>
+  /** Play a prompt (e.g. the safe-harbor message) to the customer leg. */
+  play(callId: string, prompt: string): Promise<void>
+  record(callId: string, on: boolean): Promise<void>
+  hold(callId: string, on: boolean): Promise<void>
+  transfer(callId: string, toAgentId: string): Promise<void>
+  hangup(callId: string, cause: string): Promise<void>
+  on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void
+  off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void
+}
