@@ -1,0 +1,45 @@
+/**
+ * What the API (and the CLI) may ask of the running engine about campaigns and agents. The engine implements it;
+ * api/ depends only on this interface, never on engine internals.
+ */
+import type { AgentState } from '../acd/agent-state.js'
+
+export const DialModes = ['preview', 'progressive', 'predictive'] as const
+export type DialMode = (typeof DialModes)[number]
+
+export type CampaignRunState = 'stopped' | 'running' | 'paused'
+
+/** Live figures of one campaign, as shown to supervisors and exported as metrics. */
+export interface CampaignFigures {
+  campaignId: string
+  state: CampaignRunState
+  dialMode: DialMode
+  linesInFlight: number
+  agents: Record<AgentState, number>
+  dialsToday: number
+  liveAnswersToday: number
+  machinesToday: number
+  abandonsToday: number
+  /** Abandon ratios over the campaign's windows; denominator named (e.g. 'live-answers'). */
+  abandonRatio: { day: number; rolling30d: number; worstRollingHour: number; denominator: string }
+  /** The pacing policy's current view, for humans: lines per agent it is running at. */
+  dialRatio: number
+  hopperSize: number
+}
+
+export interface AgentView {
+  agentId: string
+  name: string
+  state: AgentState
+  since: number
+  pauseReason?: string
+  callId?: string
+}
+
+export interface CampaignControl {
+  start(campaignId: string): Promise<void>
+  pause(campaignId: string): Promise<void>
+  stop(campaignId: string): Promise<void>
+  figures(campaignId: string): Promise<CampaignFigures | undefined>
+  agents(campaignId?: string): Promise<AgentView[]>
+}
