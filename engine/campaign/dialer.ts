@@ -1,0 +1,389 @@
+/**
+ * The campaign loop: the imperative shell around the pure cores. Every tick it asks the pacer how many calls to
+ * place, takes leads from the hopper, screens each one just in time and originates through the telephony port;
+ * port events drive each call's lifecycle machine, whose effects this loop carries out (reserve and bridge an agent,
+ * play the safe-harbor message, write the CDR, return the lead with its new status).
+ *
+ * It owns no durable state: in-flight calls live in the lifecycle records here and in Redis through the lead
+ * leases, so a dead instance's leads come back when their leases expire.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Clock, TimerHandle } from '../clock.js'
+import type { AgentState } from '../acd/agent-state.js'
+import type { Lead, LeadStatus } from '../leads/lead.js'
+import { maskPhone } from '../leads/lead.js'
+import { newCall, step, type CallEffect, type CallInput, type CallRecord, type LifecycleOptions } from '../calls/lifecycle.js'
+import { leadStatusFor, toCdr, type Cdr } from '../calls/cdr.js'
+import { CallEvents, type CallEventMap, type TelephonyPort } from '../telephony/port.js'
+
+/** Minimum ring time before we give up on an unanswered call (FCC 64.1200(a)(6), Ofcom: 15 s). */
+export const MIN_RING_TIMEOUT_MS = 15_000
+
+export interface AgentSnapshot {
+  agentId: string
+  state: AgentState
+  since: number
+}
+
+export interface CallSnapshot {
+  callId: string
+  dialedAt: number
+  state: CallRecord['state']
+  answeredAt?: number
+}
+
+/** What the pacer sees each tick. */
+export interface PacingInput {
+  now: number
+  agents: AgentSnapshot[]
+  calls: CallSnapshot[]
+}
+
+/** Outcome facts the pacer learns from (answer rate, ring times, talk and wrap times, abandons). */
+export type PacingObservation =
+  | { type: 'dialed'; at: number; callId: string }
+  | { type: 'answered'; at: number; callId: string; ringMs: number }
+  | { type: 'failed'; at: number; callId: string; afterMs: number; cause: string }
+  | { type: 'machine'; at: number; callId: string }
+  | { type: 'human'; at: number; callId: string }
+  | { type: 'abandoned'; at: number; callId: string }
+  | { type: 'talk-ended'; at: number; callId: string; talkMs: number }
+  | { type: 'wrap-ended'; at: number; agentId: string; wrapMs: number }
+
+export interface Pacer {
+  /** How many new calls to place now. */
+  decide(input: PacingInput): number
+  observe(observation: PacingObservation): void
+  /** Lines per working agent the pacer is running at, for humans. */
+  ratio(): number
+}
+
+export type ScreenVerdict = { ok: true; e164: string } | { ok: false; code: string; detail: string; retryAt?: number }
+
+export interface Screener {
+  screen(lead: Lead, now: number): Promise<ScreenVerdict>
+}
+
+export interface LeadSupply {
+  /** Take the next dialable lead atomically (leased to this instance), or undefined when the hopper is empty. */
+  take(campaignId: string, now: number): Promise<Lead | undefined>
+  /** Give back a lead that failed screening, not to be offered again before retryAt (or ever, without one). */
+  park(lead: Lead, now: number, code: string, retryAt?: number): Promise<void>
+  /** The call on this lead is over: record the attempt and the status the outcome left behind. */
+  complete(lead: Lead, status: LeadStatus, now: number): Promise<void>
+  size(campaignId: string): Promise<number>
+}
+
+export interface AgentPool {
+  snapshot(campaignId: string): Promise<AgentSnapshot[]>
+  /** Atomically reserve a ready agent for this call (owner first when given), or undefined. */
+  reserve(campaignId: string, callId: string, now: number, ownerAgentId?: string): Promise<string | undefined>
+  onCall(agentId: string, callId: string, now: number): Promise<void>
+  /** The reserved agent was not needed: back to ready. */
+  release(agentId: string, now: number): Promise<void>
+  wrapUp(agentId: string, now: number): Promise<void>
+}
+
+export interface CdrSink {
+  /** Idempotent on callId: resolves false when a CDR for the call already existed. */
+  write(cdr: Cdr): Promise<boolean>
+}
+
+export interface CampaignDialerSettings {
+  campaignId: string
+  amd: boolean
+  maxAgentWaitMs: number
+  ringTimeoutMs: number
+  tickMs: number
+  safeHarborPrompt: string
+  /** How many screening rejections one tick may skip before it gives up for this tick (an all-DNC hopper). */
+  maxScreeningSkipsPerTick: number
+  trunkId?: string
+  callerId?: string
+}
+
+export interface CampaignDialerDeps {
+  clock: Clock
+  port: TelephonyPort
+  pacer: Pacer
+  leads: LeadSupply
+  agents: AgentPool
+  screener: Screener
+  cdrs: CdrSink
+  logger: Logger
+  /** Told after each finished call, for metrics and live figures. */
+  onFinished?: (cdr: Cdr, call: CallRecord) => void
+}
+
+interface Live {
+  call: CallRecord
+  lead: Lead
+  waitTimer?: TimerHandle
+  log: Logger
+}
+
+export class CampaignDialer {
+  private readonly live = new Map<string, Live>()
+  /** Answered humans with no agent yet, oldest first: an agent freeing up serves them before any new dial. */
+  private readonly waiting: string[] = []
+  private timer?: TimerHandle
+  private running = false
+  private ticking = false
+  private readonly lifecycle: LifecycleOptions
+  private readonly log: Logger
+  private readonly wrapStartedAt = new Map<string, number>()
+
+  constructor(
+    private readonly settings: CampaignDialerSettings,
+    private readonly deps: CampaignDialerDeps,
+  ) {
+    if (settings.ringTimeoutMs < MIN_RING_TIMEOUT_MS) {
+      throw new Error(`ringTimeoutMs must be at least ${MIN_RING_TIMEOUT_MS} ms (got ${settings.ringTimeoutMs})`)
+    }
+    this.lifecycle = { amd: settings.amd, maxAgentWaitMs: settings.maxAgentWaitMs }
+    this.log = deps.logger.child({ campaignId: settings.campaignId })
+    const port = deps.port
+    port.on(CallEvents.Ringing, (e) => this.input(e.callId, { type: 'ringing', at: e.at }))
+    port.on(CallEvents.EarlyMedia, (e) => this.input(e.callId, { type: 'early-media', at: e.at }))
+    port.on(CallEvents.Answered, (e) => this.onAnswered(e))
+    port.on(CallEvents.AmdResult, (e) =>
+      this.input(e.callId, { type: 'amd-result', at: e.at, outcome: e.outcome, reason: e.reason }),
+    )
+    port.on(CallEvents.Bridged, (e) => this.input(e.callId, { type: 'bridged', at: e.at, agentId: e.agentId }))
+    port.on(CallEvents.Failed, (e) =>
+      this.input(e.callId, { type: 'failed', at: e.at, cause: e.cause, sipStatus: e.sipStatus, sipReason: e.sipReason }),
+    )
+    port.on(CallEvents.Ended, (e) => this.input(e.callId, { type: 'ended', at: e.at, endedBy: e.endedBy }))
+  }
+
+  get campaignId(): string {
+    return this.settings.campaignId
+  }
+
+  isRunning(): boolean {
+    return this.running
+  }
+
+  inFlight(): number {
+    return this.live.size
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.log.info('campaign dialing started')
+    this.schedule(0)
+  }
+
+  /** Stop placing new calls; calls in flight finish normally. */
+  pause(): void {
+    if (!this.running) return
+    this.running = false
+    if (this.timer) this.deps.clock.clearTimeout(this.timer)
+    this.timer = undefined
+    this.log.info({ inFlight: this.live.size }, 'campaign dialing paused')
+  }
+
+  /** An agent became ready (logged in, finished wrap-up, came back from a pause): serve a waiting call first. */
+  async agentReady(agentId: string, now: number): Promise<void> {
+    const started = this.wrapStartedAt.get(agentId)
+    if (started !== undefined) {
+      this.wrapStartedAt.delete(agentId)
+      this.deps.pacer.observe({ type: 'wrap-ended', at: now, agentId, wrapMs: now - started })
+    }
+    await this.serveWaiting(now)
+  }
+
+  snapshotCalls(): CallSnapshot[] {
+    return [...this.live.values()].map(({ call }) => ({
+      callId: call.callId,
+      dialedAt: call.dialedAt,
+      state: call.state,
+      answeredAt: call.answeredAt,
+    }))
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return
+    this.timer = this.deps.clock.setTimeout(() => {
+      void this.tick().finally(() => this.schedule(this.settings.tickMs))
+    }, delayMs)
+  }
+
+  /** One pacing decision. Errors are contained: a failed tick is logged and the next one runs. */
+  async tick(): Promise<number> {
+    if (this.ticking || !this.running) return 0
+    this.ticking = true
+    try {
+      const now = this.deps.clock.now()
+      const agents = await this.deps.agents.snapshot(this.settings.campaignId)
+      const want = this.deps.pacer.decide({ now, agents, calls: this.snapshotCalls() })
+      let placed = 0
+      let skips = 0
+      while (placed < want && this.running) {
+        const lead = await this.deps.leads.take(this.settings.campaignId, now)
+        if (!lead) break
+        const verdict = await this.deps.screener.screen(lead, now)
+        if (!verdict.ok) {
+          await this.deps.leads.park(lead, now, verdict.code, verdict.retryAt)
+          this.log.debug({ leadId: lead.id, code: verdict.code }, 'lead not dialable now')
+          if (++skips >= this.settings.maxScreeningSkipsPerTick) break
+          continue
+        }
+        await this.originate({ ...lead, e164: verdict.e164 }, now)
+        placed++
+      }
+      return placed
+    } catch (err) {
+      this.log.error({ err }, 'pacing tick failed')
+      return 0
+    } finally {
+      this.ticking = false
+    }
+  }
+
+  private async originate(lead: Lead, now: number): Promise<void> {
+    const callId = randomUUID()
+    const call = newCall(callId, this.settings.campaignId, lead.id, now)
+    const log = this.log.child({ callId, leadId: lead.id })
+    this.live.set(callId, { call, lead, log })
+    this.deps.pacer.observe({ type: 'dialed', at: now, callId })
+    log.debug({ number: maskPhone(lead.e164 ?? lead.phone) }, 'originating')
+    try {
+      await this.deps.port.originate({
+        callId,
+        campaignId: this.settings.campaignId,
+        leadId: lead.id,
+        number: lead.e164 ?? lead.phone,
+        ringTimeoutMs: this.settings.ringTimeoutMs,
+        amd: this.settings.amd,
+        trunkId: this.settings.trunkId,
+        callerId: this.settings.callerId,
+      })
+    } catch (err) {
+      log.warn({ err }, 'originate refused by the telephony adapter')
+      this.input(callId, { type: 'failed', at: this.deps.clock.now(), cause: 'trunk-unavailable' })
+    }
+  }
+
+  private onAnswered(e: CallEventMap['answered']): void {
+    const l = this.live.get(e.callId)
+    if (l) this.deps.pacer.observe({ type: 'answered', at: e.at, callId: e.callId, ringMs: e.at - l.call.dialedAt })
+    this.input(e.callId, { type: 'answered', at: e.at })
+  }
+
+  /** Feed one input to a call's machine and carry out its effects, in order. */
+  private input(callId: string, input: CallInput): void {
+    const l = this.live.get(callId)
+    if (!l) return
+    const before = l.call
+    const tr = step(before, input, this.lifecycle)
+    l.call = tr.call
+    if (input.type === 'amd-result' && before.state === 'answered') {
+      this.deps.pacer.observe({ type: tr.call.state === 'machine' ? 'machine' : 'human', at: input.at, callId })
+    }
+    void this.apply(l, tr.effects).catch((err: unknown) => l.log.error({ err }, 'call effect failed'))
+  }
+
+  private async apply(l: Live, effects: CallEffect[]): Promise<void> {
+    const { clock, port, agents } = this.deps
+    const callId = l.call.callId
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'start-agent-wait-timer':
+          l.waitTimer = clock.setTimeout(() => this.input(callId, { type: 'agent-wait-expired', at: clock.now() }), effect.ms)
+          break
+        case 'route-to-agent':
+          this.waiting.push(callId)
+          await this.serveWaiting(clock.now())
+          break
+        case 'bridge':
+          this.dropWaiting(callId)
+          if (l.waitTimer) clock.clearTimeout(l.waitTimer)
+          try {
+            await port.bridge(callId, effect.agentId)
+            await agents.onCall(effect.agentId, callId, clock.now())
+          } catch (err) {
+            l.log.warn({ err, agentId: effect.agentId }, 'bridge failed; hanging up the customer leg')
+            await agents.release(effect.agentId, clock.now())
+            await port.hangup(callId, 'bridge-failed').catch(() => undefined)
+          }
+          break
+        case 'play-safe-harbor':
+          this.dropWaiting(callId)
+          this.deps.pacer.observe({ type: 'abandoned', at: clock.now(), callId })
+          l.log.info('no agent within the wait: playing the safe-harbor message')
+          try {
+            await port.play(callId, this.settings.safeHarborPrompt)
+          } finally {
+            await port.hangup(callId, 'safe-harbor-played').catch(() => undefined)
+          }
+          break
+        case 'hangup':
+          await port.hangup(callId, effect.cause).catch((err: unknown) => l.log.warn({ err }, 'hangup failed'))
+          break
+        case 'release-agent':
+          await agents.release(effect.agentId, clock.now())
+          break
+        case 'agent-to-wrap':
+          this.wrapStartedAt.set(effect.agentId, clock.now())
+          await agents.wrapUp(effect.agentId, clock.now())
+          break
+        case 'finalize':
+          await this.finalize(l)
+          break
+      }
+    }
+  }
+
+  private async serveWaiting(now: number): Promise<void> {
+    while (this.waiting.length > 0) {
+      const callId = this.waiting[0]!
+      const l = this.live.get(callId)
+      if (!l || l.call.state !== 'waiting-agent' || l.call.agentId) {
+        this.waiting.shift()
+        continue
+      }
+      const agentId = await this.deps.agents.reserve(this.settings.campaignId, callId, now, l.lead.ownerAgentId)
+      if (!agentId) return
+      this.waiting.shift()
+      this.input(callId, { type: 'agent-reserved', at: now, agentId })
+      // The wait may have expired or the customer left while we were reserving: the agent goes straight back.
+      if (l.call.agentId !== agentId) await this.deps.agents.release(agentId, now)
+    }
+  }
+
+  private dropWaiting(callId: string): void {
+    const i = this.waiting.indexOf(callId)
+    if (i >= 0) this.waiting.splice(i, 1)
+  }
+
+  private async finalize(l: Live): Promise<void> {
+    const { call, lead } = l
+    this.live.delete(call.callId)
+    this.dropWaiting(call.callId)
+    if (l.waitTimer) this.deps.clock.clearTimeout(l.waitTimer)
+    const cdr = toCdr(call)
+    const now = this.deps.clock.now()
+    if (call.state === 'failed') {
+      this.deps.pacer.observe({ type: 'failed', at: now, callId: call.callId, afterMs: (call.endedAt ?? now) - call.dialedAt, cause: cdr.outcome })
+    }
+    if (call.state === 'completed' && call.bridgedAt !== undefined) {
+      this.deps.pacer.observe({ type: 'talk-ended', at: now, callId: call.callId, talkMs: (call.endedAt ?? now) - call.bridgedAt })
+    }
+    try {
+      const inserted = await this.deps.cdrs.write(cdr)
+      if (!inserted) l.log.warn('a CDR for this call already existed; kept the first')
+    } catch (err) {
+      l.log.error({ err }, 'writing the CDR failed')
+    }
+    try {
+      await this.deps.leads.complete(lead, leadStatusFor(cdr.outcome), now)
+    } catch (err) {
+      l.log.error({ err }, 'returning the lead failed; its lease will expire and bring it back')
+    }
+    l.log.debug({ outcome: cdr.outcome }, 'call finished')
+    this.deps.onFinished?.(cdr, call)
+  }
+}
