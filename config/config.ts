@@ -1,0 +1,193 @@
+/**
+ * The one typed configuration of a Cadence process, loaded from the environment plus an optional JSON file
+ * (CADENCE_CONFIG=path). Precedence: environment over file over defaults. Every bad value is reported at once, each
+ * line naming the key and the form it expects, and start-up stops.
+ */
+import { readFileSync } from 'node:fs'
+import { keys, type KeyName, type KeySpec, type LogLevel, type Role, type ValueOf } from './keys.js'
+
+export type { LogLevel, Role } from './keys.js'
+
+/** Where durable records live: a PostgreSQL server, or embedded PGlite on disk or in memory. */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'memory' }
+
+export interface Config {
+  roles: readonly Role[]
+  api: {
+    host: string
+    port: number
+    /** /metrics without an API key. */
+    metricsPublic: boolean
+    /** Bootstrap admin API key (secret: never log it). */
+    adminKey: string | undefined
+  }
+  redis: { url: string; keyPrefix: string }
+  database: DatabaseTarget
+  log: { level: LogLevel }
+  demo: { enabled: boolean }
+  sim: { speed: number }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface LoadOptions {
+  /** Defaults to process.env. */
+  env?: Record<string, string | undefined>
+  /** Reads the file named by CADENCE_CONFIG; injectable for tests. */
+  readFile?: (path: string) => string
+}
+
+type Values = { [K in KeyName]: ValueOf<(typeof keys)[K]> | undefined }
+
+/** Load and validate the configuration; throws ConfigError listing every bad key. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'))
+  const problems: string[] = []
+
+  let file: Record<string, unknown> = {}
+  const filePath = env['CADENCE_CONFIG']
+  if (filePath !== undefined && filePath.trim() !== '') {
+    const loaded = readConfigFile(filePath, readFile)
+    if (typeof loaded === 'string') problems.push(loaded)
+    else file = loaded
+  }
+  if (problems.length === 0) problems.push(...unknownFileKeys(file, filePath ?? ''))
+
+  const values = {} as Record<KeyName, unknown>
+  for (const name of Object.keys(keys) as KeyName[]) {
+    const spec: KeySpec<unknown> = keys[name]
+    const envRaw = env[spec.env]
+    const fileRaw = lookup(file, spec.file)
+    let source: string
+    let raw: unknown
+    if (envRaw !== undefined && envRaw !== '') {
+      source = spec.env
+      raw = envRaw
+    } else if (fileRaw !== undefined) {
+      source = `${filePath}: ${spec.file}`
+      raw = fileRaw
+    } else {
+      values[name] = spec.default
+      continue
+    }
+    const parsed = spec.parse(raw)
+    if (parsed.ok) values[name] = parsed.value
+    else {
+      const shown = spec.secret === true ? '(value hidden)' : JSON.stringify(raw)
+      problems.push(`${source}: expected ${spec.expected}, got ${shown}`)
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return assemble(values as Values)
+}
+
+function assemble(v: Values): Config {
+  const need = <T>(value: T | undefined, name: KeyName): T => {
+    if (value === undefined) throw new Error(`config key ${name} has no default`)
+    return value
+  }
+  const dbUrl = v.databaseUrl
+  const database: DatabaseTarget =
+    dbUrl === undefined
+      ? { kind: 'pglite', dataDir: need(v.pgliteDir, 'pgliteDir') }
+      : dbUrl === 'memory'
+        ? { kind: 'memory' }
+        : { kind: 'postgres', url: dbUrl }
+  return {
+    roles: need(v.role, 'role'),
+    api: {
+      host: need(v.apiHost, 'apiHost'),
+      port: need(v.apiPort, 'apiPort'),
+      metricsPublic: need(v.metricsPublic, 'metricsPublic'),
+      adminKey: v.adminKey,
+    },
+    redis: { url: need(v.redisUrl, 'redisUrl'), keyPrefix: need(v.redisPrefix, 'redisPrefix') },
+    database,
+    log: { level: need(v.logLevel, 'logLevel') },
+    demo: { enabled: need(v.demo, 'demo') },
+    sim: { speed: need(v.simSpeed, 'simSpeed') },
+  }
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> | string {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (err) {
+    return `CADENCE_CONFIG: cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    return `CADENCE_CONFIG: ${path} is not valid JSON (${(err as Error).message})`
+  }
+  if (!isObject(data)) return `CADENCE_CONFIG: ${path} must hold a JSON object`
+  return data
+}
+
+/** A typo in the file ("api.prot") must not pass silently as a default. */
+function unknownFileKeys(file: Record<string, unknown>, path: string): string[] {
+  const known = new Set(Object.values(keys).map((k) => k.file))
+  const prefixes = new Set([...known].flatMap((k) => k.split('.').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('.'))))
+  const problems: string[] = []
+  const walk = (obj: Record<string, unknown>, at: string): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      const full = at === '' ? k : `${at}.${k}`
+      if (known.has(full)) continue
+      if (prefixes.has(full) && isObject(v)) walk(v, full)
+      else problems.push(`${path}: ${full}: unknown key (known keys: ${[...known].join(', ')})`)
+    }
+  }
+  walk(file, '')
+  return problems
+}
+
+function lookup(obj: Record<string, unknown>, dotted: string): unknown {
+  let cur: unknown = obj
+  for (const part of dotted.split('.')) {
+    if (!isObject(cur)) return undefined
+    cur = cur[part]
+  }
+  return cur
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x)
+}
+
+/** The configuration as it may be logged: secrets replaced, the database URL without its password. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const db = config.database
+  return {
+    roles: config.roles.join(','),
+    api: `${config.api.host}:${config.api.port}`,
+    metricsPublic: config.api.metricsPublic,
+    adminKey: config.api.adminKey === undefined ? 'unset' : 'set',
+    redis: redactUrl(config.redis.url),
+    redisPrefix: config.redis.keyPrefix,
+    database: db.kind === 'postgres' ? redactUrl(db.url) : db.kind === 'pglite' ? `pglite:${db.dataDir}` : 'pglite:memory',
+    logLevel: config.log.level,
+    demo: config.demo.enabled,
+    simSpeed: config.sim.speed,
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.toString()
+  } catch {
+    return '(unparsable url)'
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Every configuration key, once: its environment variable, its path in the optional JSON file, its default, the form
+ * it expects and what it is for. The loader, the error messages and the table in config/README.md all come from here,
+ * so a key cannot exist without its documentation.
+ */
+
+export const Roles = ['engine', 'api'] as const
+export type Role = (typeof Roles)[number]
+
+export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LogLevels)[number]
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false }
+
+export interface KeySpec<T> {
+  /** Environment variable name. */
+  env: string
+  /** Dotted path of the key in the JSON file named by CADENCE_CONFIG. */
+  file: string
+  /** Default value; undefined means "unset" (the doc says what unset does). */
+  default: T | undefined
+  /** How the default reads in the docs. */
+  defaultDoc: string
+  /** The expected form, as error messages and the docs state it. */
+  expected: string
+  doc: string
+  /** Secret keys are never logged nor echoed back in an error message. */
+  secret?: boolean
+  /** Environment values are strings; file values may be JSON numbers, booleans or arrays. */
+  parse(raw: unknown): Parsed<T>
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
+const bad: Parsed<never> = { ok: false }
+
+function parseInteger(min: number, max: number) {
+  return (raw: unknown): Parsed<number> => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN
+    return Number.isInteger(n) && n >= min && n <= max ? ok(n) : bad
+  }
+}
+
+function parseNumber(minExclusive: number, max: number) {
+  return (raw: unknown): Parsed<number> => {
+    const n =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN
+    return Number.isFinite(n) && n > minExclusive && n <= max ? ok(n) : bad
+  }
+}
+
+function parseBoolean(raw: unknown): Parsed<boolean> {
+  if (typeof raw === 'boolean') return ok(raw)
+  if (typeof raw !== 'string') return bad
+  const s = raw.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(s)) return ok(true)
+  if (['false', '0', 'no', 'off'].includes(s)) return ok(false)
+  return bad
+}
+
+function parseEnum<T extends string>(values: readonly T[]) {
+  return (raw: unknown): Parsed<T> => {
+    if (typeof raw !== 'string') return bad
+    const s = raw.trim().toLowerCase()
+    const found = values.find((v) => v === s)
+    return found === undefined ? bad : ok(found)
+  }
+}
+
+function parseRoles(raw: unknown): Parsed<Role[]> {
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined
+  if (!parts || parts.length === 0) return bad
+  const roles: Role[] = []
+  for (const p of parts) {
+    if (typeof p !== 'string') return bad
+    const r = Roles.find((x) => x === p.trim().toLowerCase())
+    if (r === undefined) return bad
+    if (!roles.includes(r)) roles.push(r)
+  }
+  return ok(roles)
+}
+
+function parseUrl(protocols: readonly string[]) {
+  return (raw: unknown): Parsed<string> => {
+    if (typeof raw !== 'string') return bad
+    try {
+      const u = new URL(raw.trim())
+      return protocols.includes(u.protocol) && u.hostname !== '' ? ok(raw.trim()) : bad
+    } catch {
+      return bad
+    }
+  }
+}
+
+function parseHost(raw: unknown): Parsed<string> {
+  if (typeof raw !== 'string') return bad
+  const s = raw.trim()
+  // A host name, IPv4 or IPv6 literal: letters, digits, dots, hyphens and colons, nothing that could carry a path.
+  return /^[A-Za-z0-9.:-]{1,253}$/.test(s) ? ok(s) : bad
+}
+
+function parseNonEmptyPath(raw: unknown): Parsed<string> {
+  return typeof raw === 'string' && raw.trim() !== '' ? ok(raw.trim()) : bad
+}
+
+const postgresUrl = parseUrl(['postgres:', 'postgresql:'])
+
+export const keys = {
+  role: {
+    env: 'CADENCE_ROLE',
+    file: 'role',
+    default: ['engine', 'api'],
+    defaultDoc: '`engine,api`',
+    expected: 'a comma-separated list of engine, api',
+    doc: 'Which parts run in this process: the dialer engine, the HTTP API, or both.',
+    parse: parseRoles,
+  } satisfies KeySpec<Role[]>,
+  apiHost: {
+    env: 'CADENCE_API_HOST',
+    file: 'api.host',
+    default: '127.0.0.1',
+    defaultDoc: '`127.0.0.1`',
+    expected: 'a host name or IP address',
+    doc: 'Address the HTTP API listens on. Use 0.0.0.0 to listen on every interface (e.g. in a container).',
+    parse: parseHost,
+  } satisfies KeySpec<string>,
+  apiPort: {
+    env: 'CADENCE_API_PORT',
+    file: 'api.port',
+    default: 3000,
+    defaultDoc: '`3000`',
+    expected: 'an integer 0-65535 (0 picks a free port)',
+    doc: 'TCP port of the HTTP API.',
+    parse: parseInteger(0, 65535),
+  } satisfies KeySpec<number>,
+  metricsPublic: {
+    env: 'CADENCE_METRICS_PUBLIC',
+    file: 'api.metricsPublic',
+    default: true,
+    defaultDoc: '`true`',
+    expected: 'a boolean (true/false, 1/0, yes/no, on/off)',
+    doc: 'When true, `/metrics` answers without an API key (Prometheus scrapes it); when false it needs an admin or supervisor key. `/health` and `/ready` are always open.',
+    parse: parseBoolean,
+  } satisfies KeySpec<boolean>,
+  adminKey: {
+    env: 'CADENCE_ADMIN_API_KEY',
+    file: 'api.adminKey',
+    default: undefined,
+    defaultDoc: 'unset',
+    expected: 'a string of 24-256 printable characters without spaces',
+    doc: 'Bootstrap admin API key: stored hashed at start-up so the first admin can call the API (`authorization: Bearer <key>`). Never logged. Unset: no key is created.',
+    secret: true,
+    parse: (raw: unknown): Parsed<string> =>
+      typeof raw === 'string' && /^[\x21-\x7e]{24,256}$/.test(raw) ? ok(raw) : bad,
+  } satisfies KeySpec<string>,
+  redisUrl: {
+    env: 'REDIS_URL',
+    file: 'redis.url',
+    default: 'redis://127.0.0.1:6379',
+    defaultDoc: '`redis://127.0.0.1:6379`',
+    expected: 'a redis:// or rediss:// URL',
+    doc: 'Redis holding the hot shared state (agent states, queues, hopper, pacing counters, leases).',
+    parse: parseUrl(['redis:', 'rediss:']),
+  } satisfies KeySpec<string>,
+  redisPrefix: {
+    env: 'CADENCE_REDIS_PREFIX',
+    file: 'redis.keyPrefix',
+    default: 'cadence:',
+    defaultDoc: '`cadence:`',
+    expected: '1-64 characters among letters, digits and : _ - .',
+    doc: 'Prefix of every Redis key, so several sites (or tests) can share one Redis.',
+    parse: (raw: unknown): Parsed<string> =>
+      typeof raw === 'string' && /^[A-Za-z0-9:_.-]{1,64}$/.test(raw) ? ok(raw) : bad,
+  } satisfies KeySpec<string>,
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    file: 'database.url',
+    default: undefined,
+    defaultDoc: 'unset (embedded PGlite in `CADENCE_PGLITE_DIR`)',
+    expected: 'a postgres:// or postgresql:// URL, or the word memory',
+    doc: 'PostgreSQL holding durable records. Unset: embedded PGlite (the same SQL, in-process) stored in `CADENCE_PGLITE_DIR`. `memory`: embedded PGlite that keeps nothing after exit.',
+    secret: true,
+    parse: (raw: unknown): Parsed<string> =>
+      typeof raw === 'string' && raw.trim().toLowerCase() === 'memory' ? ok('memory') : postgresUrl(raw),
+  } satisfies KeySpec<string>,
+  pgliteDir: {
+    env: 'CADENCE_PGLITE_DIR',
+    file: 'database.pgliteDir',
+    default: './.cadence/pglite',
+    defaultDoc: '`./.cadence/pglite`',
+    expected: 'a non-empty directory path',
+    doc: 'Data directory of the embedded PGlite database (used only when `DATABASE_URL` is unset).',
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
+  logLevel: {
+    env: 'CADENCE_LOG_LEVEL',
+    file: 'log.level',
+    default: 'info',
+    defaultDoc: '`info`',
+    expected: `one of ${LogLevels.join(', ')}`,
+    doc: 'Minimum level of the JSON log (pino).',
+    parse: parseEnum(LogLevels),
+  } satisfies KeySpec<LogLevel>,
+  demo: {
+    env: 'CADENCE_DEMO',
+    file: 'demo.enabled',
+    default: true,
+    defaultDoc: '`true`',
+    expected: 'a boolean (true/false, 1/0, yes/no, on/off)',
+    doc: 'Run a demo campaign on the simulated site at start-up (what `npm start` shows a newcomer).',
+    parse: parseBoolean,
+  } satisfies KeySpec<boolean>,
+  simSpeed: {
+    env: 'CADENCE_SIM_SPEED',
+    file: 'sim.speed',
+    default: 1,
+    defaultDoc: '`1`',
+    expected: 'a number greater than 0 and at most 1000',
+    doc: 'Speed of the simulated site: virtual seconds per real second (1 = real time, 60 = a minute per second).',
+    parse: parseNumber(0, 1000),
+  } satisfies KeySpec<number>,
+}
+
+export type Keys = typeof keys
+export type KeyName = keyof Keys
+export type ValueOf<S> = S extends { parse(raw: unknown): Parsed<infer T> } ? T : never
