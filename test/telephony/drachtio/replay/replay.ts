@@ -1,0 +1,67 @@
+/**
+ * One replay: start the server (double or real), a sipp peer, connect drachtio-srf through the recorder, let the
+ * scenario drive the app side, wait for sipp to finish, then hand back what crossed both wires, masked the same way
+ * as the capture it is compared with.
+ */
+import type { Test } from 'tap'
+import { startSipp, type SippOptions, type SippRun } from './sipp.js'
+import { connectSrf, startTarget, type Connected, type Target } from './target.js'
+import { maskRun, readAdminTranscript, readSippTranscript, type SippEntry } from './transcript.js'
+import type { RecordedFrame } from './wire-recorder.js'
+
+export interface ReplayResult {
+  frames: RecordedFrame[]
+  trace: SippEntry[]
+  sippCode: number | null
+  sippStderr: string
+  errors: Error[]
+  target: Target
+}
+
+export interface ReplayContext {
+  c: Connected
+  target: Target
+  sipp?: SippRun
+  /** `sip:service@127.0.0.1:<sipp port>` for uas scenarios. */
+  uri: string
+}
+
+export async function replay(
+  sippOpts: Omit<SippOptions, 'remote'> & { uac?: boolean },
+  drive: (ctx: ReplayContext) => Promise<void>,
+  opts: { t1Ms?: number; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
+): Promise<ReplayResult> {
+  const target = await startTarget({ t1Ms: opts.t1Ms })
+  const c = await connectSrf(target)
+  let sipp: SippRun | undefined
+  try {
+    const ctx: ReplayContext = { c, target, uri: '' }
+    if (opts.beforeSipp) await opts.beforeSipp(ctx)
+    if (sippOpts.uac) {
+      sipp = await startSipp({ ...sippOpts, remote: `${c.sip.host}:${c.sip.port}` })
+    } else {
+      sipp = await startSipp(sippOpts)
+      ctx.uri = `sip:service@127.0.0.1:${sipp.port}`
+    }
+    ctx.sipp = sipp
+    await drive(ctx)
+    const s = await sipp.done
+    await c.disconnect()
+    return { frames: [...target.recorder.frames], trace: s.trace, sippCode: s.code, sippStderr: s.stderr, errors: c.errors, target }
+  } catch (err) {
+    sipp?.kill()
+    await sipp?.done
+    await c.disconnect()
+    await target.close()
+    throw err
+  }
+}
+
+/** Compares a replay with the capture of the same name: admin frames per direction, then the SIP sipp saw. */
+export function compareWithCapture(t: Test, name: string, r: ReplayResult, opts: { sip?: boolean } = {}): void {
+  const expected = maskRun(readAdminTranscript(name), opts.sip === false ? [] : readSippTranscript(name))
+  const actual = maskRun(r.frames, opts.sip === false ? [] : r.trace)
+  t.strictSame(actual.app, expected.app, `${name}: app => server frames`)
+  t.strictSame(actual.srv, expected.srv, `${name}: server => app frames`)
+  if (opts.sip !== false) t.strictSame(actual.sip, expected.sip, `${name}: SIP seen by sipp`)
+}

@@ -1,0 +1,93 @@
+/**
+ * Runs sipp (Debian `sip-tester`) as the far SIP peer for one scenario, bounded in time, and returns its message
+ * trace. A uas scenario is started first and waits; the caller then drives the app, then awaits `done`.
+ */
+import { spawn } from 'node:child_process'
+import dgram from 'node:dgram'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseSippTrace, type SippEntry } from './transcript.js'
+
+export const SCENARIOS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'sipp')
+
+export interface SippRun {
+  port: number
+  /** Resolves when sipp exits (on its own, or killed at the time limit). */
+  done: Promise<{ code: number | null; trace: SippEntry[]; stderr: string }>
+  kill(): void
+}
+
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve))
+  const port = s.address().port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
+}
+
+export interface SippOptions {
+  /** `uas` / `uac` built-ins, or a file name in test/telephony/drachtio/sipp/. */
+  scenario: string
+  /** uac: where to send (host:port). */
+  remote?: string
+  /** Hard limit in seconds; sipp is told to give up (and is killed) after it. */
+  limitSeconds?: number
+  extra?: string[]
+}
+
+export async function startSipp(opts: SippOptions): Promise<SippRun> {
+  const port = await freeUdpPort()
+  const dir = mkdtempSync(path.join(tmpdir(), 'cadence-sipp-'))
+  const messages = path.join(dir, 'messages.log')
+  const limit = opts.limitSeconds ?? 20
+  const scen = opts.scenario === 'uas' || opts.scenario === 'uac' ? ['-sn', opts.scenario] : ['-sf', path.join(SCENARIOS, opts.scenario)]
+  const args = [
+    ...scen,
+    '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-message_file', messages,
+    '-timeout', `${limit}s`, '-timeout_error', '-s', 'service', '-mp', String(20000 + (port % 20000)),
+    ...(opts.extra ?? []),
+    ...(opts.remote ? [opts.remote] : []),
+  ]
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const killer = setTimeout(() => child.kill('SIGKILL'), (limit + 5) * 1000)
+  const done = new Promise<{ code: number | null; trace: SippEntry[]; stderr: string }>((resolve) => {
+    child.on('exit', (code) => {
+      clearTimeout(killer)
+      let trace: SippEntry[] = []
+      try {
+        trace = parseSippTrace(readFileSync(messages, 'utf8'))
+      } catch {
+        // no trace written: reported through code and stderr
+      }
+      rmSync(dir, { recursive: true, force: true })
+      resolve({ code, trace, stderr })
+    })
+  })
+  // A uas sipp must be listening before the app sends; wait until its port is taken.
+  if (!opts.remote) await waitForPortTaken(port)
+  return { port, done, kill: () => child.kill('SIGTERM') }
+}
+
+async function waitForPortTaken(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const s = dgram.createSocket('udp4')
+    const taken = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(true))
+      s.bind(port, '127.0.0.1', () => resolve(false))
+    })
+    await new Promise<void>((resolve) => {
+      try {
+        s.close(() => resolve())
+      } catch {
+        resolve()
+      }
+    })
+    if (taken) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`sipp did not bind 127.0.0.1:${port}`)
+}
