@@ -1,0 +1,128 @@
+/** Campaigns: name, the run state operators asked for, and settings (dial mode, pacing, screening policy, caps). */
+import type { CampaignRunState, DialMode } from '../../campaign/control.js'
+import type { Queryable } from './db.js'
+import { msOf } from './row-time.js'
+
+export const AbandonWindows = ['day', 'rolling-30d', 'rolling-hour'] as const
+export type AbandonWindow = (typeof AbandonWindows)[number]
+
+export const AbandonDenominators = ['live-answers', 'live-answers-plus-amd-false-positives'] as const
+export type AbandonDenominator = (typeof AbandonDenominators)[number]
+
+/** What a campaign persists about how to dial. The API's JSON schema (api/schemas/campaign.ts) mirrors it. */
+export interface CampaignSettings {
+  dialMode: DialMode
+  pacing: {
+    /** Abandon ceiling as a ratio (0.03 = 3%). */
+    abandonCeiling: number
+    abandonWindows: AbandonWindow[]
+    abandonDenominator: AbandonDenominator
+    maxLinesPerAgent: number
+    /** Seconds an answered call may wait for an agent before the safe-harbor message. */
+    safeHarborSeconds: number
+    amd: boolean
+  }
+  screening: {
+    /** Local time of the lead, "HH:MM"; end exclusive. */
+    callingHours: { start: string; end: string; weekdays: number[] }
+    minRecallGapMinutes: number
+    /** Hours a lead stays locked after an abandoned call (0: none, 72: the common rule). */
+    abandonLockoutHours: number
+  }
+  caps: {
+    maxAttemptsTotal: number
+    maxAttemptsPer24h: number
+    maxAttemptsPer7d: number
+    /** Lines in flight for the whole campaign. */
+    maxLines: number
+    callsPerSecond: number
+  }
+}
+
+export interface Campaign {
+  id: string
+  name: string
+  state: CampaignRunState
+  settings: CampaignSettings
+  createdAt: number
+  updatedAt: number
+}
+
+interface CampaignRow {
+  id: string
+  name: string
+  state: CampaignRunState
+  settings: CampaignSettings
+  created_at: Date
+  updated_at: Date
+}
+
+const columns = 'id, name, state, settings, created_at, updated_at'
+
+function toCampaign(r: CampaignRow): Campaign {
+  return {
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    settings: r.settings,
+    createdAt: msOf(r.created_at),
+    updatedAt: msOf(r.updated_at),
+  }
+}
+
+export interface NewCampaign {
+  name: string
+  settings: CampaignSettings
+  /** Optional fixed id (the demo and tests); a UUID otherwise. */
+  id?: string
+}
+
+export class CampaignRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async create(c: NewCampaign): Promise<Campaign> {
+    const r = await this.db.query<CampaignRow>(
+      `INSERT INTO campaigns (id, name, settings) VALUES (coalesce($1, gen_random_uuid()::text), $2, $3::jsonb)
+       RETURNING ${columns}`,
+      [c.id ?? null, c.name, JSON.stringify(c.settings)],
+    )
+    return toCampaign(r.rows[0]!)
+  }
+
+  async get(id: string): Promise<Campaign | undefined> {
+    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = $1`, [id])
+    return r.rows[0] && toCampaign(r.rows[0])
+  }
+
+  /** Oldest first, stable under inserts (keyset on created_at, id would replace offset when lists grow). */
+  async list(page: { limit: number; offset: number }): Promise<{ items: Campaign[]; total: number }> {
+    const r = await this.db.query<CampaignRow>(
+      `SELECT ${columns} FROM campaigns ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+      [page.limit, page.offset],
+    )
+    const n = await this.db.query<{ n: number }>('SELECT count(*) AS n FROM campaigns')
+    return { items: r.rows.map(toCampaign), total: n.rows[0]?.n ?? 0 }
+  }
+
+  /** Campaigns an engine should be running after a restart. */
+  async listByState(state: CampaignRunState): Promise<Campaign[]> {
+    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE state = $1 ORDER BY id`, [state])
+    return r.rows.map(toCampaign)
+  }
+
+  async setState(id: string, state: CampaignRunState): Promise<Campaign | undefined> {
+    const r = await this.db.query<CampaignRow>(
+      `UPDATE campaigns SET state = $2, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+      [id, state],
+    )
+    return r.rows[0] && toCampaign(r.rows[0])
+  }
+
+  async updateSettings(id: string, settings: CampaignSettings): Promise<Campaign | undefined> {
+    const r = await this.db.query<CampaignRow>(
+      `UPDATE campaigns SET settings = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+      [id, JSON.stringify(settings)],
+    )
+    return r.rows[0] && toCampaign(r.rows[0])
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The one database interface repositories use. Two drivers implement it with the same SQL: `pg` against a real
+ * PostgreSQL server and `@electric-sql/pglite` embedded in-process (the default when no DATABASE_URL is set).
+ */
+
+export interface QueryResult<R> {
+  rows: R[]
+  /** Rows returned by a SELECT or changed by INSERT/UPDATE/DELETE. */
+  rowCount: number
+}
+
+export interface Queryable {
+  /** One statement with $1..$n parameters. R is the row shape the caller's SQL promises. */
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  /** A script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export type DbDriver = 'pg' | 'pglite'
+
+export interface Db extends Queryable {
+  readonly driver: DbDriver
+  /** Run fn inside BEGIN/COMMIT; a throw rolls back and rethrows. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

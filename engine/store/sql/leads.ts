@@ -1,0 +1,188 @@
+/** Lead lists and leads: the numbers a campaign dials, with the contact history screening needs. */
+import type { Lead, LeadStatus } from '../../leads/lead.js'
+import type { Queryable } from './db.js'
+import { dateOrNull, msOf, optionalMs } from './row-time.js'
+
+export interface LeadList {
+  id: string
+  campaignId: string
+  name: string
+  source?: string
+  createdAt: number
+}
+
+export interface NewLead {
+  phone: string
+  e164?: string
+  region?: string
+  timezone?: string
+  priority?: number
+  ownerAgentId?: string
+  customerId?: string
+}
+
+interface LeadRow {
+  id: string
+  campaign_id: string
+  phone: string
+  e164: string | null
+  region: string | null
+  timezone: string | null
+  status: LeadStatus
+  attempt_times: Date[]
+  last_abandoned_at: Date | null
+  owner_agent_id: string | null
+  customer_id: string | null
+  callback_at: Date | null
+  priority: number
+}
+
+const columns =
+  'id, campaign_id, phone, e164, region, timezone, status, attempt_times, last_abandoned_at, owner_agent_id, customer_id, callback_at, priority'
+
+function toLead(r: LeadRow): Lead {
+  const lead: Lead = {
+    id: r.id,
+    campaignId: r.campaign_id,
+    phone: r.phone,
+    status: r.status,
+    attemptTimes: r.attempt_times.map(msOf),
+    priority: r.priority,
+  }
+  if (r.e164 !== null) lead.e164 = r.e164
+  if (r.region !== null) lead.region = r.region
+  if (r.timezone !== null) lead.timezone = r.timezone
+  const abandoned = optionalMs(r.last_abandoned_at)
+  if (abandoned !== undefined) lead.lastAbandonedAt = abandoned
+  if (r.owner_agent_id !== null) lead.ownerAgentId = r.owner_agent_id
+  if (r.customer_id !== null) lead.customerId = r.customer_id
+  const callback = optionalMs(r.callback_at)
+  if (callback !== undefined) lead.callbackAt = callback
+  return lead
+}
+
+export interface AttemptResult {
+  /** Epoch ms the attempt was dialed. */
+  at: number
+  status: LeadStatus
+  /** Set when the call was abandoned (lockout rules key on it). */
+  abandonedAt?: number
+}
+
+export class LeadRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async createList(l: { campaignId: string; name: string; source?: string }): Promise<LeadList> {
+    const r = await this.db.query<{ id: string; campaign_id: string; name: string; source: string | null; created_at: Date }>(
+      `INSERT INTO lead_lists (campaign_id, name, source) VALUES ($1, $2, $3)
+       RETURNING id, campaign_id, name, source, created_at`,
+      [l.campaignId, l.name, l.source ?? null],
+    )
+    const row = r.rows[0]!
+    return {
+      id: row.id,
+      campaignId: row.campaign_id,
+      name: row.name,
+      source: row.source ?? undefined,
+      createdAt: msOf(row.created_at),
+    }
+  }
+
+  /**
+   * Insert leads in one statement; a number already in the campaign (same E.164) is skipped, not an error, and
+   * counted as a duplicate. Returns the ids of the rows that landed, in input order of those rows.
+   */
+  async insertMany(
+    campaignId: string,
+    leads: readonly NewLead[],
+    listId?: string,
+  ): Promise<{ insertedIds: string[]; duplicates: number }> {
+    if (leads.length === 0) return { insertedIds: [], duplicates: 0 }
+    const col = <T>(f: (l: NewLead) => T | undefined) => leads.map((l) => f(l) ?? null)
+    const r = await this.db.query<{ id: string }>(
+      `INSERT INTO leads (campaign_id, list_id, phone, e164, region, timezone, priority, owner_agent_id, customer_id)
+       SELECT $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.owner, t.customer
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
+            WITH ORDINALITY AS t(phone, e164, region, timezone, priority, owner, customer, n)
+       ORDER BY t.n
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [
+        campaignId,
+        listId ?? null,
+        col((l) => l.phone),
+        col((l) => l.e164),
+        col((l) => l.region),
+        col((l) => l.timezone),
+        col((l) => l.priority),
+        col((l) => l.ownerAgentId),
+        col((l) => l.customerId),
+      ],
+    )
+    return { insertedIds: r.rows.map((x) => x.id), duplicates: leads.length - r.rowCount }
+  }
+
+  async get(id: string): Promise<Lead | undefined> {
+    const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = $1`, [id])
+    return r.rows[0] && toLead(r.rows[0])
+  }
+
+  /** Leads of a campaign in hopper order (priority, then id), optionally only some statuses; keyset paging by id. */
+  async list(
+    campaignId: string,
+    options: { statuses?: readonly LeadStatus[]; limit: number; afterId?: string },
+  ): Promise<Lead[]> {
+    const r = await this.db.query<LeadRow>(
+      `SELECT ${columns} FROM leads
+       WHERE campaign_id = $1 AND ($2::text[] IS NULL OR status = ANY($2)) AND ($3::text IS NULL OR id > $3)
+       ORDER BY priority DESC, id LIMIT $4`,
+      [campaignId, options.statuses ? [...options.statuses] : null, options.afterId ?? null, options.limit],
+    )
+    return r.rows.map(toLead)
+  }
+
+  /** Callbacks due by `until` (epoch ms), earliest first. */
+  async dueCallbacks(campaignId: string, until: number, limit: number): Promise<Lead[]> {
+    const r = await this.db.query<LeadRow>(
+      `SELECT ${columns} FROM leads
+       WHERE campaign_id = $1 AND status = 'callback' AND callback_at <= $2
+       ORDER BY callback_at, id LIMIT $3`,
+      [campaignId, new Date(until), limit],
+    )
+    return r.rows.map(toLead)
+  }
+
+  /** Record one dial attempt and the status it left. Returns false when the lead does not exist. */
+  async recordAttempt(id: string, a: AttemptResult): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE leads SET attempts = attempts + 1, attempt_times = attempt_times || $2::timestamptz,
+         last_attempt_at = $2, status = $3, last_abandoned_at = coalesce($4, last_abandoned_at), updated_at = now()
+       WHERE id = $1`,
+      [id, new Date(a.at), a.status, dateOrNull(a.abandonedAt)],
+    )
+    return r.rowCount === 1
+  }
+
+  async setStatus(id: string, status: LeadStatus): Promise<boolean> {
+    const r = await this.db.query('UPDATE leads SET status = $2, updated_at = now() WHERE id = $1', [id, status])
+    return r.rowCount === 1
+  }
+
+  /** Book a callback to the minute; the owning agent (if any) is offered it first. */
+  async bookCallback(id: string, at: number, ownerAgentId?: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE leads SET status = 'callback', callback_at = $2, owner_agent_id = coalesce($3, owner_agent_id),
+         updated_at = now() WHERE id = $1`,
+      [id, new Date(at), ownerAgentId ?? null],
+    )
+    return r.rowCount === 1
+  }
+
+  async countByStatus(campaignId: string): Promise<Partial<Record<LeadStatus, number>>> {
+    const r = await this.db.query<{ status: LeadStatus; n: number }>(
+      'SELECT status, count(*) AS n FROM leads WHERE campaign_id = $1 GROUP BY status',
+      [campaignId],
+    )
+    return Object.fromEntries(r.rows.map((x) => [x.status, x.n]))
+  }
+}

@@ -1,0 +1,28 @@
+/** Every repository over one Queryable: the Db itself, or a transaction's handle so several writes commit together. */
+import { AgentRepository } from './agents.js'
+import { ApiKeyRepository } from './api-keys.js'
+import { AuditLogRepository } from './audit-log.js'
+import { CampaignRepository } from './campaigns.js'
+import { CdrRepository } from './cdrs.js'
+import type { Queryable } from './db.js'
+import { LeadRepository } from './leads.js'
+
+export interface Repositories {
+  campaigns: CampaignRepository
+  leads: LeadRepository
+  cdrs: CdrRepository
+  agents: AgentRepository
+  apiKeys: ApiKeyRepository
+  audit: AuditLogRepository
+}
+
+export function repositories(db: Queryable): Repositories {
+  return {
+    campaigns: new CampaignRepository(db),
+    leads: new LeadRepository(db),
+    cdrs: new CdrRepository(db),
+    agents: new AgentRepository(db),
+    apiKeys: new ApiKeyRepository(db),
+    audit: new AuditLogRepository(db),
+  }
+}
