@@ -1,0 +1,59 @@
+import { AbandonGovernor, type GovernorOptions } from './abandon-control.js'
+import { buildTables, lookahead, marginalDropChance, type LookaheadTables } from './lookahead.js'
+import { capRoom, type PacingPolicy, type PacingSnapshot } from './policy.js'
+
+/**
+ * Cadence predictive pacing: place calls one by one while the next call's chance of being abandoned (from the
+ * lookahead over agents about to free up and calls in flight) stays under a threshold that the abandon governor
+ * moves to keep the day, 30-day and rolling-hour rates under their ceilings.
+ *
+ * Placing every call whose marginal abandon chance is below one threshold is the Lagrangian form of "most agent
+ * time for a given abandon budget": a call is worth its risk when its risk is cheap.
+ */
+export interface PredictiveOptions {
+  governor: Partial<GovernorOptions>
+  /** Rebuild distribution tables at most this often (ms of snapshot time). */
+  tableRefreshMs: number
+  /** Use agents' exact remaining talk times (oracle only: the simulator knows them, a live dialer does not). */
+  exactTalk: boolean
+  name: string
+}
+
+export class PredictivePolicy implements PacingPolicy {
+  readonly name: string
+  readonly options: PredictiveOptions
+  readonly governor: AbandonGovernor
+  private tables: LookaheadTables | undefined
+
+  constructor(options: Partial<PredictiveOptions> = {}) {
+    this.options = { governor: {}, tableRefreshMs: 60_000, exactTalk: false, name: 'cadence predictive', ...options }
+    this.name = this.options.name
+    this.governor = new AbandonGovernor(this.options.governor)
+  }
+
+  decide(s: PacingSnapshot): number {
+    if (!this.tables || s.now - this.tables.builtAt >= this.options.tableRefreshMs || s.now < this.tables.builtAt) {
+      this.tables = buildTables(s.model, s.now)
+    }
+    const theta = this.governor.threshold(s)
+    const room = capRoom(s)
+    if (room <= 0) return 0
+    const la = lookahead(s, this.tables, this.options.exactTalk)
+    const placed: number[] = []
+    while (placed.length < room) {
+      const p = marginalDropChance(la, placed.length)
+      if (p > theta) break
+      placed.push(p)
+    }
+    this.governor.recordDials(s.now, placed, la.liveChance)
+    return placed.length
+  }
+}
+
+/**
+ * The oracle of pacing-anchors §4.4 (O1 + O2): the same lookahead given the true parameters (the caller passes the
+ * simulator's true model in the snapshot) and every agent's exact remaining talk time. A reference, not an optimum.
+ */
+export function oraclePolicy(governor: Partial<GovernorOptions> = {}): PredictivePolicy {
+  return new PredictivePolicy({ exactTalk: true, governor, name: 'oracle' })
+}
