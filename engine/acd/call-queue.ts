@@ -12,6 +12,8 @@ export interface QueuedCall {
   /** Routing needs carried with the call. */
   skill?: string
   ownerAgentId?: string
+  /** Only the owner may take it (an owned callback inside its grace). */
+  ownerOnly?: boolean
   /** Free-form context for the screen pop (lead id, campaign...). */
   data?: Record<string, string>
 }

@@ -15,10 +15,12 @@ const INCLUDE = /^--@include\s+"([^"]+)"\s*$/
 export interface LoadedScript {
   /** File name without `.lua`, e.g. `take-lead`. */
   name: string
-  /** Number of KEYS declared in the header, passed as numberOfKeys to EVALSHA. */
-  numberOfKeys: number
-  /** Key descriptions from the header, by position (KEYS[1] first). */
+  /** Number of KEYS declared in the header, passed as numberOfKeys to EVALSHA; undefined when variadic. */
+  numberOfKeys: number | undefined
+  /** Key descriptions from the header, by position (KEYS[1] first); a variadic tail is the last entry. */
   keys: string[]
+  /** Set when the header ends with `KEYS[n...]`: any number of keys from position n on (at least one). */
+  variadicFrom?: number
   lua: string
 }
 
@@ -39,20 +41,26 @@ function expand(file: string, seen: Set<string>, stack: string[]): string {
     .join('\n')
 }
 
-/** Parse `-- KEYS[n] description` lines of the header (comment lines before the first code line). */
-export function parseKeysHeader(lua: string, name = 'script'): string[] {
+/**
+ * Parse `-- KEYS[n] description` lines of the header (comment lines before the first code line). A last line
+ * `-- KEYS[n...] description` declares a variadic tail.
+ */
+export function parseKeysHeader(lua: string, name = 'script'): { keys: string[]; variadicFrom?: number } {
   const keys: string[] = []
+  let variadicFrom: number | undefined
   for (const line of lua.split('\n')) {
     const trimmed = line.trim()
     if (trimmed === '') continue
     if (!trimmed.startsWith('--')) break
-    const m = /^--\s*KEYS\[(\d+)\]\s*(.*)$/.exec(trimmed)
+    const m = /^--\s*KEYS\[(\d+)(\.\.\.)?\]\s*(.*)$/.exec(trimmed)
     if (!m) continue
     const index = Number(m[1])
+    if (variadicFrom !== undefined) throw new Error(`${name}.lua: KEYS[${index}] declared after a variadic tail`)
     if (index !== keys.length + 1) throw new Error(`${name}.lua: KEYS[${index}] declared out of order`)
-    keys.push(m[2] ?? '')
+    if (m[2]) variadicFrom = index
+    keys.push(m[3] ?? '')
   }
-  return keys
+  return variadicFrom === undefined ? { keys } : { keys, variadicFrom }
 }
 
 const cache = new Map<string, LoadedScript>()
@@ -63,8 +71,14 @@ export function loadScript(name: string, dir = SCRIPTS_DIR): LoadedScript {
   const hit = cache.get(file)
   if (hit) return hit
   const raw = readFileSync(file, 'utf8')
-  const keys = parseKeysHeader(raw, name)
-  const script: LoadedScript = { name, numberOfKeys: keys.length, keys, lua: expand(file, new Set(), []) }
+  const { keys, variadicFrom } = parseKeysHeader(raw, name)
+  const script: LoadedScript = {
+    name,
+    numberOfKeys: variadicFrom === undefined ? keys.length : undefined,
+    keys,
+    lua: expand(file, new Set(), []),
+    ...(variadicFrom === undefined ? {} : { variadicFrom }),
+  }
   cache.set(file, script)
   return script
 }
@@ -91,16 +105,24 @@ export class ScriptRunner {
 
   async run(name: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     const script = loadScript(name, this.dir)
-    if (keys.length !== script.numberOfKeys) {
+    if (script.numberOfKeys !== undefined && keys.length !== script.numberOfKeys) {
       throw new Error(`${name}.lua declares ${script.numberOfKeys} keys, called with ${keys.length}`)
+    }
+    if (script.variadicFrom !== undefined && keys.length < script.variadicFrom) {
+      throw new Error(`${name}.lua needs at least ${script.variadicFrom} keys, called with ${keys.length}`)
     }
     const cmd = commandName(name)
     if (!this.defined.has(cmd)) {
-      this.redis.defineCommand(cmd, { numberOfKeys: script.numberOfKeys, lua: script.lua })
+      this.redis.defineCommand(
+        cmd,
+        script.numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua },
+      )
       this.defined.add(cmd)
     }
     const fn = (this.redis as unknown as Record<string, ScriptCommand>)[cmd]
     if (typeof fn !== 'function') throw new Error(`script command ${cmd} was not defined`)
+    // Variadic scripts take the key count first, as EVALSHA does.
+    if (script.numberOfKeys === undefined) return fn.call(this.redis, keys.length, ...keys, ...args)
     return fn.call(this.redis, ...keys, ...args)
   }
 }

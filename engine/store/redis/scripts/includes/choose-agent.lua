@@ -1,0 +1,29 @@
+-- Pick a ready agent for a call, as engine/acd/routing.ts chooseAgent does: the owner if ready; else (unless
+-- owner-only) among agents with the skill, best tier, then the strategy's measure, then longest idle, then id.
+-- The ready sets are scored by each measure, so the scan stops as soon as no later agent can win.
+local function chooseAgent(prefix, readyIdle, readyCalls, readyTalk, strategy, skill, owner, ownerOnly)
+  if owner ~= '' and redis.call('ZSCORE', readyIdle, owner) then return owner end
+  if ownerOnly then return nil end
+  local set = readyIdle
+  if strategy == 'fewest-calls' then set = readyCalls
+  elseif strategy == 'least-talk-time' then set = readyTalk
+  elseif strategy ~= 'longest-idle' then error('unknown routing strategy ' .. tostring(strategy)) end
+  local bestTierPossible = 0
+  if skill ~= '' then bestTierPossible = 1 end
+  local best, bestTier, bestMeasure, bestIdle = nil, 0, 0, 0
+  local members = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    local id, m = members[i], tonumber(members[i + 1])
+    if best and bestTier == bestTierPossible and m > bestMeasure then break end
+    local tier = 0
+    if skill ~= '' then tier = tonumber(redis.call('HGET', prefix .. id, 'skill:' .. skill)) end
+    if tier then
+      local idle = m
+      if set ~= readyIdle then idle = tonumber(redis.call('ZSCORE', readyIdle, id)) end
+      local better = (not best) or tier < bestTier or (tier == bestTier and (m < bestMeasure or (m == bestMeasure and
+        (idle < bestIdle or (idle == bestIdle and id < best)))))
+      if better then best, bestTier, bestMeasure, bestIdle = id, tier, m, idle end
+    end
+  end
+  return best
+end
