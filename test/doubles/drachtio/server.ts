@@ -135,7 +135,7 @@ function token(n: number): string {
 /** `HH:MM:SS.uuuuuu`, UTC time of day (drachtio.cpp). */
 function wireTime(): string {
   const d = new Date()
-  const micro = String(d.getUTCMilliseconds() * 1000 + Math.floor(Math.random() * 1000)).padStart(6, '0')
+  const micro = String(d.getUTCMilliseconds() * 1000 + Number((process.hrtime.bigint() / 1000n) % 1000n)).padStart(6, '0')
   const p = (n: number): string => String(n).padStart(2, '0')
   return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${micro}`
 }

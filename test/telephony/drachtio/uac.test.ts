@@ -2,9 +2,10 @@
  * Outbound calls placed by drachtio-srf through the server (double, or real with DRACHTIO_ADDRESS), sipp answering as
  * the far end: each replays a capture in shared/research/drachtio-wire and compares both wires with it.
  */
+import type Srf from 'drachtio-srf'
 import t from 'tap'
 import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP } from './replay/target.js'
+import { APP_SDP, until } from './replay/target.js'
 
 t.test('b-uac-app-bye: answered call, the app hangs up', async (t) => {
   const r = await replay({ scenario: 'uas' }, async ({ c, uri }) => {
@@ -14,4 +15,66 @@ t.test('b-uac-app-bye: answered call, the app hangs up', async (t) => {
   t.teardown(() => r.target.close())
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'b-uac-app-bye', r)
+})
+
+t.test('c-uac-remote-bye: answered call, the far end hangs up', async (t) => {
+  const r = await replay({ scenario: 'uas-answer-then-bye.xml' }, async ({ c, uri }) => {
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP })
+    await new Promise<void>((resolve) => dlg.on('destroy', () => resolve()))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'c-uac-remote-bye', r)
+})
+
+for (const [name, xml, status] of [
+  ['d1-uac-486', 'uas-reject-486.xml', 486],
+  ['d2-uac-404', 'uas-reject-404.xml', 404],
+] as const) {
+  t.test(`${name}: rejected call, the server ACKs it, the app's ACK is refused`, async (t) => {
+    const r = await replay({ scenario: xml }, async ({ c, uri, target }) => {
+      const err = await c.srf.createUAC(uri, { localSdp: APP_SDP }).then(
+        () => undefined,
+        (e: unknown) => e as { status?: number },
+      )
+      t.equal(err?.status, status, `createUAC rejects with ${status}`)
+      await until(() => target.recorder.frames.some((f) => f.payload.includes('|NOK|')), 'the NOK to the app ACK')
+    })
+    t.teardown(() => r.target.close())
+    t.equal(r.sippCode, 0, 'sipp completed its scenario')
+    compareWithCapture(t, name, r)
+  })
+}
+
+t.test('d3-uac-183-then-200: early media with SDP, then answer; the app hangs up', async (t) => {
+  const provisional: number[] = []
+  const r = await replay({ scenario: 'uas-183-sdp-then-200.xml' }, async ({ c, uri }) => {
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP }, { cbProvisional: (res) => provisional.push(res.status) })
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.strictSame(provisional, [183], 'the app saw the 183')
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'd3-uac-183-then-200', r)
+})
+
+t.test('d4-uac-cancel: ringing, the app CANCELs; 487 reaches the app, the 200 to CANCEL does not', async (t) => {
+  const r = await replay({ scenario: 'uas-ring-then-cancelled.xml' }, async ({ c, uri, target }) => {
+    let inviteReq: Srf.SrfRequest | undefined
+    const callbacks = {
+      cbRequest: (_err: unknown, req: Srf.SrfRequest) => (inviteReq = req),
+      cbProvisional: (res: Srf.SrfResponse) => {
+        if (res.status === 180) inviteReq?.cancel(() => undefined)
+      },
+    }
+    // drachtio-srf calls cbRequest(err, req) at runtime although its typings say (req): issue 5 anchors §2.1.
+    const err = await c.srf
+      .createUAC(uri, { localSdp: APP_SDP }, callbacks as unknown as Parameters<Srf['createUAC']>[2])
+      .then(() => undefined, (e: unknown) => e as { status?: number })
+    t.equal(err?.status, 487, 'createUAC rejects with 487')
+    await until(() => target.recorder.frames.some((f) => f.payload.includes('|NOK|')), 'the NOK to the app ACK')
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'd4-uac-cancel', r)
 })

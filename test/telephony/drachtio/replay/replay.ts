@@ -29,7 +29,7 @@ export interface ReplayContext {
 export async function replay(
   sippOpts: Omit<SippOptions, 'remote'> & { uac?: boolean },
   drive: (ctx: ReplayContext) => Promise<void>,
-  opts: { t1Ms?: number; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
+  opts: { t1Ms?: number; limitMs?: number; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
 ): Promise<ReplayResult> {
   const target = await startTarget({ t1Ms: opts.t1Ms })
   const c = await connectSrf(target)
@@ -44,16 +44,33 @@ export async function replay(
       ctx.uri = `sip:service@127.0.0.1:${sipp.port}`
     }
     ctx.sipp = sipp
-    await drive(ctx)
-    const s = await sipp.done
+    await bounded(drive(ctx), opts.limitMs ?? 20000, 'the scenario')
+    const s = await bounded(sipp.done, opts.limitMs ?? 20000, 'sipp to finish')
     await c.disconnect()
     return { frames: [...target.recorder.frames], trace: s.trace, sippCode: s.code, sippStderr: s.stderr, errors: c.errors, target }
   } catch (err) {
     sipp?.kill()
-    await sipp?.done
+    const s = await sipp?.done
+    // what did cross the wires, so a failure can be read from the test output
+    const dump = target.recorder.frames.map((f) => `${f.dir} ${f.payload.split('\r\n')[0]}`).join('\n')
+    const sip = (s?.trace ?? []).map((e) => `${e.dir} ${e.text.split('\n')[0]}`).join('\n')
+    if (err instanceof Error) err.message += `\n--- admin frames:\n${dump}\n--- sipp (exit ${s?.code}):\n${sip}\n${s?.stderr ?? ''}`
     await c.disconnect()
     await target.close()
     throw err
+  }
+}
+
+/** Every replay step is bounded so a broken double fails the test instead of hanging it. */
+async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} after ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([p, limit])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

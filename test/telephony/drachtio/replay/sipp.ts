@@ -39,6 +39,7 @@ export interface SippOptions {
 
 export async function startSipp(opts: SippOptions): Promise<SippRun> {
   const port = await freeUdpPort()
+  const mediaPort = await freeUdpPort()
   const dir = mkdtempSync(path.join(tmpdir(), 'cadence-sipp-'))
   const messages = path.join(dir, 'messages.log')
   const limit = opts.limitSeconds ?? 20
@@ -46,12 +47,14 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
   const args = [
     ...scen,
     '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-message_file', messages,
-    '-timeout', `${limit}s`, '-timeout_error', '-s', 'service', '-mp', String(20000 + (port % 20000)),
+    '-timeout', `${limit}s`, '-timeout_error', '-s', 'service', '-mp', String(mediaPort),
     ...(opts.extra ?? []),
     ...(opts.remote ? [opts.remote] : []),
   ]
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
+  let exited = false
+  child.on('exit', () => (exited = true))
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const killer = setTimeout(() => child.kill('SIGKILL'), (limit + 5) * 1000)
   const done = new Promise<{ code: number | null; trace: SippEntry[]; stderr: string }>((resolve) => {
@@ -68,11 +71,11 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
     })
   })
   // A uas sipp must be listening before the app sends; wait until its port is taken.
-  if (!opts.remote) await waitForPortTaken(port)
+  if (!opts.remote) await waitForPortTaken(port, () => exited)
   return { port, done, kill: () => child.kill('SIGTERM') }
 }
 
-async function waitForPortTaken(port: number): Promise<void> {
+async function waitForPortTaken(port: number, exited: () => boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const s = dgram.createSocket('udp4')
     const taken = await new Promise<boolean>((resolve) => {
@@ -87,6 +90,7 @@ async function waitForPortTaken(port: number): Promise<void> {
       }
     })
     if (taken) return
+    if (exited()) return // the caller learns why from `done`
     await new Promise((r) => setTimeout(r, 25))
   }
   throw new Error(`sipp did not bind 127.0.0.1:${port}`)
