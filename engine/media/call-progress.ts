@@ -1,7 +1,7 @@
 /**
  * Call-progress tones in one stream: SIT, ringback and answering-machine beeps, as events in stream time.
  *
- * A beep is an isolated single tone: 80 ms to 3 s long, with no other tone within SIT_MAX_GAP_MS on either side
+ * A beep is an isolated single tone: 120 ms to 3 s long, with no other tone within SIT_MAX_GAP_MS on either side
  * (so the three tones of a SIT never count as beeps) and not at a ringback frequency (440+480 Hz, 400+450 Hz, or
  * the single 425/450 Hz of European and Chinese ringback). The cost: a voicemail beep at exactly 425 or 450 Hz is
  * missed (the greeting's end of speech still gives machine-end-of-greeting).
@@ -39,7 +39,7 @@ export class CallProgressDetector {
 
   constructor(opts: CallProgressOptions = {}) {
     this.tracker = new ToneTracker(opts)
-    this.minBeepMs = opts.minBeepMs ?? 80
+    this.minBeepMs = opts.minBeepMs ?? 120
     this.maxBeepMs = opts.maxBeepMs ?? 3000
   }
 
