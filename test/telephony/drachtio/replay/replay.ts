@@ -5,7 +5,7 @@
  */
 import type { Test } from 'tap'
 import { startSipp, type SippOptions, type SippRun } from './sipp.js'
-import { connectSrf, startTarget, type Connected, type Target } from './target.js'
+import { connectSrf, startTarget, type ConnectOptions, type Connected, type Target } from './target.js'
 import { maskRun, readAdminTranscript, readSippTranscript, type SippEntry } from './transcript.js'
 import type { RecordedFrame } from './wire-recorder.js'
 
@@ -29,10 +29,10 @@ export interface ReplayContext {
 export async function replay(
   sippOpts: Omit<SippOptions, 'remote'> & { uac?: boolean },
   drive: (ctx: ReplayContext) => Promise<void>,
-  opts: { t1Ms?: number; limitMs?: number; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
+  opts: { t1Ms?: number; limitMs?: number; connect?: ConnectOptions; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
 ): Promise<ReplayResult> {
   const target = await startTarget({ t1Ms: opts.t1Ms })
-  const c = await connectSrf(target)
+  const c = await connectSrf(target, opts.connect)
   let sipp: SippRun | undefined
   try {
     const ctx: ReplayContext = { c, target, uri: '' }

@@ -62,13 +62,22 @@ export interface Connected {
   disconnect(): Promise<void>
 }
 
-export async function connectSrf(target: Target): Promise<Connected> {
+export interface ConnectOptions {
+  /** Runs before connect (handlers registered here are routed right after authenticate). */
+  setup?: (srf: Srf & SrfVerbs) => void
+  /** Ping every `pingIntervalMs` (drachtio-srf's minimum is 5000). */
+  pingIntervalMs?: number
+}
+
+export async function connectSrf(target: Target, opts: ConnectOptions = {}): Promise<Connected> {
   const srf = new Srf()
   const errors: Error[] = []
   srf.on('error', (err: Error) => errors.push(err))
+  opts.setup?.(srf as Srf & SrfVerbs)
+  const ping = opts.pingIntervalMs ? { enablePing: true, pingInterval: opts.pingIntervalMs } : {}
   const hostport = await new Promise<string>((resolve, reject) => {
     srf.on('connect', (err: Error, hp: string) => (err ? reject(err) : resolve(hp)))
-    void srf.connect({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret })
+    void srf.connect({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret, ...ping } as Srf.SrfConfig)
   })
   const udp = hostport.split(',').find((h) => h.startsWith('udp/'))
   const m = udp ? /^udp\/([^:]+):(\d+)$/.exec(udp) : null

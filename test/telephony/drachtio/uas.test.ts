@@ -1,0 +1,91 @@
+/**
+ * Requests from the network routed to drachtio-srf: an inbound call (e) and a digest-challenged REGISTER (f), sipp
+ * as the caller / registering phone; each replays a capture and compares both wires with it.
+ */
+import { createHash } from 'node:crypto'
+import type Srf from 'drachtio-srf'
+import t from 'tap'
+import { compareWithCapture, replay } from './replay/replay.js'
+import { APP_SDP } from './replay/target.js'
+
+t.test('e-uas-inbound: inbound call, 180 then 200 with SDP, ACK and BYE from the caller', async (t) => {
+  let ended!: () => void
+  const endedP = new Promise<void>((resolve) => (ended = resolve))
+  const r = await replay(
+    { scenario: 'uac', uac: true },
+    async () => {
+      await endedP
+    },
+    {
+      connect: {
+        setup: (srf) =>
+          srf.invite((req, res) => {
+            res.send(180)
+            srf
+              .createUAS(req, res, { localSdp: APP_SDP, headers: { 'X-Scenario': 'e' } })
+              .then((dlg) => dlg.on('destroy', () => ended()))
+              .catch((err: unknown) => t.fail(`createUAS: ${String(err)}`))
+          }),
+      },
+    },
+  )
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'e-uas-inbound', r)
+})
+
+const REALM = 'example.com'
+const NONCE = 'wire0123456789abcdef'
+const PASSWORDS: Record<string, string> = { alice: 'alicepw' }
+
+function md5(s: string): string {
+  return createHash('md5').update(s).digest('hex')
+}
+
+/** RFC 2617 digest check (qop=auth), enough for the app side of the scenario. */
+function digestValid(req: Srf.SrfRequest): boolean {
+  const auth = req.get('Authorization')
+  if (!auth) return false
+  const p: Record<string, string> = {}
+  for (const m of auth.replace(/^Digest\s+/i, '').matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) p[m[1]!] = m[2] ?? m[3] ?? ''
+  const password = PASSWORDS[p.username ?? '']
+  if (!password) return false
+  const ha1 = md5(`${p.username}:${REALM}:${password}`)
+  const ha2 = md5(`REGISTER:${p.uri}`)
+  return p.response === md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`)
+}
+
+function registrar(srf: Srf & { register(fn: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }): void {
+  srf.register((req, res) => {
+    if (!req.has('Authorization')) {
+      res.send(401, {
+        headers: { 'www-authenticate': `Digest realm="${REALM}", nonce="${NONCE}", algorithm=MD5, qop="auth"` },
+      })
+      return
+    }
+    if (!digestValid(req)) {
+      res.send(403)
+      return
+    }
+    res.send(200, { headers: { contact: `${req.get('Contact')};expires=3600`, expires: '3600' } })
+  })
+}
+
+t.test('f-register-digest: REGISTER challenged by the app, retried with digest, 200', async (t) => {
+  const r = await replay({ scenario: 'uac-register-digest.xml', uac: true }, async () => undefined, {
+    connect: { setup: registrar },
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'f-register-digest', r)
+})
+
+t.test('register with a wrong password is refused 403 (issue 5 scenario; no capture)', async (t) => {
+  const r = await replay({ scenario: 'uac-register-wrong-password.xml', uac: true }, async () => undefined, {
+    connect: { setup: registrar },
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp saw the 403 it expected')
+  const statuses = r.trace.filter((e) => e.dir === 'received').map((e) => e.text.split('\n')[0])
+  t.strictSame(statuses, ['SIP/2.0 401 Unauthorized', 'SIP/2.0 403 Forbidden'])
+})
