@@ -88,6 +88,12 @@ export class RedisHopper implements Hopper {
     return { fetched: page.leads.length, added, exhausted: page.exhausted }
   }
 
+  /** Refill only when fewer than `minNew` new leads wait; the campaign loop calls this before each take. */
+  async topUp(minNew: number, limit: number): Promise<RefillResult | undefined> {
+    if ((await this.redis.zcard(this.keys.fresh)) >= minNew) return undefined
+    return this.refill(limit)
+  }
+
   add(leads: readonly Lead[]): Promise<number> {
     return this.addLeads(leads, '', '')
   }

@@ -3,7 +3,7 @@ import t from 'tap'
 import { applyEvent, newAgent, type Agent, type AgentEvent } from '../../../engine/acd/agent-machine.js'
 import { chooseAgent, RoutingStrategies, type RoutingCandidate } from '../../../engine/acd/routing.js'
 import { RedisAcd } from '../../../engine/store/redis/redis-acd.js'
-import { redisEnv } from './redis-env.js'
+import { redisEnv } from './fixtures/redis-env.js'
 
 const T0 = 1_800_000_000_000
 

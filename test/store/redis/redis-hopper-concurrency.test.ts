@@ -8,7 +8,7 @@ import t from 'tap'
 import type { Lead } from '../../../engine/leads/lead.js'
 import { MemoryLeadSource } from '../../../engine/leads/lead-source.js'
 import { RedisHopper } from '../../../engine/store/redis/redis-hopper.js'
-import { redisEnv } from './redis-env.js'
+import { redisEnv } from './fixtures/redis-env.js'
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0)
 const LEADS = 3000
