@@ -74,3 +74,57 @@ t.test('two engines never hold the same lead at once', async (t) => {
   const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'race', source, keys: env.keys })
   t.same(await hopper.counts(), { callbacks: 0, recycle: 0, new: 0, parked: 0, inflight: 0 })
 })
+
+t.test('two engines with short leases and a share of abandoned leads: each lead filed once, abandoned ones come back', async (t) => {
+  const env = redisEnv('hopper-expiry-race')
+  t.teardown(env.cleanup)
+  const N = 1500
+  const leads: Lead[] = []
+  for (let i = 0; i < N; i++) {
+    leads.push({ id: `L${i}`, campaignId: 'exp', phone: '+8613800000000', status: 'new', attemptTimes: [] })
+  }
+  const source = new MemoryLeadSource(leads)
+  const filed = new Map<string, number>()
+  let now = T0
+  let abandoned = 0
+  let reclaimed = 0
+  let late = 0
+
+  async function engine(name: string, seed: number): Promise<void> {
+    const random = rng(seed)
+    const hopper = new RedisHopper({
+      redis: env.connect(),
+      campaignId: 'exp',
+      source,
+      keys: env.keys,
+      instanceId: name,
+      leaseMs: 40,
+    })
+    let idle = 0
+    while (idle < 200) {
+      await hopper.topUp(20, 100)
+      // The injected clock moves on with every take, so leases run out while engines work.
+      const res = await hopper.take({ now: (now += 1), count: 1 + Math.floor(random() * 4) })
+      reclaimed += res.reclaimed
+      idle = res.leads.length === 0 ? idle + 1 : 0
+      await Promise.all(
+        res.leads.map(async (lead) => {
+          if (random() < 0.2) {
+            abandoned++ // this "engine" dies with the lead
+            return
+          }
+          const done = await hopper.complete(lead, { status: 'contacted', at: now, attempted: true })
+          if (done.filed) filed.set(lead.lead.id, (filed.get(lead.lead.id) ?? 0) + 1)
+          else late++
+        }),
+      )
+    }
+  }
+
+  await Promise.all([engine('engine-a', 3), engine('engine-b', 4)])
+  t.equal(filed.size, N, 'every lead was eventually completed by a live holder')
+  t.ok([...filed.values()].every((n) => n === 1), 'never completed by two holders')
+  t.ok(abandoned > 100, `${abandoned} leads abandoned mid-attempt`)
+  t.equal(reclaimed, abandoned + late, 'every abandoned or overtaken lease was reclaimed once')
+  t.comment(`abandoned ${abandoned}, reclaimed ${reclaimed}, completions refused after expiry ${late}`)
+})
