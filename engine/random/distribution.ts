@@ -27,7 +27,9 @@ export type Distribution =
   | { kind: 'exponential'; mean: number }
   | { kind: 'mixture'; weights: number[]; components: Distribution[] }
 
-export class DistributionError extends Error {}
+export class DistributionError extends Error {
+  override name = 'DistributionError'
+}
 
 function num(v: unknown, what: string, path: string, min = Number.NEGATIVE_INFINITY): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new DistributionError(`${path}: ${what} must be a finite number`)

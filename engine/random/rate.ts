@@ -11,7 +11,9 @@ export type RateSpec =
   | { kind: 'step'; initial: number; steps: [number, number][] }
   | { kind: 'sinusoidal'; mean: number; amplitude: number; periodS: number; phaseS?: number }
 
-export class RateError extends Error {}
+export class RateError extends Error {
+  override name = 'RateError'
+}
 
 export function validateRate(raw: unknown, path = 'rate'): RateSpec {
   if (typeof raw === 'number' && Number.isFinite(raw)) return raw

@@ -106,7 +106,9 @@ export const defaultScenario: ScenarioSpec = {
   bench: {},
 }
 
-export class ScenarioError extends Error {}
+export class ScenarioError extends Error {
+  override name = 'ScenarioError'
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)

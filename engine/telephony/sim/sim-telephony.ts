@@ -1,0 +1,201 @@
+import type { Clock, TimerHandle } from '../../clock.js'
+import {
+  CallEvents,
+  type CallEventListener,
+  type CallEventMap,
+  type CallEventName,
+  type EndedBy,
+  type FailureCause,
+  type OriginateRequest,
+  type TelephonyPort,
+} from '../port.js'
+import { Rng } from '../../random/rng.js'
+import { SimAgents } from './agents.js'
+import { SimCarrier, type DialFate } from './carrier.js'
+import type { Scenario } from './scenario.js'
+
+/**
+ * The TelephonyPort over the simulated carrier, so the live engine can run a campaign on the simulated site
+ * (RealClock for `npm start`, VirtualClock in tests). Per call it emits ringing, then answered (+ amd-result when
+ * AMD was asked for) or failed; bridged on bridge(); ended when the customer, the agent (SimAgents decides when a
+ * bridged conversation ends) or hangup() ends it. Every call ends exactly once: `failed` before answer, or `ended`
+ * after it, never both.
+ */
+
+const SIP_FOR: Record<FailureCause, { status: number; reason: string }> = {
+  busy: { status: 486, reason: 'Busy Here' },
+  'no-answer': { status: 480, reason: 'Temporarily Unavailable' },
+  'invalid-number': { status: 404, reason: 'Not Found' },
+  congestion: { status: 503, reason: 'Service Unavailable' },
+  rejected: { status: 603, reason: 'Decline' },
+  cancelled: { status: 487, reason: 'Request Terminated' },
+  'trunk-unavailable': { status: 503, reason: 'Service Unavailable' },
+}
+
+/** How long an unattended machine keeps the line open (recording the silence) before it hangs up. */
+const MACHINE_LINE_OPEN_MS = 60_000
+
+interface PortCall {
+  request: OriginateRequest
+  fate: DialFate
+  state: 'ringing' | 'answered' | 'bridged' | 'done'
+  agentId?: string
+  timers: TimerHandle[]
+}
+
+export class SimTelephonyError extends Error {
+  override name = 'SimTelephonyError'
+}
+
+export class SimTelephony implements TelephonyPort {
+  readonly agents: SimAgents
+  private readonly carrier: SimCarrier
+  private readonly calls = new Map<string, PortCall>()
+  private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
+
+  constructor(
+    private readonly clock: Clock,
+    scenario: Scenario,
+    seed: number,
+    /** Start of the simulated shift (the answer rate follows time since then). Defaults to now. */
+    shiftStartMs: number = clock.now(),
+  ) {
+    const rng = new Rng(seed)
+    this.carrier = new SimCarrier(scenario, rng.fork('carrier'), shiftStartMs)
+    this.agents = new SimAgents(scenario, rng.fork('agents'))
+  }
+
+  async originate(request: OriginateRequest): Promise<void> {
+    if (this.calls.has(request.callId)) throw new SimTelephonyError(`originate: call ${request.callId} already exists`)
+    if (!(request.ringTimeoutMs >= 15_000)) throw new SimTelephonyError(`originate: ringTimeoutMs ${request.ringTimeoutMs} is below the 15 s minimum`)
+    const fate = this.carrier.dial(this.clock.now(), request.amd)
+    // The request's own ring timeout wins over the carrier's when shorter.
+    if ((fate.outcome === 'human' || fate.outcome === 'machine') && fate.afterMs >= request.ringTimeoutMs) {
+      fate.outcome = 'no-answer'
+      fate.afterMs = request.ringTimeoutMs
+    } else if (fate.outcome === 'no-answer') fate.afterMs = request.ringTimeoutMs
+    const call: PortCall = { request, fate, state: 'ringing', timers: [] }
+    this.calls.set(request.callId, call)
+    const id = request.callId
+    const ringAt = Math.min(fate.afterMs, 300 + (fate.afterMs % 700))
+    if (fate.outcome !== 'invalid') this.after(call, ringAt, () => this.emit(CallEvents.Ringing, { callId: id, at: this.clock.now() }))
+    if (fate.outcome === 'busy' || fate.outcome === 'invalid' || fate.outcome === 'no-answer') {
+      const cause: FailureCause = fate.outcome === 'invalid' ? 'invalid-number' : fate.outcome
+      this.after(call, fate.afterMs, () => this.fail(call, cause))
+      return
+    }
+    this.after(call, fate.afterMs, () => {
+      call.state = 'answered'
+      this.emit(CallEvents.Answered, { callId: id, at: this.clock.now() })
+      const amd = fate.amd
+      if (request.amd && amd) {
+        this.after(call, amd.delayMs, () =>
+          this.emit(CallEvents.AmdResult, {
+            callId: id,
+            at: this.clock.now(),
+            outcome: amd.saysHuman ? 'human' : 'machine',
+            reason: `simulated ${fate.outcome}`,
+          }),
+        )
+      }
+      // Nobody attends the call: a person gives up, a machine eventually stops recording.
+      const giveUp = fate.outcome === 'human' ? (amd?.delayMs ?? 0) + (fate.patienceMs ?? 5000) + 1000 : MACHINE_LINE_OPEN_MS
+      this.after(call, giveUp, () => {
+        if (call.state === 'answered') this.end(call, 'customer')
+      })
+    })
+  }
+
+  async bridge(callId: string, agentId: string): Promise<void> {
+    const call = this.live(callId, 'bridge')
+    if (call.state !== 'answered') throw new SimTelephonyError(`bridge: call ${callId} is ${call.state}, not answered`)
+    call.state = 'bridged'
+    call.agentId = agentId
+    this.emit(CallEvents.Bridged, { callId, agentId, at: this.clock.now() })
+    const kind = call.fate.outcome === 'human' ? 'human' : 'machine'
+    const dur = this.agents.callDurationMs(kind)
+    this.after(call, dur, () => this.end(call, kind === 'machine' ? 'agent' : this.agents.endedBy()))
+  }
+
+  async play(callId: string, prompt: string): Promise<void> {
+    const call = this.live(callId, 'play')
+    if (call.state === 'ringing') throw new SimTelephonyError(`play: call ${callId} is not answered (prompt ${prompt})`)
+  }
+
+  async record(callId: string): Promise<void> {
+    this.live(callId, 'record')
+  }
+
+  async hold(callId: string): Promise<void> {
+    this.live(callId, 'hold')
+  }
+
+  async transfer(callId: string, toAgentId: string): Promise<void> {
+    const call = this.live(callId, 'transfer')
+    if (call.state !== 'bridged') throw new SimTelephonyError(`transfer: call ${callId} is not bridged`)
+    call.agentId = toAgentId
+  }
+
+  async hangup(callId: string, _cause: string): Promise<void> {
+    const call = this.calls.get(callId)
+    if (!call || call.state === 'done') return
+    if (call.state === 'ringing') this.fail(call, 'cancelled')
+    else this.end(call, 'system')
+  }
+
+  on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
+    let set = this.listeners.get(event)
+    if (!set) this.listeners.set(event, (set = new Set()))
+    set.add(listener as (e: never) => void)
+  }
+
+  off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
+    this.listeners.get(event)?.delete(listener as (e: never) => void)
+  }
+
+  /** Calls not yet ended (for tests and the demo's status page). */
+  activeCalls(): number {
+    let n = 0
+    for (const c of this.calls.values()) if (c.state !== 'done') n++
+    return n
+  }
+
+  private live(callId: string, op: string): PortCall {
+    const call = this.calls.get(callId)
+    if (!call || call.state === 'done') throw new SimTelephonyError(`${op}: no active call ${callId}`)
+    return call
+  }
+
+  private after(call: PortCall, ms: number, fn: () => void): void {
+    call.timers.push(
+      this.clock.setTimeout(() => {
+        if (call.state !== 'done') fn()
+      }, ms),
+    )
+  }
+
+  private fail(call: PortCall, cause: FailureCause): void {
+    this.finish(call)
+    const sip = SIP_FOR[cause]
+    this.emit(CallEvents.Failed, { callId: call.request.callId, at: this.clock.now(), cause, sipStatus: sip.status, sipReason: sip.reason })
+  }
+
+  private end(call: PortCall, endedBy: EndedBy): void {
+    this.finish(call)
+    this.emit(CallEvents.Ended, { callId: call.request.callId, at: this.clock.now(), endedBy })
+  }
+
+  private finish(call: PortCall): void {
+    call.state = 'done'
+    for (const t of call.timers) this.clock.clearTimeout(t)
+    call.timers = []
+    // Keep the map small on long demo runs: forget a finished call.
+    this.calls.delete(call.request.callId)
+  }
+
+  private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {
+    const set = this.listeners.get(event)
+    if (!set) return
+    for (const l of [...set]) (l as CallEventListener<E>)(payload)
+  }
+}
