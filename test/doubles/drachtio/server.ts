@@ -891,8 +891,9 @@ export class DrachtioDouble extends EventEmitter {
     }
     // The stack answers both by itself; the app only hears of the CANCEL (h1, h2).
     const hadProvisional = invite.toTag !== undefined
+    // With no provisional sent yet, the 200 to the CANCEL and the 487 get different To-tags (h2).
+    this.respondStateless(msg, source, 200, 'OK', invite.toTag ?? token(13))
     const toTag = invite.toTag ?? token(13)
-    this.respondStateless(msg, source, 200, 'OK', toTag)
     invite.toTag = toTag
     invite.final = 487
     invite.lastResponse = this.respondStateless(invite.msg, invite.source, 487, 'Request Terminated', toTag)

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type Srf from 'drachtio-srf'
 import t from 'tap'
 import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP } from './replay/target.js'
+import { APP_SDP, until } from './replay/target.js'
 
 t.test('e-uas-inbound: inbound call, 180 then 200 with SDP, ACK and BYE from the caller', async (t) => {
   let ended!: () => void
@@ -88,4 +88,62 @@ t.test('register with a wrong password is refused 403 (issue 5 scenario; no capt
   t.equal(r.sippCode, 0, 'sipp saw the 403 it expected')
   const statuses = r.trace.filter((e) => e.dir === 'received').map((e) => e.text.split('\n')[0])
   t.strictSame(statuses, ['SIP/2.0 401 Unauthorized', 'SIP/2.0 403 Forbidden'])
+})
+
+function nokCount(frames: Array<{ payload: string }>): number {
+  return frames.filter((f) => f.payload.includes('|NOK|')).length
+}
+
+t.test('h1-uas-cancel-after-180: the caller CANCELs after 180; the stack answers, the app is refused later', async (t) => {
+  const r = await replay(
+    { scenario: 'uac-invite-cancel-after-180.xml', uac: true },
+    async ({ target }) => {
+      await until(() => nokCount(target.recorder.frames) === 1, 'the NOK to the late 200')
+    },
+    {
+      connect: {
+        setup: (srf) =>
+          srf.invite((req, res) => {
+            res.send(180)
+            req.on('cancel', () => res.send(200, { body: APP_SDP }))
+          }),
+      },
+    },
+  )
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'h1-uas-cancel-after-180', r)
+})
+
+t.test('h2-uas-quick-cancel: cancelled before the app answered anything', async (t) => {
+  const r = await replay(
+    { scenario: 'uac-invite-quick-cancel.xml', uac: true },
+    async ({ target }) => {
+      await until(() => nokCount(target.recorder.frames) === 2, 'the NOKs to the late 180 and 200')
+    },
+    {
+      connect: {
+        setup: (srf) =>
+          srf.invite((req, res) => {
+            req.on('cancel', () => {
+              res.send(180)
+              res.send(200, { body: APP_SDP })
+            })
+          }),
+      },
+    },
+  )
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'h2-uas-quick-cancel', r)
+})
+
+t.test('h3-uas-reject-486: the app rejects; the ACK is absorbed by the server', async (t) => {
+  const r = await replay({ scenario: 'uac-invite-rejected.xml', uac: true }, async () => undefined, {
+    connect: { setup: (srf) => srf.invite((_req, res) => res.send(486, { headers: { 'X-Reason': 'busy-test' } })) },
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'h3-uas-reject-486', r)
+  t.equal(r.target.double?.dialogCount ?? 0, 0, 'no dialog left behind')
 })
