@@ -1,0 +1,68 @@
+/**
+ * The HTTP API: `buildApp()` assembles Fastify with its plugins (errors as problem details, API-key auth with roles
+ * declared per route, Prometheus metrics) and the routes. It gets everything from outside (configuration, database,
+ * the engine's CampaignControl, logger, metrics registry), so `npm start` and the tests build the same app.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import type { Config } from '../config/config.js'
+import type { CampaignControl } from '../engine/campaign/control.js'
+import { ApiKeyRepository } from '../engine/store/sql/api-keys.js'
+import type { Db } from '../engine/store/sql/db.js'
+import { authPlugin } from './plugins/auth.js'
+import { errorsPlugin } from './plugins/errors.js'
+import { metricsPlugin } from './plugins/metrics.js'
+import { agentRoutes } from './routes/agents.js'
+import { campaignRoutes } from './routes/campaigns.js'
+import { healthRoutes, type RedisPing } from './routes/health.js'
+
+export interface BuildAppOptions {
+  config: Config
+  /** Migrated database (run `migrate(db)` first). */
+  db: Db
+  control: CampaignControl
+  /** A pino logger (or any Fastify-compatible one); the app logs through children of it. */
+  logger: FastifyBaseLogger
+  metricsRegistry: Registry
+  /** Redis as /ready checks it; omitted, /ready reports redis "not-configured". */
+  redis?: RedisPing
+  /** How long /ready waits for each dependency; default 2000 ms. */
+  readinessTimeoutMs?: number
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, db, control, metricsRegistry } = options
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // Bodies here are small JSON documents; a large one is a mistake or an attack.
+    bodyLimit: 1024 * 1024,
+    ajv: {
+      // Unknown properties are refused with their name, not silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    return503OnClosing: true,
+  })
+
+  // The API speaks JSON only: any other body is a 415, not a string that fails validation further on.
+  app.removeContentTypeParser('text/plain')
+
+  const apiKeys = new ApiKeyRepository(db)
+  if (config.api.adminKey !== undefined) {
+    const { created, apiKey } = await apiKeys.ensure(config.api.adminKey, { name: 'bootstrap-admin', role: 'admin' })
+    options.logger.info(
+      { apiKeyId: apiKey.id },
+      created ? 'bootstrap admin API key stored (hashed) from CADENCE_ADMIN_API_KEY' : 'bootstrap admin API key present',
+    )
+  }
+
+  await app.register(errorsPlugin)
+  await app.register(authPlugin, { apiKeys })
+  await app.register(metricsPlugin, {
+    registry: metricsRegistry,
+    auth: config.api.metricsPublic ? 'public' : { roles: ['admin', 'supervisor'] },
+  })
+  await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
+  await app.register(campaignRoutes, { db, control })
+  await app.register(agentRoutes, { control })
+  return app
+}

@@ -1,0 +1,106 @@
+/**
+ * Every error becomes RFC 9457 problem details: validation errors name the offending field, 404s for unknown routes
+ * too, and nothing internal (stack, SQL, driver message) leaves the process; 5xx are logged with the request id.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { HttpProblem, ProblemContentType, ProblemTypes, type FieldError, type Problem } from '../problem.js'
+import { problemSchema } from '../schemas/problem.js'
+
+interface AjvError {
+  instancePath: string
+  message?: string
+  params: Record<string, unknown>
+  keyword: string
+}
+
+function fieldOf(context: string | undefined, e: AjvError): string {
+  const path = e.instancePath
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const missing = e.params['missingProperty']
+  const extra = e.params['additionalProperty']
+  if (e.keyword === 'required' && typeof missing === 'string') path.push(missing)
+  if (e.keyword === 'additionalProperties' && typeof extra === 'string') path.push(extra)
+  return [context ?? 'body', ...path].join('.')
+}
+
+function messageOf(e: AjvError): string {
+  if (e.keyword === 'additionalProperties') return 'is not a known property'
+  if (e.keyword === 'required') return 'is required'
+  const allowed = e.params['allowedValues']
+  if (e.keyword === 'enum' && Array.isArray(allowed)) return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+  return e.message ?? 'is invalid'
+}
+
+export function problemOf(error: FastifyError, request: FastifyRequest): Problem {
+  if (error instanceof HttpProblem) return { ...error.problem }
+  if (error.validation) {
+    const errors: FieldError[] = (error.validation as AjvError[]).map((e) => ({
+      field: fieldOf(error.validationContext, e),
+      message: messageOf(e),
+    }))
+    const first = errors[0]
+    return {
+      type: ProblemTypes.invalidRequest,
+      title: 'Invalid request',
+      status: 400,
+      detail: first ? `${first.field}: ${first.message}` : 'the request does not match its schema',
+      errors,
+    }
+  }
+  const status = error.statusCode
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Fastify's own 4xx (bad JSON, wrong media type, body too large) carry messages written for clients.
+    return { type: ProblemTypes.http, title: httpTitle(status), status, detail: error.message }
+  }
+  return {
+    type: ProblemTypes.internal,
+    title: 'Internal server error',
+    status: 500,
+    detail: `the server failed to answer; the error is logged under request id ${request.id}`,
+  }
+}
+
+function httpTitle(status: number): string {
+  const titles: Record<number, string> = {
+    400: 'Bad request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not found',
+    405: 'Method not allowed',
+    406: 'Not acceptable',
+    409: 'Conflict',
+    413: 'Content too large',
+    415: 'Unsupported media type',
+    429: 'Too many requests',
+  }
+  return titles[status] ?? 'Client error'
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): FastifyReply {
+  const body: Problem = { ...problem, instance: request.url.split('?')[0] ?? request.url, requestId: String(request.id) }
+  return reply.code(body.status).type(ProblemContentType).send(body)
+}
+
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addSchema(problemSchema)
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = problemOf(error, request)
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      else if (!(error instanceof HttpProblem)) request.log.info({ status: problem.status, detail: problem.detail }, 'request refused')
+      return sendProblem(reply, request, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, request, {
+        type: ProblemTypes.notFound,
+        title: 'Not found',
+        status: 404,
+        detail: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      }),
+    )
+  },
+  { name: 'cadence-errors' },
+)

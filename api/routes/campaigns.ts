@@ -1,0 +1,139 @@
+/** /v1/campaigns: create, list, read, start/pause/stop through the engine's CampaignControl, live figures. */
+import type { FastifyInstance } from 'fastify'
+import type { CampaignControl, CampaignRunState } from '../../engine/campaign/control.js'
+import type { Campaign, CampaignSettings } from '../../engine/store/sql/campaigns.js'
+import type { Db } from '../../engine/store/sql/db.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { principalOf } from '../plugins/auth.js'
+import { conflict, HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
+import {
+  campaignActionSchema,
+  campaignSchema,
+  createCampaignSchema,
+  figuresSchema,
+  getCampaignSchema,
+  listCampaignsSchema,
+} from '../schemas/campaign.js'
+
+export interface CampaignRoutesOptions {
+  db: Db
+  control: CampaignControl
+}
+
+const Managers = { roles: ['admin', 'supervisor'] } as const
+const Readers = { roles: ['admin', 'supervisor', 'qa'] } as const
+
+export interface CampaignView {
+  id: string
+  name: string
+  state: CampaignRunState
+  settings: CampaignSettings
+  createdAt: string
+  updatedAt: string
+}
+
+function view(c: Campaign): CampaignView {
+  return { ...c, createdAt: new Date(c.createdAt).toISOString(), updatedAt: new Date(c.updatedAt).toISOString() }
+}
+
+type Action = 'start' | 'pause' | 'stop'
+
+const target: Record<Action, CampaignRunState> = { start: 'running', pause: 'paused', stop: 'stopped' }
+
+/** Which states each action may leave from; repeating an action is allowed and changes nothing. */
+const allowedFrom: Record<Action, readonly CampaignRunState[]> = {
+  start: ['stopped', 'paused', 'running'],
+  pause: ['running', 'paused'],
+  stop: ['running', 'paused', 'stopped'],
+}
+
+export async function campaignRoutes(app: FastifyInstance, options: CampaignRoutesOptions): Promise<void> {
+  const { db, control } = options
+  const repos = repositories(db)
+  app.addSchema(campaignSchema)
+
+  app.post<{ Body: { name: string; settings: CampaignSettings } }>(
+    '/v1/campaigns',
+    { schema: createCampaignSchema, config: { auth: Managers } },
+    async (request, reply) => {
+      const { name, settings } = request.body
+      const hours = settings.screening.callingHours
+      if (hours.start >= hours.end) {
+        throw invalidField('body.settings.screening.callingHours.end', `must be after start (${hours.start})`)
+      }
+      const actor = principalOf(request).actor
+      const created = await db.transaction(async (tx) => {
+        const r = repositories(tx)
+        const c = await r.campaigns.create({ name, settings })
+        await r.audit.append({ actor, action: 'create', entity: 'campaign', entityId: c.id, detail: { name } })
+        return c
+      })
+      request.log.info({ campaignId: created.id }, 'campaign created')
+      return reply.code(201).header('location', `/v1/campaigns/${encodeURIComponent(created.id)}`).send(view(created))
+    },
+  )
+
+  app.get<{ Querystring: { limit: number; offset: number } }>(
+    '/v1/campaigns',
+    { schema: listCampaignsSchema, config: { auth: Readers } },
+    async (request) => {
+      const { limit, offset } = request.query
+      const page = await repos.campaigns.list({ limit, offset })
+      return { items: page.items.map(view), total: page.total, limit, offset }
+    },
+  )
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/campaigns/:id',
+    { schema: getCampaignSchema, config: { auth: Readers } },
+    async (request) => {
+      const c = await repos.campaigns.get(request.params.id)
+      if (!c) throw notFound('campaign', request.params.id)
+      return view(c)
+    },
+  )
+
+  for (const action of ['start', 'pause', 'stop'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/v1/campaigns/:id/${action}`,
+      { schema: campaignActionSchema, config: { auth: Managers } },
+      async (request) => {
+        const id = request.params.id
+        const c = await repos.campaigns.get(id)
+        if (!c) throw notFound('campaign', id)
+        if (!allowedFrom[action].includes(c.state)) {
+          throw conflict(`cannot ${action} campaign ${JSON.stringify(id)}: it is ${c.state}`)
+        }
+        // The engine acts first: the stored state only says what an engine has accepted, so a restart resumes it.
+        await control[action](id)
+        const actor = principalOf(request).actor
+        const updated = await db.transaction(async (tx) => {
+          const r = repositories(tx)
+          const u = await r.campaigns.setState(id, target[action])
+          await r.audit.append({ actor, action, entity: 'campaign', entityId: id, detail: { from: c.state } })
+          return u
+        })
+        if (!updated) throw notFound('campaign', id)
+        request.log.info({ campaignId: id, from: c.state, to: updated.state }, `campaign ${action}`)
+        return view(updated)
+      },
+    )
+  }
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/campaigns/:id/figures',
+    { schema: figuresSchema, config: { auth: Readers } },
+    async (request) => {
+      const id = request.params.id
+      const c = await repos.campaigns.get(id)
+      if (!c) throw notFound('campaign', id)
+      const figures = await control.figures(id)
+      if (!figures) {
+        throw new HttpProblem(404, 'No live figures', `campaign ${JSON.stringify(id)} is not loaded on any engine`, {
+          type: ProblemTypes.notFound,
+        })
+      }
+      return figures
+    },
+  )
+}
