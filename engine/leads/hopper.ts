@@ -73,6 +73,8 @@ export interface Hopper {
   refill(limit: number): Promise<RefillResult>
   /** Add leads directly (e.g. a booked callback); returns how many were new to the hopper. */
   add(leads: readonly Lead[]): Promise<number>
+  /** Book or move a callback for a lead not in flight (false when it is in flight). */
+  bookCallback(lead: Lead, at: number, ownerAgentId?: string): Promise<boolean>
   take(options: TakeOptions): Promise<TakeResult>
   /** Give a lead back untouched (no attempt made). False when the lease was lost. */
   release(taken: TakenLead): Promise<boolean>

@@ -118,6 +118,33 @@ export class RedisHopper implements Hopper {
     return res[0]
   }
 
+  /**
+   * Book (or move) a callback for a lead that is not in flight, e.g. from the API: the lead, wherever it waits,
+   * moves to the callbacks queue due at `at`, owned by `ownerAgentId` if given. The updated lead is written to the
+   * source first. Returns false when the lead is in flight (its holder books it through `complete`).
+   */
+  async bookCallback(lead: Lead, at: number, ownerAgentId?: string): Promise<boolean> {
+    if (lead.campaignId !== this.campaignId) {
+      throw new Error(`lead ${lead.id} belongs to campaign ${lead.campaignId}, not ${this.campaignId}`)
+    }
+    assertKeyId('lead', lead.id)
+    if (!Number.isFinite(at)) throw new Error(`lead ${lead.id}: callback time must be a number`)
+    const k = this.keys
+    const booked: Lead = { ...structuredClone(lead), status: 'callback', callbackAt: at }
+    if (ownerAgentId !== undefined) booked.ownerAgentId = ownerAgentId
+    const state = await this.redis.hget(`${k.leadPrefix}${lead.id}`, 'state')
+    if (state === 'inflight') return false
+    await this.source.recordOutcome(booked)
+    const res = await this.scripts.run('book-callback', [k.callbacks, k.recycle, k.fresh, k.parked], [
+      k.leadPrefix,
+      lead.id,
+      at,
+      booked.ownerAgentId ?? '',
+      JSON.stringify(booked),
+    ])
+    return res === 1
+  }
+
   async take(options: TakeOptions): Promise<TakeResult> {
     const k = this.keys
     const able = options.ableAgents

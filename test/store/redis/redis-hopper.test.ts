@@ -164,3 +164,24 @@ t.test('complete files the lead by the recycling rules and writes the source', a
   // A refused lead is a tombstone: loading it again from a stale page does nothing.
   t.equal(await hopper.add([lead('ref')]), 0)
 })
+
+t.test('booking a callback moves a waiting lead to the callbacks queue; not while in flight', async (t) => {
+  const env = redisEnv('book')
+  t.teardown(env.cleanup)
+  const source = new MemoryLeadSource([lead('a'), lead('b'), lead('c')])
+  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  await hopper.refill(10)
+  const [a] = (await hopper.take({ now: T0, count: 1 })).leads
+  t.notOk(await hopper.bookCallback(a!.lead, T0 + HOUR, 'ann'), 'a is in flight')
+  t.ok(await hopper.bookCallback(source.get('c1', 'c')!, T0 + 2 * HOUR - 5 * MIN, 'ann'))
+  source.add(lead('d'))
+  t.ok(await hopper.bookCallback(lead('d'), T0 + 2 * HOUR), 'a lead new to the hopper is added')
+  t.same(await hopper.counts(), { callbacks: 2, recycle: 0, new: 1, parked: 0, inflight: 1 })
+  t.equal(source.get('c1', 'c')!.status, 'callback')
+  const res = await hopper.take({ now: T0 + 2 * HOUR, count: 5, ableAgents: ['ann'] })
+  t.same(res.leads.map((l) => [l.lead.id, l.route.kind, l.lead.callbackAt]), [
+    ['c', 'owner', T0 + 2 * HOUR - 5 * MIN],
+    ['d', 'any', T0 + 2 * HOUR],
+    ['b', 'any', undefined],
+  ])
+})
