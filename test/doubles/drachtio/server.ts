@@ -519,7 +519,8 @@ export class DrachtioDouble extends EventEmitter {
         d = this.addDialog({
           id: `${callId};from-tag=${remoteTag}`, role: 'uas', callId, localTag: txn.toTag, remoteTag, local: to,
           remote: header(req, 'from') ?? '', remoteTarget: uriOf(header(req, 'contact') ?? header(req, 'from') ?? ''),
-          peer: txn.source, localCseq: Math.floor(Math.random() * 2 ** 30), conn, state: 'early', inviteCseq: 0,
+          // our first request in a dialog we answered takes the caller's CSeq + 1 (i: `CSeq: 2 BYE`)
+          peer: txn.source, localCseq: cseqOf(req).seq, conn, state: 'early', inviteCseq: 0,
         })
         txn.dialog = d
       }
@@ -686,7 +687,8 @@ export class DrachtioDouble extends EventEmitter {
     this.transmitClient(txn)
     this.removeDialog(d)
     const bytes = Buffer.byteLength(text, 'utf8')
-    this.send(d.conn, `sip|application|${bytes}|udp|${d.peer.host}|${d.peer.port}|${wireTime()}|unsolicited|${d.id}|${CRLF}${text}`)
+    // address/port of a sent UDP request are the local transport's (PROTOCOL.md §7)
+    this.send(d.conn, `sip|application|${bytes}|udp|${this.host}|${this.sipPort}|${wireTime()}|unsolicited|${d.id}|${CRLF}${text}`)
   }
 
   // ---------------------------------------------------------------- SIP from the network

@@ -147,3 +147,33 @@ t.test('h3-uas-reject-486: the app rejects; the ACK is absorbed by the server', 
   compareWithCapture(t, 'h3-uas-reject-486', r)
   t.equal(r.target.double?.dialogCount ?? 0, 0, 'no dialog left behind')
 })
+
+t.test('i-uas-ack-timeout: 200 never ACKed: retransmitted on timer G, then BYE reported as unsolicited', async (t) => {
+  // The double runs its timers 10x faster (T1 50 ms, T2 400 ms): the same schedule in 3.2 s instead of 32 s.
+  // Against a real server this takes the real 32 s.
+  let unsolicited = ''
+  const r = await replay(
+    { scenario: 'uac-invite-no-ack.xml', uac: true, limitSeconds: 60 },
+    async ({ target }) => {
+      await until(() => target.recorder.frames.some((f) => f.payload.includes('|unsolicited|')), 'the unsolicited BYE', 50000)
+    },
+    {
+      t1Ms: 50,
+      t2Ms: 400,
+      limitMs: 55000,
+      connect: {
+        setup: (srf) =>
+          srf.invite((req, res) => {
+            srf
+              .createUAS(req, res, { localSdp: APP_SDP })
+              .then((dlg) => dlg.on('destroy', (bye: Srf.SrfRequest) => (unsolicited = bye.get('Reason'))))
+              .catch((err: unknown) => t.fail(`createUAS: ${String(err)}`))
+          }),
+      },
+    },
+  )
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  t.equal(unsolicited, 'SIP;cause=200;text="ACK timeout"', 'the app saw the BYE with its reason')
+  compareWithCapture(t, 'i-uas-ack-timeout', r)
+})
