@@ -78,3 +78,17 @@ t.test('d4-uac-cancel: ringing, the app CANCELs; 487 reaches the app, the 200 to
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'd4-uac-cancel', r)
 })
+
+t.test('m-uac-200-retransmitted: the far end re-sends its 200; the server re-ACKs, the app is not told', async (t) => {
+  const r = await replay({ scenario: 'uas-duplicate-200.xml' }, async ({ c, uri }) => {
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP })
+    const info = { method: 'INFO', headers: { 'Content-Type': 'text/plain' }, body: 'ping' }
+    await dlg.request(info as unknown as Srf.SrfRequest)
+    // pacing, not a measurement: give sipp time to re-send its 200 before the BYE
+    await new Promise((r) => setTimeout(r, 1000))
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'm-uac-200-retransmitted', r)
+})
