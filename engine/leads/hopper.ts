@@ -37,6 +37,7 @@ export interface TakenLead {
 
 export interface TakeOptions {
   now: number
+  /** Leads wanted (default 1). 0 runs only the upkeep: expired leases and ended parks come back to their queues. */
   count?: number
   /**
    * Agents who could take an owned callback right now (e.g. the ready agents). When given, an owned callback inside
