@@ -92,3 +92,24 @@ t.test('m-uac-200-retransmitted: the far end re-sends its 200; the server re-ACK
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'm-uac-200-retransmitted', r)
 })
+
+const APP_SDP_2 = APP_SDP.replace('o=app 1001 1', 'o=app 1001 2').replace('m=audio 40000', 'm=audio 40002')
+
+t.test('g-uac-reinvite-info: the app re-INVITEs (dlg.modify) and sends INFO in the dialog, then hangs up', async (t) => {
+  const r = await replay({ scenario: 'uas-reinvite-info.xml' }, async ({ c, uri }) => {
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP })
+    const remote = await dlg.modify(APP_SDP_2)
+    t.match(remote, /o=sipp 2001 2/, 'modify resolves with the new remote SDP')
+    const info = {
+      method: 'INFO',
+      headers: { 'Content-Type': 'application/dtmf-relay', 'X-Info-Seq': '1' },
+      body: 'Signal=5\r\nDuration=160\r\n',
+    }
+    const res = await dlg.request(info as unknown as Srf.SrfRequest)
+    t.equal(res.status, 200, 'INFO answered 200')
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'g-uac-reinvite-info', r)
+})
