@@ -215,6 +215,8 @@ export class RedisHopper implements Hopper {
   ): Promise<{ decision: RecycleDecision; lead: Lead; filed: boolean }> {
     const lead: Lead = structuredClone(taken.lead)
     if (outcome.attempted) lead.attemptTimes = [...lead.attemptTimes, outcome.at]
+    // Screening's abandon lockout (Ofcom's 72-hour rule) reads this from the lead itself.
+    if (outcome.status === 'abandoned') lead.lastAbandonedAt = outcome.at
     const callback =
       outcome.status === 'callback'
         ? {
