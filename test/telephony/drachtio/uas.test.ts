@@ -177,3 +177,42 @@ t.test('i-uas-ack-timeout: 200 never ACKed: retransmitted on timer G, then BYE r
   t.equal(unsolicited, 'SIP;cause=200;text="ACK timeout"', 'the app saw the BYE with its reason')
   compareWithCapture(t, 'i-uas-ack-timeout', r)
 })
+
+const APP_SDP_2 = APP_SDP.replace('o=app 1001 1', 'o=app 1001 2').replace('m=audio 40000', 'm=audio 40002')
+
+t.test('h5-uas-indialog: the caller re-INVITEs (the server sends 100 itself) and sends INFO, then BYE', async (t) => {
+  let ended!: () => void
+  const endedP = new Promise<void>((resolve) => (ended = resolve))
+  const seen: string[] = []
+  const r = await replay(
+    { scenario: 'uac-call-with-indialog.xml', uac: true },
+    async () => {
+      await endedP
+    },
+    {
+      connect: {
+        setup: (srf) =>
+          srf.invite((req, res) => {
+            srf
+              .createUAS(req, res, { localSdp: APP_SDP })
+              .then((dlg) => {
+                dlg.on('modify', (r: Srf.SrfRequest, s: Srf.SrfResponse) => {
+                  seen.push(`modify ${r.method}`)
+                  s.send(200, { body: APP_SDP_2 })
+                })
+                dlg.on('info', (r: Srf.SrfRequest, s: Srf.SrfResponse) => {
+                  seen.push(`info ${r.get('Content-Type')}`)
+                  s.send(200, { headers: { 'X-Got': 'info' } })
+                })
+                dlg.on('destroy', () => ended())
+              })
+              .catch((err: unknown) => t.fail(`createUAS: ${String(err)}`))
+          }),
+      },
+    },
+  )
+  t.teardown(() => r.target.close())
+  t.strictSame(seen, ['modify INVITE', 'info application/dtmf-relay'], 'the dialog saw the re-INVITE and the INFO')
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'h5-uas-indialog', r)
+})
