@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type Srf from 'drachtio-srf'
 import t from 'tap'
 import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP, until } from './replay/target.js'
+import { APP_SDP, until, type SrfVerbs } from './replay/target.js'
 
 t.test('e-uas-inbound: inbound call, 180 then 200 with SDP, ACK and BYE from the caller', async (t) => {
   let ended!: () => void
@@ -215,4 +215,19 @@ t.test('h5-uas-indialog: the caller re-INVITEs (the server sends 100 itself) and
   t.strictSame(seen, ['modify INVITE', 'info application/dtmf-relay'], 'the dialog saw the re-INVITE and the INFO')
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'h5-uas-indialog', r)
+})
+
+t.test('h4-misc-out-of-dialog: 481 to stray BYE/UPDATE and unknown To-tag, 503 without a route, REFER dropped', async (t) => {
+  const r = await replay({ scenario: 'uac-misc-out-of-dialog.xml', uac: true }, async () => undefined, {
+    connect: { setup: (srf) => srf.invite((_req, res) => res.send(500)) },
+    beforeSipp: async ({ c, target }) => {
+      ;(c.srf as unknown as SrfVerbs).options((_req, res) =>
+        res.send(200, { headers: { allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS', 'X-App': 'wire' } }),
+      )
+      await until(() => target.recorder.frames.filter((f) => f.payload.endsWith('|OK')).length === 3, 'the routes')
+    },
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'h4-misc-out-of-dialog', r)
 })
