@@ -79,6 +79,8 @@ interface Dialog {
   inviteCseq: number
   /** uac: the ACK the app had us send, re-sent when the far end retransmits its 2xx. */
   lastAck?: string
+  /** uac: the INVITE went to an outbound proxy (5th leader token), which then carries the whole dialog. */
+  viaProxy?: boolean
   /** uas: the server transaction of an INVITE whose 2xx waits for its ACK. */
   awaitingAck?: ServerTxn
 }
@@ -404,7 +406,7 @@ export class DrachtioDouble extends EventEmitter {
       dialogId = `${callId};from-tag=${localTag}`
       this.addDialog({
         id: dialogId, role: 'uac', callId, localTag, remoteTag: '', local: from, remote: to, remoteTarget: msg.uri,
-        peer: dest, localCseq: cseq, conn, state: 'early', inviteCseq: cseq,
+        peer: dest, localCseq: cseq, conn, state: 'early', inviteCseq: cseq, viaProxy: proxy !== '',
       })
     }
     const txn = this.startClientTxn(conn, method, branch, text, dest, dialogId)
@@ -750,7 +752,11 @@ export class DrachtioDouble extends EventEmitter {
           d.remoteTag = tagOf(header(msg, 'to')) ?? ''
           d.remote = header(msg, 'to') ?? d.remote
           const contact = header(msg, 'contact')
-          if (contact) d.remoteTarget = uriOf(contact)
+          if (contact) {
+            d.remoteTarget = uriOf(contact)
+            // in-dialog requests go to the remote target, unless an outbound proxy carried the INVITE
+            if (!d.viaProxy) d.peer = hostPortOf(d.remoteTarget)
+          }
           d.state = 'confirmed'
           this.dialogsByLeg.set(`${d.callId}|${d.localTag}`, d)
         }

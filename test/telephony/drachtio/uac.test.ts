@@ -113,3 +113,38 @@ t.test('g-uac-reinvite-info: the app re-INVITEs (dlg.modify) and sends INFO in t
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'g-uac-reinvite-info', r)
 })
+
+t.test('k-uac-app-headers: app From/Contact (localhost rewritten), To, Call-ID, custom headers; Via and Content-Length dropped', async (t) => {
+  const r = await replay({ scenario: 'uas' }, async ({ c, uri }) => {
+    const opts = {
+      localSdp: APP_SDP,
+      callingNumber: '15551234567',
+      callingName: 'Alice',
+      headers: {
+        To: '<sip:bob@example.com>',
+        'Call-ID': 'app-chosen-call-id-1',
+        'x-lower-case-header': 'v1',
+        'P-Asserted-Identity': '<sip:15551234567@localhost>',
+        'User-Agent': 'wire-capture',
+        Via: 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKfake',
+        'Content-Length': '999',
+      },
+    }
+    const dlg = await c.srf.createUAC(uri, opts as Srf.CreateUACOptions)
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'k-uac-app-headers', r)
+})
+
+t.test('p-uac-outbound-proxy: the INVITE goes to the proxy, Request-URI kept, no Route header', async (t) => {
+  const r = await replay({ scenario: 'uas' }, async ({ c, sipp }) => {
+    const opts = { localSdp: APP_SDP, proxy: `sip:127.0.0.1:${sipp!.port}` }
+    const dlg = await c.srf.createUAC('sip:service@example.com', opts)
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'p-uac-outbound-proxy', r)
+})
