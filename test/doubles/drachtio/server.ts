@@ -432,7 +432,8 @@ export class DrachtioDouble extends EventEmitter {
       throw new Error('Server error: unable to find dialog for dialog id provided')
     }
     const d = dlg!
-    const uri = method === 'ACK' || msg.uri.includes('placeholder') ? d.remoteTarget : msg.uri
+    // the stack builds ACK and PRACK itself; other requests keep the app's URI unless it is the placeholder
+    const uri = method === 'ACK' || method === 'PRACK' || msg.uri.includes('placeholder') ? d.remoteTarget : msg.uri
     const seq = method === 'ACK' ? d.inviteCseq : ++d.localCseq
     if (method === 'INVITE') d.inviteCseq = seq
     const branch = `z9hG4bK${token(13)}`
@@ -726,6 +727,15 @@ export class DrachtioDouble extends EventEmitter {
     if (status < 200) {
       txn.provisional = true
       if (status === 100 || txn.swallow || txn.final) return
+      const early = txn.method === 'INVITE' && txn.dialogId ? this.dialogs.get(txn.dialogId) : undefined
+      const remoteTag = tagOf(header(msg, 'to'))
+      if (early?.state === 'early' && remoteTag && !early.remoteTag) {
+        // an early dialog: a PRACK (or UPDATE) from the app goes to its target, with its tag (n-uac-100rel-prack)
+        early.remoteTag = remoteTag
+        early.remote = header(msg, 'to') ?? early.remote
+        const contact = header(msg, 'contact')
+        if (contact) early.remoteTarget = uriOf(contact)
+      }
       this.tellApp(txn, raw, source, bytes)
       return
     }

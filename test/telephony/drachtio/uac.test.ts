@@ -148,3 +148,13 @@ t.test('p-uac-outbound-proxy: the INVITE goes to the proxy, Request-URI kept, no
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'p-uac-outbound-proxy', r)
 })
+
+t.test('n-uac-100rel-prack: reliable 183; drachtio-srf PRACKs through the server; then 200, ACK, BYE', async (t) => {
+  const r = await replay({ scenario: 'uas-183-100rel.xml' }, async ({ c, uri }) => {
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP, headers: { Supported: '100rel' } })
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'n-uac-100rel-prack', r)
+})

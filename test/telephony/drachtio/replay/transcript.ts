@@ -79,6 +79,7 @@ export class Masker {
       .replace(/(127\.0\.0\.1[:|])(\d+)/g, (_m, k: string, v: string) => k + this.ph('port', v))
       .replace(/(rport=)(\d+)/g, (_m, k: string, v: string) => k + this.ph('port', v))
       .replace(/^(cseq:\s*)(\d+)/gim, (_m, k: string, v: string) => k + this.ph('cseq', v))
+      .replace(/^(rack:\s*\d+\s+)(\d+)/gim, (_m, k: string, v: string) => k + this.ph('cseq', v))
       .replace(/^(content-length:\s*)(\d+)/gim, '$1<len>')
       .replace(/^(m=audio )(\d+)/gm, '$1<rtp>')
       .replace(/((?:^|,)\s*(?:response|cnonce)=")[^"]*"/gi, '$1<digest>"')
