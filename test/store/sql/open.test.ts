@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../../config/config.js'
 import { migrate } from '../../../engine/store/sql/migrate.js'
-import { openDb } from '../../../engine/store/sql/open.js'
+import { openDb, openMigratedDb } from '../../../engine/store/sql/open.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { createPgTestDb } from './databases.js'
 import { settings } from './settings-fixture.js'
@@ -30,9 +30,11 @@ t.test('embedded PGlite in a data directory keeps data across restarts (the npm 
 t.test('DATABASE_URL opens the pg driver', async (t) => {
   const test = await createPgTestDb()
   t.teardown(() => test.dispose())
-  const db = await openDb(loadConfig({ env: { DATABASE_URL: test.url } }).database)
+  const { db, applied, schemaVersion } = await openMigratedDb(loadConfig({ env: { DATABASE_URL: test.url } }).database)
   t.teardown(() => db.close())
   t.equal(db.driver, 'pg')
   await db.ping()
-  t.same((await migrate(db)).applied, [1])
+  t.same(applied, [1], 'start-up migrates')
+  t.equal(schemaVersion, 1)
+  t.same((await migrate(db)).applied, [])
 })
