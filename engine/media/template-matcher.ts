@@ -8,13 +8,17 @@
  * path is the sum of frame distances divided by its length, so long and short templates compare on one scale.
  */
 import { mfcc, MFCC_COEFFS } from './mfcc.js'
+import { EnergyVad, frameDbfs } from './vad.js'
 
+/** Raw per-frame measurements of an enrolled example; normalised by the matcher that uses it. */
 export interface Template {
   /** What a match means, e.g. "announcement-empty-number" or a keyword. */
   label: string
   /** Where it came from, for logs ("zh cmn-latn-pinyin+m1"). */
   name: string
-  frames: Float64Array[]
+  mfcc: Float64Array[]
+  dbfs: number[]
+  speech: boolean[]
 }
 
 export interface TemplateMatch {
@@ -27,37 +31,68 @@ export interface TemplateMatch {
   startFrame: number
 }
 
-/** Frames quieter than this (mean abs sample) are silence and trimmed from enrolled examples. */
-const SILENT_MEAN_ABS = 60
-
-function frameLevel(frame: Int16Array): number {
-  let s = 0
-  for (let i = 0; i < frame.length; i++) s += Math.abs(frame[i]!)
-  return s / frame.length
+/**
+ * MFCCs, levels and speech flags of an example. Give the whole recording and the frame range of the phrase: the
+ * speech detector then sees the same lead-in (line noise, ringback) as it will on a live stream, so the speech
+ * flags of template and stream agree.
+ */
+export function enrol(label: string, name: string, frames: Int16Array[], from = 0, to = frames.length): Template {
+  const vad = new EnergyVad(MATCHER_VAD)
+  const speech = frames.map((f) => vad.isSpeech(f)).slice(from, to)
+  const phrase = frames.slice(from, to)
+  if (speech.filter(Boolean).length < 10) throw new Error(`template ${name}: under 200 ms of speech to enrol`)
+  return { label, name, mfcc: phrase.map((f) => mfcc(f)), dbfs: phrase.map((f) => frameDbfs(f)), speech }
 }
 
-/** MFCCs of an example with its leading and trailing silence cut. */
-export function enrol(label: string, name: string, frames: Int16Array[]): Template {
-  let a = 0
-  let b = frames.length
-  while (a < b && frameLevel(frames[a]!) < SILENT_MEAN_ABS) a++
-  while (b > a && frameLevel(frames[b - 1]!) < SILENT_MEAN_ABS) b--
-  if (b - a < 10) throw new Error(`template ${name}: under 200 ms of sound to enrol`)
-  return { label, name, frames: frames.slice(a, b).map((f) => mfcc(f)) }
+/** Quieter speech counts here than in AMD: a syllable lost to "silence" costs a template match more than a late AMD call. */
+const MATCHER_VAD = { marginDb: 6 }
+
+export const FEATURE_DIMS = MFCC_COEFFS + 1
+
+/**
+ * Turns raw MFCCs into matching features: each coefficient minus a running mean over speech frames (cepstral mean
+ * normalisation, which removes most of the line's and the speaker's spectral tilt) and divided by the template
+ * set's spread, plus a level dimension. Non-speech frames become one fixed "silence" point, so silence matches
+ * silence and never speech. Templates and the stream go through the same normaliser, so they stay comparable.
+ */
+class FeatureNormalizer {
+  private readonly mean: Float64Array
+  private speechDb = -20
+
+  constructor(
+    init: Float64Array,
+    private readonly std: Float64Array,
+  ) {
+    this.mean = Float64Array.from(init)
+  }
+
+  next(raw: Float64Array, db: number, speech: boolean): Float64Array {
+    const out = new Float64Array(FEATURE_DIMS)
+    if (!speech) {
+      out[MFCC_COEFFS] = -2
+      return out
+    }
+    for (let i = 0; i < MFCC_COEFFS; i++) {
+      this.mean[i] = this.mean[i]! + 0.02 * (raw[i]! - this.mean[i]!)
+      out[i] = (raw[i]! - this.mean[i]!) / this.std[i]!
+    }
+    this.speechDb += 0.05 * (db - this.speechDb)
+    out[MFCC_COEFFS] = Math.max(-2, Math.min(1, (db - this.speechDb) / 6))
+    return out
+  }
 }
 
 function distance(a: Float64Array, b: Float64Array): number {
   let s = 0
-  for (let i = 0; i < MFCC_COEFFS; i++) {
+  for (let i = 0; i < FEATURE_DIMS; i++) {
     const d = a[i]! - b[i]!
     s += d * d
   }
   return Math.sqrt(s)
 }
 
-/** DTW state of one template against the stream. */
+/** DTW state of one template against the stream: costs and path lengths of the last two stream frames. */
 class Aligner {
-  // Cost and length of the best path ending at (now, j) and (now-1, j).
   private cost: Float64Array
   private len: Float64Array
   private start: Float64Array
@@ -67,82 +102,89 @@ class Aligner {
   private prev2Cost: Float64Array
   private prev2Len: Float64Array
   private prev2Start: Float64Array
-  private readonly dist: Float64Array
+  private dist: Float64Array
+  private prevDist: Float64Array
 
-  constructor(readonly template: Template) {
-    const m = template.frames.length
-    const mk = () => new Float64Array(m).fill(Number.POSITIVE_INFINITY)
-    this.cost = mk()
+  constructor(
+    readonly template: Template,
+    readonly feats: Float64Array[],
+  ) {
+    const m = feats.length
+    const inf = () => new Float64Array(m).fill(Number.POSITIVE_INFINITY)
+    this.cost = inf()
+    this.prevCost = inf()
+    this.prev2Cost = inf()
     this.len = new Float64Array(m)
-    this.start = new Float64Array(m)
-    this.prevCost = mk()
     this.prevLen = new Float64Array(m)
-    this.prevStart = new Float64Array(m)
-    this.prev2Cost = mk()
     this.prev2Len = new Float64Array(m)
+    this.start = new Float64Array(m)
+    this.prevStart = new Float64Array(m)
     this.prev2Start = new Float64Array(m)
     this.dist = new Float64Array(m)
+    this.prevDist = new Float64Array(m).fill(Number.POSITIVE_INFINITY)
   }
 
-  /** Advance by one stream frame; returns the normalised cost of a path ending at the template's last frame. */
+  /** Advance by one stream frame; returns the normalised cost of the best path ending at the template's end. */
   step(feat: Float64Array, t: number): { cost: number; start: number } {
-    const tf = this.template.frames
+    const tf = this.feats
     const m = tf.length
-    // Rotate: prev2 ← prev ← cur ← (recycled prev2).
     ;[this.prev2Cost, this.prevCost, this.cost] = [this.prevCost, this.cost, this.prev2Cost]
     ;[this.prev2Len, this.prevLen, this.len] = [this.prevLen, this.len, this.prev2Len]
     ;[this.prev2Start, this.prevStart, this.start] = [this.prevStart, this.start, this.prev2Start]
-    for (let j = 0; j < m; j++) this.dist[j] = distance(feat, tf[j]!)
-    for (let j = 0; j < m; j++) {
-      const d = this.dist[j]!
-      if (j === 0) {
-        // Open begin: a path may start at any stream frame.
-        this.cost[0] = d
-        this.len[0] = 1
-        this.start[0] = t
-        continue
-      }
-      let best = Number.POSITIVE_INFINITY
-      let bl = 0
-      let bs = 0
-      const consider = (c: number, l: number, s: number, add: number, addLen: number) => {
-        if (!Number.isFinite(c)) return
-        const nc = c + add
-        const nl = l + addLen
-        if (nc / nl < best / Math.max(bl, 1) || !Number.isFinite(best)) {
-          best = nc
-          bl = nl
-          bs = s
+    ;[this.prevDist, this.dist] = [this.dist, this.prevDist]
+    const dist = this.dist
+    const pc = this.prevCost
+    const pl = this.prevLen
+    const ps = this.prevStart
+    const p2c = this.prev2Cost
+    const p2l = this.prev2Len
+    const p2s = this.prev2Start
+    const pd = this.prevDist
+    for (let j = 0; j < m; j++) dist[j] = distance(feat, tf[j]!)
+    // Open begin: a path may start at any stream frame.
+    this.cost[0] = dist[0]!
+    this.len[0] = 1
+    this.start[0] = t
+    for (let j = 1; j < m; j++) {
+      const d = dist[j]!
+      // (1,1): one stream frame on the next template frame.
+      let bc = pc[j - 1]! + d
+      let bl = pl[j - 1]! + 1
+      let bs = ps[j - 1]!
+      // (1,2): the stream runs faster than the template; one frame covers two template frames.
+      if (j >= 2) {
+        const c = pc[j - 2]! + dist[j - 1]! + d
+        const l = pl[j - 2]! + 2
+        if (c * bl < bc * l || !Number.isFinite(bc)) {
+          bc = c
+          bl = l
+          bs = ps[j - 2]!
         }
       }
-      // (1,1): one stream frame, one template frame.
-      consider(this.prevCost[j - 1]!, this.prevLen[j - 1]!, this.prevStart[j - 1]!, d, 1)
-      // (1,2): one stream frame covers two template frames (stream faster than the template).
-      if (j >= 2) consider(this.prevCost[j - 2]!, this.prevLen[j - 2]!, this.prevStart[j - 2]!, this.dist[j - 1]! + d, 2)
-      // (2,1): two stream frames on one template frame (stream slower).
-      consider(this.prev2Cost[j - 1]!, this.prev2Len[j - 1]!, this.prev2Start[j - 1]!, this.prevDistAt(j) + d, 2)
-      this.cost[j] = best
+      // (2,1): the stream runs slower; two stream frames on one template frame.
+      {
+        const c = p2c[j - 1]! + pd[j]! + d
+        const l = p2l[j - 1]! + 2
+        if (c * bl < bc * l || !Number.isFinite(bc)) {
+          bc = c
+          bl = l
+          bs = p2s[j - 1]!
+        }
+      }
+      this.cost[j] = bc
       this.len[j] = bl
       this.start[j] = bs
     }
     const c = this.cost[m - 1]!
     return { cost: Number.isFinite(c) ? c / this.len[m - 1]! : Number.POSITIVE_INFINITY, start: this.start[m - 1]! }
   }
-
-  // The distance of the previous stream frame to template frame j, kept from the last step.
-  private lastDist: Float64Array | undefined
-  private prevDistAt(j: number): number {
-    return this.lastDist ? this.lastDist[j]! : Number.POSITIVE_INFINITY
-  }
-
-  endStep(): void {
-    this.lastDist = Float64Array.from(this.dist)
-  }
 }
 
 export interface TemplateMatcherOptions {
   /** Report a match when the normalised cost falls below this. */
   threshold: number
+  /** Every template's cost at every frame, for tuning thresholds (bench). */
+  trace?: (template: Template, cost: number, frame: number) => void
 }
 
 /**
@@ -156,20 +198,46 @@ export class TemplateMatcher {
   /** Labels reported and still under the threshold: one occurrence is reported once. */
   private readonly fired = new Set<string>()
 
+  private readonly vad = new EnergyVad(MATCHER_VAD)
+  private readonly norm: FeatureNormalizer
+  private readonly init: Float64Array
+  private readonly std: Float64Array
+
   constructor(
     templates: readonly Template[],
     private readonly opts: TemplateMatcherOptions,
   ) {
-    this.aligners = templates.map((t) => new Aligner(t))
+    if (templates.length === 0) throw new Error('TemplateMatcher needs at least one template')
+    // The spread and starting mean of each coefficient over the templates' speech frames.
+    const sum = new Float64Array(MFCC_COEFFS)
+    const sq = new Float64Array(MFCC_COEFFS)
+    let n = 0
+    for (const t of templates) {
+      t.mfcc.forEach((c, k) => {
+        if (!t.speech[k]) return
+        n++
+        for (let i = 0; i < MFCC_COEFFS; i++) {
+          sum[i] = sum[i]! + c[i]!
+          sq[i] = sq[i]! + c[i]! * c[i]!
+        }
+      })
+    }
+    this.init = sum.map((s) => s / n)
+    this.std = sq.map((q, i) => Math.sqrt(Math.max(q / n - this.init[i]! ** 2, 1e-6)))
+    this.aligners = templates.map((t) => {
+      const norm = new FeatureNormalizer(this.init, this.std)
+      return new Aligner(t, t.mfcc.map((c, k) => norm.next(c, t.dbfs[k]!, t.speech[k]!)))
+    })
+    this.norm = new FeatureNormalizer(this.init, this.std)
   }
 
   push(frame: Int16Array): TemplateMatch[] {
-    const feat = mfcc(frame)
+    const feat = this.norm.next(mfcc(frame), frameDbfs(frame), this.vad.isSpeech(frame))
     const t = this.frameIndex++
     const current = new Map<string, TemplateMatch>()
     for (const a of this.aligners) {
       const { cost, start } = a.step(feat, t)
-      a.endStep()
+      this.opts.trace?.(a.template, cost, t)
       if (cost >= this.opts.threshold) continue
       const prev = current.get(a.template.label)
       if (!prev || cost < prev.cost) {
