@@ -38,6 +38,8 @@ export interface DrachtioDoubleOptions {
   /** SIP timer T1 (ms); the 2xx retransmission and ACK timeout (64*T1) scale with it. Real default 500. */
   t1Ms?: number
   t2Ms?: number
+  /** `<cdrs>true</cdrs>` in the real server's config: CDR frames go to apps that routed `cdr:attempt|start|stop`. */
+  cdrs?: boolean
 }
 
 /** One admin frame as it crossed the double's admin port (for tests and debugging). */
@@ -101,6 +103,8 @@ interface ClientTxn {
   /** INVITE to a non-2xx: our own ACK, re-sent on retransmitted finals. */
   ackText?: string
   swallow: boolean
+  /** an INVITE inside an established dialog */
+  reInvite?: boolean
 }
 
 interface ServerTxn {
@@ -410,8 +414,21 @@ export class DrachtioDouble extends EventEmitter {
       })
     }
     const txn = this.startClientTxn(conn, method, branch, text, dest, dialogId)
+    // the attempt CDR leaves before the OK reply (l2-cdr-outbound-rejected)
+    if (method === 'INVITE') this.cdr('attempt', 'application', text)
     this.replySent(conn, msgId, text, txn.txnId)
     this.transmitClient(txn)
+  }
+
+  /**
+   * CDR frames (cdr.cpp): `cdr:attempt|<source>|<time>`, `cdr:start|<source>|<time>|<role>`,
+   * `cdr:stop|<source>|<time>|<reason>`, each followed by the SIP message it is about.
+   */
+  private cdr(kind: 'attempt' | 'start' | 'stop', source: 'network' | 'application', sip: string, extra?: string): void {
+    if (!this.opts.cdrs) return
+    const conn = this.pickConn(`cdr:${kind}`)
+    if (!conn) return
+    this.send(conn, `cdr:${kind}|${source}|${wireTime()}${extra ? `|${extra}` : ''}${CRLF}${sip}`)
   }
 
   /** The OK for a request the app had sent: the request as written, `Msg sent:` where a dialogId would be. */
@@ -459,7 +476,9 @@ export class DrachtioDouble extends EventEmitter {
       return
     }
     const txn = this.startClientTxn(conn, method, branch, text, d.peer, d.id)
+    txn.reInvite = method === 'INVITE'
     this.replySent(conn, msgId, text, txn.txnId)
+    if (method === 'BYE') this.cdr('stop', 'application', text, 'normal-release')
     this.transmitClient(txn)
   }
 
@@ -554,6 +573,10 @@ export class DrachtioDouble extends EventEmitter {
       conn, msgId,
       `OK|application|${bytes}|${proto}|${txn.source.host}|${txn.source.port}|${wireTime()}|${txn.txnId}|${dialogId}||Msg sent:|${CRLF}${text}`,
     )
+    if (isInvite && !txn.inDialog && status >= 200) {
+      if (status < 300) this.cdr('start', 'application', text, 'uas')
+      else this.cdr('stop', 'application', text, 'call-rejected')
+    }
     if (status >= 200 && !isInvite) this.forgetServer(txn, 32 * this.t1)
   }
 
@@ -775,6 +798,9 @@ export class DrachtioDouble extends EventEmitter {
     if (txn.method === 'BYE' && d) this.removeDialog(d)
     if (txn.swallow) return
     this.tellApp(txn, raw, source, bytes)
+    const initialInvite = txn.method === 'INVITE' && d !== undefined && d.inviteCseq === cseqOf(txn.msg).seq && !txn.reInvite
+    if (initialInvite && status < 300) this.cdr('start', 'network', raw, 'uac')
+    else if (initialInvite) this.cdr('stop', 'network', raw, status === 487 ? 'call-canceled' : 'call-rejected')
   }
 
   private ackForNon2xx(txn: ClientTxn, res: SipMessage): string {
@@ -868,6 +894,7 @@ export class DrachtioDouble extends EventEmitter {
         d.conn,
         `sip|network|${bytes}|udp|${source.host}|${source.port}|${wireTime()}|${txn.txnId}|${d.id}|${CRLF}${forwarded}`,
       )
+      if (method === 'BYE') this.cdr('stop', 'network', forwarded, 'normal-release')
       return
     }
 
@@ -887,6 +914,7 @@ export class DrachtioDouble extends EventEmitter {
       conn,
       `sip|network|${bytes}|udp|${source.host}|${source.port}|${wireTime()}|${txn.txnId}||${this.host}|${this.sipPort}|${CRLF}${forwarded}`,
     )
+    if (method === 'INVITE') this.cdr('attempt', 'network', forwarded)
   }
 
   private addServerTxn(
@@ -924,6 +952,7 @@ export class DrachtioDouble extends EventEmitter {
       invite.conn,
       `sip|network|${size}|udp|${source.host}|${source.port}|${wireTime()}|${invite.txnId}|${dialogId}|${CRLF}${forwarded}`,
     )
+    this.cdr('stop', 'network', forwarded, 'call-canceled')
   }
 
   private onNetworkAck(msg: SipMessage, forwarded: string, source: Peer, bytes: number, branch: string): void {

@@ -29,9 +29,9 @@ export interface ReplayContext {
 export async function replay(
   sippOpts: Omit<SippOptions, 'remote'> & { uac?: boolean },
   drive: (ctx: ReplayContext) => Promise<void>,
-  opts: { t1Ms?: number; t2Ms?: number; limitMs?: number; connect?: ConnectOptions; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
+  opts: { t1Ms?: number; t2Ms?: number; cdrs?: boolean; limitMs?: number; connect?: ConnectOptions; beforeSipp?: (ctx: ReplayContext) => Promise<void> } = {},
 ): Promise<ReplayResult> {
-  const target = await startTarget({ t1Ms: opts.t1Ms, t2Ms: opts.t2Ms })
+  const target = await startTarget({ t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, cdrs: opts.cdrs })
   const c = await connectSrf(target, opts.connect)
   let sipp: SippRun | undefined
   try {

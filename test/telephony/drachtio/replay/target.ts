@@ -18,7 +18,7 @@ export interface Target {
 
 export const REAL_SERVER = process.env.DRACHTIO_ADDRESS
 
-export async function startTarget(opts: { t1Ms?: number; t2Ms?: number } = {}): Promise<Target> {
+export async function startTarget(opts: { t1Ms?: number; t2Ms?: number; cdrs?: boolean } = {}): Promise<Target> {
   let double: DrachtioDouble | undefined
   let admin: { host: string; port: number }
   let secret: string
@@ -31,7 +31,7 @@ export async function startTarget(opts: { t1Ms?: number; t2Ms?: number } = {}): 
     secret = process.env.DRACHTIO_SECRET
   } else {
     secret = 'cymru'
-    double = await new DrachtioDouble({ secret, t1Ms: opts.t1Ms, t2Ms: opts.t2Ms }).start()
+    double = await new DrachtioDouble({ secret, t1Ms: opts.t1Ms, t2Ms: opts.t2Ms, cdrs: opts.cdrs }).start()
     admin = { host: double.host, port: double.adminPort }
   }
   const recorder = await new WireRecorder(admin).start()
