@@ -1,5 +1,6 @@
 /** Lead lists and leads: the numbers a campaign dials, with the contact history screening needs. */
 import type { Lead, LeadStatus } from '../../leads/lead.js'
+import type { LeadPage, LeadSource } from '../../leads/lead-source.js'
 import type { Queryable } from './db.js'
 import { dateOrNull, msOf, optionalMs } from './row-time.js'
 
@@ -69,8 +70,61 @@ export interface AttemptResult {
   abandonedAt?: number
 }
 
-export class LeadRepository {
+/** Statuses a lead never leaves by itself: the hopper skips them. */
+const FinalStatuses: readonly LeadStatus[] = ['contacted', 'invalid', 'dnc', 'refused', 'done']
+
+/** Also the hopper's LeadSource: pages of dialable leads in insertion order, and outcomes written back. */
+export class LeadRepository implements LeadSource {
   constructor(private readonly db: Queryable) {}
+
+  /**
+   * Up to `limit` dialable leads after `cursor` in insertion order. The cursor is the last lead's sequence number
+   * (opaque to callers); leads imported later always come after every cursor handed out before.
+   */
+  async fetch(campaignId: string, cursor: string | undefined, limit: number): Promise<LeadPage> {
+    if (cursor !== undefined && !/^\d{1,18}$/.test(cursor)) {
+      throw new Error(`bad lead source cursor ${JSON.stringify(cursor)}`)
+    }
+    // One row more than asked tells whether anything is left after this page.
+    const r = await this.db.query<LeadRow & { seq: number }>(
+      `SELECT ${columns}, seq FROM leads
+       WHERE campaign_id = $1 AND seq > $2 AND NOT (status = ANY($3::text[]))
+       ORDER BY seq LIMIT $4`,
+      [campaignId, cursor ?? '0', [...FinalStatuses], limit + 1],
+    )
+    const rows = r.rows.slice(0, limit)
+    const last = rows[rows.length - 1]
+    return {
+      leads: rows.map(toLead),
+      nextCursor: last === undefined ? cursor : String(last.seq),
+      exhausted: r.rows.length <= limit,
+    }
+  }
+
+  /** Persist the lead as the engine holds it after an attempt or a screening decision. */
+  async recordOutcome(lead: Lead): Promise<void> {
+    const times = lead.attemptTimes.map((ms) => new Date(ms))
+    const r = await this.db.query(
+      `UPDATE leads SET status = $3, attempts = $4, attempt_times = $5::timestamptz[],
+         last_attempt_at = $6, last_abandoned_at = $7, callback_at = $8, owner_agent_id = $9, e164 = coalesce($10, e164),
+         timezone = coalesce($11, timezone), updated_at = now()
+       WHERE id = $1 AND campaign_id = $2`,
+      [
+        lead.id,
+        lead.campaignId,
+        lead.status,
+        times.length,
+        times,
+        times[times.length - 1] ?? null,
+        dateOrNull(lead.lastAbandonedAt),
+        dateOrNull(lead.callbackAt),
+        lead.ownerAgentId ?? null,
+        lead.e164 ?? null,
+        lead.timezone ?? null,
+      ],
+    )
+    if (r.rowCount !== 1) throw new Error(`unknown lead ${lead.id} in campaign ${lead.campaignId}`)
+  }
 
   async createList(l: { campaignId: string; name: string; source?: string }): Promise<LeadList> {
     const r = await this.db.query<{ id: string; campaign_id: string; name: string; source: string | null; created_at: Date }>(

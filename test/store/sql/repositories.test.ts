@@ -128,6 +128,54 @@ forEachDriver(t, async (t, db) => {
     await t.rejects(repo.leads.insertMany('no-such-campaign', [{ phone: '1' }]), 'a lead needs its campaign')
   })
 
+  await t.test('leads as the hopper\'s LeadSource: keyset pages in insertion order, outcomes written back', async (t) => {
+    const c = await repo.campaigns.create({ name: 'Source', settings: settings() })
+    const phones = Array.from({ length: 7 }, (_, i) => ({ phone: `1380013800${i}`, e164: `+861380013800${i}` }))
+    const { insertedIds } = await repo.leads.insertMany(c.id, phones)
+    t.ok(await repo.leads.setStatus(insertedIds[1]!, 'dnc'), 'a final status')
+
+    const p1 = await repo.leads.fetch(c.id, undefined, 3)
+    t.same(p1.leads.map((l) => l.id), [insertedIds[0], insertedIds[2], insertedIds[3]], 'final leads skipped, order kept')
+    t.equal(p1.exhausted, false)
+    const p2 = await repo.leads.fetch(c.id, p1.nextCursor, 3)
+    t.same(p2.leads.map((l) => l.id), insertedIds.slice(4, 7))
+    t.equal(p2.exhausted, true, 'nothing after the last page')
+    const p3 = await repo.leads.fetch(c.id, p2.nextCursor, 3)
+    t.same(p3.leads, [])
+    t.equal(p3.nextCursor, p2.nextCursor, 'an empty page keeps the cursor')
+    t.equal(p3.exhausted, true)
+
+    const later = await repo.leads.insertMany(c.id, [{ phone: '13700137000', e164: '+8613700137000' }])
+    const p4 = await repo.leads.fetch(c.id, p3.nextCursor, 3)
+    t.same(p4.leads.map((l) => l.id), later.insertedIds, 'a later import comes after the cursor')
+    await t.rejects(repo.leads.fetch(c.id, 'x; DROP TABLE leads', 3), /bad lead source cursor/)
+
+    const lead = p1.leads[0]!
+    const at = Date.UTC(2026, 10, 23, 10)
+    await repo.leads.recordOutcome({
+      ...lead,
+      status: 'callback',
+      attemptTimes: [at - 86_400_000, at],
+      callbackAt: at + 3_600_000,
+      lastAbandonedAt: at,
+      timezone: 'Asia/Shanghai',
+    })
+    const stored = await repo.leads.get(lead.id)
+    t.equal(stored!.status, 'callback')
+    t.same(stored!.attemptTimes, [at - 86_400_000, at])
+    t.equal(stored!.callbackAt, at + 3_600_000)
+    t.equal(stored!.lastAbandonedAt, at)
+    t.equal(stored!.timezone, 'Asia/Shanghai')
+    const row = await db.query<{ attempts: number }>('SELECT attempts FROM leads WHERE id = $1', [lead.id])
+    t.equal(row.rows[0]!.attempts, 2)
+    await t.rejects(repo.leads.recordOutcome({ ...lead, id: 'missing' }), /unknown lead missing/)
+    await repo.leads.recordOutcome({ ...lead, status: 'refused' })
+    t.notOk(
+      (await repo.leads.fetch(c.id, undefined, 100)).leads.some((l) => l.id === lead.id),
+      'a lead recorded final leaves the source',
+    )
+  })
+
   await t.test('cdrs: exactly one per call, even when written concurrently', async (t) => {
     const c = await repo.campaigns.create({ name: 'CDRs', settings: settings() })
     const record = cdr('call-1', c.id, 'lead-1')
