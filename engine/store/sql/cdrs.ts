@@ -2,6 +2,8 @@
  * Call detail records: exactly one per call (invariant 4). insert() is idempotent on the call id, so an engine that
  * reconciles a call another instance already closed, or retries after a lost reply, cannot write a second record.
  */
+import type { Cdr } from '../../calls/cdr.js'
+import type { CdrSink } from '../../campaign/dialer.js'
 import type { Queryable } from './db.js'
 import { dateOrNull, msOf, optionalMs } from './row-time.js'
 
@@ -80,8 +82,14 @@ function toCdr(r: CdrRow): CdrRecord {
   return c
 }
 
-export class CdrRepository {
+/** Also the dialer's CdrSink. */
+export class CdrRepository implements CdrSink {
   constructor(private readonly db: Queryable) {}
+
+  /** CdrSink: true when this call's CDR was written now, false when one already existed. */
+  async write(cdr: Cdr): Promise<boolean> {
+    return (await this.insert(cdr)).inserted
+  }
 
   /** Insert the call's CDR unless one exists; `inserted` is false for the second and later attempts. */
   async insert(c: CdrRecord): Promise<{ inserted: boolean }> {
