@@ -20,13 +20,13 @@ export interface DncLookup {
 
 /**
  * Normalize a DNC prefix entry to "+<digits>": accepts "+1 201", "1201", and VICIdial-style "1201XXXXXXX" (trailing
- * X's are wildcards). Returns undefined for anything else, or for fewer than 2 digits (a one-digit prefix would
+ * X's are wildcards). Returns undefined for anything else: a leading 0 (a national prefix never matches E.164), or fewer than 2 digits (a one-digit prefix would
  * block a whole numbering zone and is almost certainly a mistake).
  */
 export function normalizeDncPrefix(entry: string): string | undefined {
   if (typeof entry !== 'string') return undefined
   const compact = entry.replace(/[\s\-().]/g, '').replace(/[xX]+$/, '')
-  const m = /^\+?(\d{2,15})$/.exec(compact)
+  const m = /^\+?([1-9]\d{1,14})$/.exec(compact)
   return m ? `+${m[1]}` : undefined
 }
 
