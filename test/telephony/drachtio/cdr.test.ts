@@ -4,8 +4,8 @@
  */
 import type Srf from 'drachtio-srf'
 import t from 'tap'
-import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP, until } from './replay/target.js'
+import { compareWithCapture, replay } from '../../doubles/drachtio/replay/replay.js'
+import { APP_SDP, until } from '../../doubles/drachtio/replay/target.js'
 
 type CdrSrf = Srf & { on(event: string, fn: (...args: unknown[]) => void): Srf }
 

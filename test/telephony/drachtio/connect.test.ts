@@ -2,8 +2,8 @@
  * a-connect: authenticate, route registrations (with drachtio-srf's duplicate route frames), one ping, disconnect.
  */
 import t from 'tap'
-import { connectSrf, startTarget, until } from './replay/target.js'
-import { compareWithCapture } from './replay/replay.js'
+import { connectSrf, startTarget, until } from '../../doubles/drachtio/replay/target.js'
+import { compareWithCapture } from '../../doubles/drachtio/replay/replay.js'
 
 t.test('a-connect: authenticate, routes, ping/pong', async (t) => {
   // drachtio-srf only pings a server whose version looks like vX.Y.Z, or under NODE_ENV=test (as in the capture).

@@ -9,14 +9,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { DrachtioDouble } from '../../doubles/drachtio/server.js'
-import { connectSrf, startTarget, until } from './replay/target.js'
+import { connectSrf, startTarget, until } from '../../doubles/drachtio/replay/target.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'doubles', 'drachtio', 'replay', 'srf-child.ts')
 
 t.test('a corrupt admin frame kills a bare drachtio-srf client with "missing length specifier"', async (t) => {
   const double = await new DrachtioDouble({ secret: 'cymru' }).start()
   t.teardown(() => double.stop())
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'replay', 'srf-child.ts'), double.host, String(double.adminPort), 'cymru'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, double.host, String(double.adminPort), 'cymru'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const killer = setTimeout(() => child.kill('SIGKILL'), 20000)
@@ -42,7 +42,7 @@ t.test('after a corrupt frame the double keeps serving: a new drachtio-srf clien
     t.pass('real server configured: frame injection is a double-only feature')
     return
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'replay', 'srf-child.ts'), '127.0.0.1', String(target.recorder.port), target.secret], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, '127.0.0.1', String(target.recorder.port), target.secret], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const killer = setTimeout(() => child.kill('SIGKILL'), 20000)

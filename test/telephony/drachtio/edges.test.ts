@@ -6,8 +6,8 @@
 import net from 'node:net'
 import t from 'tap'
 import { encodeFrame } from '../../doubles/drachtio/framing.js'
-import { maskRun, readAdminTranscript } from './replay/transcript.js'
-import { startTarget, until, type Target } from './replay/target.js'
+import { maskRun, readAdminTranscript } from '../../doubles/drachtio/replay/transcript.js'
+import { startTarget, until, type Target } from '../../doubles/drachtio/replay/target.js'
 
 const CAPTURE = 'a2-raw-edges'
 

@@ -4,8 +4,8 @@
  */
 import type Srf from 'drachtio-srf'
 import t from 'tap'
-import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP, until } from './replay/target.js'
+import { compareWithCapture, replay } from '../../doubles/drachtio/replay/replay.js'
+import { APP_SDP, until } from '../../doubles/drachtio/replay/target.js'
 
 t.test('b-uac-app-bye: answered call, the app hangs up', async (t) => {
   const r = await replay({ scenario: 'uas' }, async ({ c, uri }) => {

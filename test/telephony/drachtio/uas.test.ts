@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto'
 import type Srf from 'drachtio-srf'
 import t from 'tap'
-import { compareWithCapture, replay } from './replay/replay.js'
-import { APP_SDP, until, type SrfVerbs } from './replay/target.js'
+import { compareWithCapture, replay } from '../../doubles/drachtio/replay/replay.js'
+import { APP_SDP, until, type SrfVerbs } from '../../doubles/drachtio/replay/target.js'
 
 t.test('e-uas-inbound: inbound call, 180 then 200 with SDP, ACK and BYE from the caller', async (t) => {
   let ended!: () => void

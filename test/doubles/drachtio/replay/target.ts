@@ -4,7 +4,7 @@
  * sipp can reach it). Either way drachtio-srf connects through a WireRecorder, so tests compare the same stream.
  */
 import Srf from 'drachtio-srf'
-import { DrachtioDouble } from '../../../doubles/drachtio/server.js'
+import { DrachtioDouble } from '../server.js'
 import { WireRecorder } from './wire-recorder.js'
 
 export interface Target {

@@ -7,9 +7,12 @@
  */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Direction, RecordedFrame } from './wire-recorder.js'
 
-export const TRANSCRIPTS = process.env.DRACHTIO_TRANSCRIPTS ?? '/work/shared/research/drachtio-wire/transcripts'
+/** Copies of shared/research/drachtio-wire/transcripts (captured 2026-11-23 from drachtio-server 9c2dd4cb6a). */
+export const TRANSCRIPTS =
+  process.env.DRACHTIO_TRANSCRIPTS ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'captures')
 
 export interface SippEntry {
   dir: 'sent' | 'received'
