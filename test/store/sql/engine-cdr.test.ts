@@ -60,10 +60,11 @@ t.test('CDRs the engine produces land once each on real PostgreSQL, whatever the
       t.fail(`script ${n} did not end the call (state ${call.state})`)
       continue
     }
-    const cdr = fits(toCdr(call))
-    t.equal(await repo.cdrs.write(cdr), true, 'the dialer\'s CdrSink writes it')
+    const engineCdr = toCdr(call)
+    const cdr = fits(engineCdr)
+    t.equal(await repo.cdrs.write(engineCdr), true, 'the dialer\'s CdrSink writes it')
     t.same(await repo.cdrs.insert(cdr), { inserted: false }, 'a replay writes nothing')
-    t.equal(await repo.cdrs.write(cdr), false)
+    t.equal(await repo.cdrs.write(engineCdr), false)
     t.same(await repo.cdrs.get(cdr.callId), JSON.parse(JSON.stringify(cdr)), `${cdr.outcome} round-trips`)
   }
 
