@@ -40,6 +40,12 @@ export interface DrachtioDoubleOptions {
   t2Ms?: number
   /** `<cdrs>true</cdrs>` in the real server's config: CDR frames go to apps that routed `cdr:attempt|start|stop`. */
   cdrs?: boolean
+  /**
+   * Reproduce the captured bug (PROTOCOL.md §12.9, transcript g2): a provisional to a re-INVITE from the app makes the
+   * server forget the transaction, so the 200 is never passed on nor ACKed and dlg.modify() never settles. Default
+   * true, as the real server does; false gives the correct behaviour.
+   */
+  reinviteProvisionalBug?: boolean
 }
 
 /** One admin frame as it crossed the double's admin port (for tests and debugging). */
@@ -750,6 +756,14 @@ export class DrachtioDouble extends EventEmitter {
     if (status < 200) {
       txn.provisional = true
       if (status === 100 || txn.swallow || txn.final) return
+      if (txn.reInvite && (this.opts.reinviteProvisionalBug ?? true)) {
+        // the real server forwards the provisional, drops its request record, then discards the 2xx as unknown
+        this.tellApp(txn, raw, source, bytes)
+        this.clearClientTimers(txn)
+        this.clientByKey.delete(`${txn.branch}|${txn.method}`)
+        this.clientById.delete(txn.txnId)
+        return
+      }
       const early = txn.method === 'INVITE' && txn.dialogId ? this.dialogs.get(txn.dialogId) : undefined
       const remoteTag = tagOf(header(msg, 'to'))
       if (early?.state === 'early' && remoteTag && !early.remoteTag) {
