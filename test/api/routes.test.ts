@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
+import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { forEachDriver } from '../store/sql/databases.js'
 import { harness } from './harness.js'
@@ -87,7 +88,7 @@ forEachDriver(t, async (t, db) => {
 
     const minimal = await app.inject({ method: 'POST', url: '/v1/campaigns', headers: auth('admin'), payload: { name: 'm' } })
     t.equal(minimal.statusCode, 201)
-    t.equal(minimal.json().settings.dialMode, 'progressive')
+    t.same(minimal.json().settings, defaultCampaignSettings(), 'schema defaults = the engine-side defaults')
   })
 
   await t.test('validation errors are 400 problem details naming the field', async (t) => {

@@ -39,6 +39,30 @@ export interface CampaignSettings {
   }
 }
 
+/**
+ * The settings a campaign gets when it names none: the same defaults the API's JSON schema fills in (a test holds the
+ * two together). For the demo campaign and programmatic creation.
+ */
+export function defaultCampaignSettings(): CampaignSettings {
+  return {
+    dialMode: 'progressive',
+    pacing: {
+      abandonCeiling: 0.03,
+      abandonWindows: ['day', 'rolling-30d'],
+      abandonDenominator: 'live-answers',
+      maxLinesPerAgent: 3,
+      safeHarborSeconds: 2,
+      amd: false,
+    },
+    screening: {
+      callingHours: { start: '09:00', end: '21:00', weekdays: [1, 2, 3, 4, 5, 6, 7] },
+      minRecallGapMinutes: 60,
+      abandonLockoutHours: 72,
+    },
+    caps: { maxAttemptsTotal: 6, maxAttemptsPer24h: 2, maxAttemptsPer7d: 4, maxLines: 100, callsPerSecond: 10 },
+  }
+}
+
 export interface Campaign {
   id: string
   name: string
