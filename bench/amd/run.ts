@@ -10,6 +10,7 @@
  * accuracy = share routed the way the label says; human-as-machine = humans treated as machines (abandoned live
  * people); machine-as-human = machines sent to agents.
  */
+import { pathToFileURL } from 'node:url'
 import { AmdDetector, type AmdThresholds } from '../../engine/media/amd.js'
 import { AsteriskAmd } from '../../engine/media/asterisk-amd.js'
 import { framesOf } from '../../engine/media/frames.js'
@@ -159,4 +160,5 @@ async function main(): Promise<void> {
   console.table(screening.table)
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) await main()
+// Run only as a script: the tests import benchAmd from here.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

@@ -56,9 +56,14 @@ export interface ScreeningScore {
   templates: number
 }
 
-export function screenEarlyMedia(all: CorpusItem[], split?: string, threshold?: number): ScreeningScore {
+export function screenEarlyMedia(
+  all: CorpusItem[],
+  split?: string,
+  threshold?: number,
+  keep: (item: CorpusItem) => boolean = () => true,
+): ScreeningScore {
   const templates = enrolAnnouncements(all)
-  const items = all.filter((i) => split === undefined || i.split === split)
+  const items = all.filter((i) => (split === undefined || i.split === split) && keep(i))
   const byClass = new Map<string, { n: number; ok: number; wrong: number; none: number; decisionMs: number[] }>()
   let pos = 0
   let posOk = 0

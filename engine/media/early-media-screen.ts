@@ -19,8 +19,11 @@ const SIT_REASON: Record<SitCode, InvalidNumberReason> = {
   RESERVED: 'sit-reserved',
 }
 
-/** Normalised DTW cost under which an announcement template matches; tuned on the corpus "tune" split. */
-export const DEFAULT_ANNOUNCEMENT_THRESHOLD = 26
+/**
+ * Normalised DTW cost under which an announcement template matches: midway between the worst true match (1.69) and
+ * the best false one (1.87) on the corpus "tune" split.
+ */
+export const DEFAULT_ANNOUNCEMENT_THRESHOLD = 1.78
 
 export interface EarlyMediaScreenOptions {
   /** Enrolled announcements; each template's label must be an InvalidNumberReason. */

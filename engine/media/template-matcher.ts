@@ -68,13 +68,13 @@ class FeatureNormalizer {
 
   next(raw: Float64Array, db: number, speech: boolean): Float64Array {
     const out = new Float64Array(FEATURE_DIMS)
+    for (let i = 0; i < MFCC_COEFFS; i++) {
+      if (speech) this.mean[i] = this.mean[i]! + 0.02 * (raw[i]! - this.mean[i]!)
+      out[i] = ((raw[i]! - this.mean[i]!) / this.std[i]!) * (speech ? 1 : 0.5)
+    }
     if (!speech) {
       out[MFCC_COEFFS] = -2
       return out
-    }
-    for (let i = 0; i < MFCC_COEFFS; i++) {
-      this.mean[i] = this.mean[i]! + 0.02 * (raw[i]! - this.mean[i]!)
-      out[i] = (raw[i]! - this.mean[i]!) / this.std[i]!
     }
     this.speechDb += 0.05 * (db - this.speechDb)
     out[MFCC_COEFFS] = Math.max(-2, Math.min(1, (db - this.speechDb) / 6))
