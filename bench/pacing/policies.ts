@@ -46,6 +46,6 @@ export function makePolicy(name: PolicyName, sc: Scenario, overrides: Predictive
     case 'predictive':
       return { policy: new PredictivePolicy(overrides), clairvoyant: false }
     case 'oracle':
-      return { policy: oraclePolicy(overrides.governor ?? {}), clairvoyant: true }
+      return { policy: oraclePolicy(overrides), clairvoyant: true }
   }
 }

@@ -3,12 +3,12 @@
  * rates (day, 30 days, worst rolling hour), live connects per agent-hour, p95 agent idle gap and p99 customer wait.
  *
  *   npm run bench:pacing -- [--scenario file.json]... [--seeds N] [--seed-base B] [--agents 20] [--policy predictive]
- *                           [--jobs 2] [--json] [--predictive-options '{"governor":{"setpointFraction":0.9}}']
+ *                           [--jobs 2] [--json] [--save report.json] [--predictive-options '{"governor":{"setpointFraction":0.9}}']
  *
  * Reported seeds are B+1..B+N (B = 0 by default); tuning was done on seeds from 1000 up, never on these.
  */
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
@@ -27,6 +27,7 @@ interface Args {
   json: boolean
   worker: string | undefined
   predictiveOptions: PredictiveOverrides
+  save: string | undefined
 }
 
 function usage(msg: string): never {
@@ -35,7 +36,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scenarios: [], seeds: 10, seedBase: 0, agents: undefined, policies: [...policyNames], jobs: 1, json: false, worker: undefined, predictiveOptions: {} }
+  const a: Args = { scenarios: [], seeds: 10, seedBase: 0, agents: undefined, policies: [...policyNames], jobs: 1, json: false, worker: undefined, predictiveOptions: {}, save: undefined }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!
     const v = (): string => {
@@ -53,6 +54,7 @@ function parseArgs(argv: string[]): Args {
       a.policies = ps as PolicyName[]
     } else if (k === '--jobs') a.jobs = Number(v())
     else if (k === '--json') a.json = true
+    else if (k === '--save') a.save = v()
     else if (k === '--worker') a.worker = v()
     else if (k === '--predictive-options') a.predictiveOptions = JSON.parse(v()) as PredictiveOverrides
     else usage(`unknown argument ${k}`)
@@ -254,8 +256,10 @@ async function main(): Promise<void> {
   )
   const checks = targets(rows)
   const wallS = (performance.now() - t0) / 1000
+  const report = `${JSON.stringify({ seeds: args.seeds, seedBase: args.seedBase, wallSeconds: wallS, rows, targets: checks }, null, 2)}\n`
+  if (args.save !== undefined) writeFileSync(args.save, report)
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ seeds: args.seeds, seedBase: args.seedBase, wallSeconds: wallS, rows, targets: checks }, null, 2)}\n`)
+    process.stdout.write(report)
     return
   }
   process.stdout.write(`${table(rows)}\n\n`)

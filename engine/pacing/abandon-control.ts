@@ -27,7 +27,7 @@ export interface GovernorOptions {
 }
 
 export const defaultGovernorOptions: GovernorOptions = {
-  setpointFraction: 0.8,
+  setpointFraction: 0.93,
   initialThreshold: 0.08,
   gain: 0.05,
   predictedTauMs: 15 * 60_000,
@@ -45,6 +45,7 @@ export class AbandonGovernor {
   private dayPredDrops = 0
   private dayPredLive = 0
   private liveRatePerS = 0
+  private firstAt: number | undefined
   /** For reporting and tests: what the governor aimed for on its last update. */
   lastTarget = 0
   lastGuard = 1
@@ -86,22 +87,30 @@ export class AbandonGovernor {
       const allowed = setpoint * w.live + 2
       if (w.drops > allowed) target *= Math.max(0.2, allowed / w.drops)
     }
+    this.lastTarget = target
+    // Rolling-hour guard: between the setpoint's share of the hour and the guard budget, squeeze the threshold
+    // linearly towards almost nothing, so drops already in the trailing hour ration the next ones.
+    const h = s.abandon.lastHour
+    const covered = this.firstAt === undefined ? 0 : s.now - this.firstAt
+    // EWMA started from zero: divide by the share of the time constant it has seen so far.
+    const seen = 1 - Math.exp(-covered / o.predictedTauMs)
+    const ratePerS = seen > 0.05 ? this.liveRatePerS / seen : 0
+    const expectedHourLive = Math.max(h.live, ratePerS * 3600)
+    const budget = s.hourCeiling * o.hourGuardFraction * expectedHourLive
+    const soft = Math.min(budget - 2, setpoint * expectedHourLive)
+    let guard = 1
+    if (h.drops >= budget) guard = 0.02
+    else if (h.drops > soft) guard = Math.max(0.02, 1 - (h.drops - soft) / Math.max(1, budget - soft))
+    const dayHeadroom = ceiling * (day.live + 30) - day.drops
+    if (dayHeadroom < 3) guard = Math.min(guard, Math.max(0.02, dayHeadroom > 0 ? (dayHeadroom / 3) ** 2 : 0.02))
     const predicted = this.predDen > 0.5 ? this.predNum / this.predDen : target
     if (dt > 0) {
-      const err = Math.max(-1, Math.min(1, (target - predicted) / target))
+      let err = Math.max(-1, Math.min(1, (target - predicted) / target))
+      // Anti-windup: while a guard holds the threshold down, do not let the integral climb behind its back.
+      if (guard < 1 && err > 0) err = 0
       this.logTheta += o.gain * err * Math.min(dt, 5)
       this.logTheta = Math.max(Math.log(1e-3), Math.min(Math.log(0.6), this.logTheta))
     }
-    this.lastTarget = target
-    // Rolling-hour guard.
-    const h = s.abandon.lastHour
-    const expectedHourLive = Math.max(h.live, this.liveRatePerS * 3600)
-    const budget = s.hourCeiling * o.hourGuardFraction * expectedHourLive
-    const headroom = budget - h.drops
-    let guard = 1
-    if (headroom < 3) guard = Math.max(0.02, headroom > 0 ? (headroom / 3) ** 2 : 0.02)
-    const dayHeadroom = ceiling * (day.live + 30) - day.drops
-    if (dayHeadroom < 3) guard = Math.min(guard, Math.max(0.02, dayHeadroom > 0 ? (dayHeadroom / 3) ** 2 : 0.02))
     this.lastGuard = guard
     return Math.exp(this.logTheta) * guard
   }
@@ -114,5 +123,6 @@ export class AbandonGovernor {
       this.liveRatePerS *= f
     }
     if (this.lastAt === undefined || now > this.lastAt) this.lastAt = now
+    if (this.firstAt === undefined) this.firstAt = now
   }
 }

@@ -227,18 +227,21 @@ function talkWrapDirect(tb: LookaheadTables, x: number): number {
 
 /**
  * Chance that the live answer of the (k+1)-th call placed now finds no agent within the drop threshold, given k
- * other new calls placed with it.
+ * other new calls placed with it. With `knockOn`, an answer that is served but leaves the queue short later (it took
+ * an agent a later answer needed) counts too: the risk at each instant is the worst risk from then to the horizon.
  */
-export function marginalDropChance(la: LookaheadState, k: number): number {
-  let p = 0
-  for (let j = 0; j < la.grid.length; j++) {
-    const w = la.newLivePdf[j]!
-    if (w <= 0) continue
+export function marginalDropChance(la: LookaheadState, k: number, knockOn = false): number {
+  const G = la.grid.length
+  const risk = new Float64Array(G)
+  for (let j = 0; j < G; j++) {
     const g = la.newDemand[j]!
     const mu = la.supMean[j]! - la.demMean[j]! - k * g
     const v = la.supVar[j]! + la.demVar[j]! + k * g * (1 - g)
     const sd = Math.sqrt(Math.max(v, 0.09))
-    p += w * normalCdf((0.5 - mu) / sd)
+    risk[j] = normalCdf((0.5 - mu) / sd)
   }
+  if (knockOn) for (let j = G - 2; j >= 0; j--) risk[j] = Math.max(risk[j]!, risk[j + 1]!)
+  let p = 0
+  for (let j = 0; j < G; j++) p += la.newLivePdf[j]! * risk[j]!
   return Math.min(1, Math.max(0, p))
 }

@@ -17,6 +17,13 @@ export interface PredictiveOptions {
   /** Use agents' exact remaining talk times (oracle only: the simulator knows them, a live dialer does not). */
   exactTalk: boolean
   name: string
+  /**
+   * Accept more risk while agents sit idle now: threshold x (1 + readyBoost x ready / active agents). An idle agent
+   * is agent time lost for sure; a call's abandon risk is only a chance.
+   */
+  readyBoost: number
+  /** Count the knock-on risk an answer puts on later answers (see marginalDropChance). */
+  knockOn: boolean
 }
 
 export class PredictivePolicy implements PacingPolicy {
@@ -26,7 +33,7 @@ export class PredictivePolicy implements PacingPolicy {
   private tables: LookaheadTables | undefined
 
   constructor(options: Partial<PredictiveOptions> = {}) {
-    this.options = { governor: {}, tableRefreshMs: 60_000, exactTalk: false, name: 'cadence predictive', ...options }
+    this.options = { governor: {}, tableRefreshMs: 60_000, exactTalk: false, name: 'cadence predictive', readyBoost: 0, knockOn: true, ...options }
     this.name = this.options.name
     this.governor = new AbandonGovernor(this.options.governor)
   }
@@ -35,13 +42,22 @@ export class PredictivePolicy implements PacingPolicy {
     if (!this.tables || s.now - this.tables.builtAt >= this.options.tableRefreshMs || s.now < this.tables.builtAt) {
       this.tables = buildTables(s.model, s.now)
     }
-    const theta = this.governor.threshold(s)
+    let theta = this.governor.threshold(s)
+    if (this.options.readyBoost > 0) {
+      let ready = 0
+      let active = 0
+      for (const a of s.agents) {
+        if (a.state === 'ready') ready++
+        if (a.state !== 'logged-out' && a.state !== 'paused') active++
+      }
+      if (active > 0) theta *= 1 + (this.options.readyBoost * ready) / active
+    }
     const room = capRoom(s)
     if (room <= 0) return 0
     const la = lookahead(s, this.tables, this.options.exactTalk)
     const placed: number[] = []
     while (placed.length < room) {
-      const p = marginalDropChance(la, placed.length)
+      const p = marginalDropChance(la, placed.length, this.options.knockOn)
       if (p > theta) break
       placed.push(p)
     }
@@ -54,6 +70,6 @@ export class PredictivePolicy implements PacingPolicy {
  * The oracle of pacing-anchors §4.4 (O1 + O2): the same lookahead given the true parameters (the caller passes the
  * simulator's true model in the snapshot) and every agent's exact remaining talk time. A reference, not an optimum.
  */
-export function oraclePolicy(governor: Partial<GovernorOptions> = {}): PredictivePolicy {
-  return new PredictivePolicy({ exactTalk: true, governor, name: 'oracle' })
+export function oraclePolicy(options: Partial<PredictiveOptions> = {}): PredictivePolicy {
+  return new PredictivePolicy({ ...options, exactTalk: true, name: 'oracle' })
 }

@@ -21,6 +21,8 @@ export interface ScenarioSpec {
   startHour: number
   utcOffsetMinutes: number
   decisionIntervalS: number
+  /** Also ask the policy the moment an agent frees up (as the live loop does), not only on the interval. */
+  decideOnAgentFree: boolean
   carrier: {
     /** Live-person answer rate of a dial placed at t (seconds into the shift). */
     answerRate: RateSpec
@@ -67,6 +69,7 @@ export const defaultScenario: ScenarioSpec = {
   startHour: 9,
   utcOffsetMinutes: 0,
   decisionIntervalS: 1,
+  decideOnAgentFree: false,
   carrier: {
     answerRate: { kind: 'piecewise-linear', points: [[0, 0.25], [28_800, 0.15]] },
     machineRate: 0.3,

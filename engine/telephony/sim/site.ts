@@ -361,6 +361,7 @@ export class SimSite {
     this.setState(agent, 'ready')
     agent.readySince = now
     this.route()
+    if (agent.state === 'ready' && this.sc.spec.decideOnAgentFree) this.decide()
   }
 
   private scheduleBreakCheck(agent: SimAgent): void {
