@@ -20,8 +20,8 @@ export interface DncLookup {
 
 /**
  * Normalize a DNC prefix entry to "+<digits>": accepts "+1 201", "1201", and VICIdial-style "1201XXXXXXX" (trailing
- * X's are wildcards). Returns undefined for anything else: a leading 0 (a national prefix never matches E.164), or fewer than 2 digits (a one-digit prefix would
- * block a whole numbering zone and is almost certainly a mistake).
+ * X's are wildcards). Returns undefined for anything else: a leading 0 (a national prefix never matches E.164), or
+ * fewer than 2 digits (a one-digit prefix would block a whole numbering zone and is almost certainly a mistake).
  */
 export function normalizeDncPrefix(entry: string): string | undefined {
   if (typeof entry !== 'string') return undefined

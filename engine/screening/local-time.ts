@@ -30,22 +30,48 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | undefined {
   let f = formatters.get(timeZone)
   if (f) return f
   try {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
+    // "longOffset" prints only the offset ("GMT+08:00", "GMT-04:00", "GMT"): the cheapest thing Intl can tell us.
+    f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
   } catch {
     return undefined
   }
   // The cache is bounded by the zones Intl accepts (a few hundred names and their aliases).
   formatters.set(timeZone, f)
   return f
+}
+
+const OFFSET = /GMT([+-])(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?/
+
+/** Local minus UTC in ms at an instant, straight from Intl. */
+function offsetFromIntl(f: Intl.DateTimeFormat, instantMs: number): number {
+  const m = OFFSET.exec(f.format(instantMs))
+  if (!m) return 0 // "GMT": UTC itself
+  const ms = (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1000
+  return m[1] === '-' ? -ms : ms
+}
+
+const HOUR_MS = 3_600_000
+const MAX_CACHED_HOURS = 4096
+/** Per zone: UTC hour -> offset, for hours whose offset is the same at both ends (no transition inside). */
+const offsetCache = new Map<string, Map<number, number>>()
+
+/**
+ * Offset of a zone at an instant. Offsets change at most a few times a year and never twice within an hour, so an
+ * hour whose start and end share an offset has it throughout; such hours are cached, an hour holding a transition is
+ * asked of Intl every time. Intl formatting costs microseconds, and screening asks for the same hours over and over.
+ */
+function offsetAt(f: Intl.DateTimeFormat, timeZone: string, instantMs: number): number {
+  const hour = Math.floor(instantMs / HOUR_MS)
+  let zoneCache = offsetCache.get(timeZone)
+  const hit = zoneCache?.get(hour)
+  if (hit !== undefined) return hit
+  const start = offsetFromIntl(f, hour * HOUR_MS)
+  const end = offsetFromIntl(f, hour * HOUR_MS + HOUR_MS - 1)
+  if (start !== end) return offsetFromIntl(f, instantMs)
+  if (!zoneCache) offsetCache.set(timeZone, (zoneCache = new Map()))
+  if (zoneCache.size >= MAX_CACHED_HOURS) zoneCache.clear()
+  zoneCache.set(hour, start)
+  return start
 }
 
 /** True when Intl knows the zone name (IANA names and aliases; fixed "UTC"/"Etc/GMT+5" too). */
@@ -68,38 +94,15 @@ export function localTimeAt(instantMs: number, timeZone: string): LocalTime | un
   if (!Number.isFinite(instantMs)) return undefined
   const f = formatterFor(timeZone)
   if (!f) return undefined
-  let year = 0
-  let month = 0
-  let day = 0
-  let hour = 0
-  let minute = 0
-  let second = 0
-  for (const part of f.formatToParts(instantMs)) {
-    switch (part.type) {
-      case 'year':
-        year = Number(part.value)
-        break
-      case 'month':
-        month = Number(part.value)
-        break
-      case 'day':
-        day = Number(part.value)
-        break
-      case 'hour':
-        hour = Number(part.value)
-        break
-      case 'minute':
-        minute = Number(part.value)
-        break
-      case 'second':
-        second = Number(part.value)
-        break
-      default:
-        break
-    }
-  }
-  const subSecond = ((instantMs % 1000) + 1000) % 1000
-  const wallMs = Date.UTC(year, month - 1, day, hour, minute, second) + subSecond
+  const offsetMs = offsetAt(f, timeZone, instantMs)
+  const wallMs = instantMs + offsetMs
+  const d = new Date(wallMs)
+  const year = d.getUTCFullYear()
+  const month = d.getUTCMonth() + 1
+  const day = d.getUTCDate()
+  const hour = d.getUTCHours()
+  const minute = d.getUTCMinutes()
+  const second = d.getUTCSeconds()
   return {
     year,
     month,
@@ -107,10 +110,10 @@ export function localTimeAt(instantMs: number, timeZone: string): LocalTime | un
     hour,
     minute,
     second,
-    weekday: new Date(wallMs).getUTCDay(),
+    weekday: d.getUTCDay(),
     date: wallDate(wallMs),
     minuteOfDay: hour * 60 + minute,
-    offsetMinutes: Math.round((wallMs - instantMs) / 60_000),
+    offsetMinutes: Math.round(offsetMs / 60_000),
     wallMs,
   }
 }

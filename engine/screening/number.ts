@@ -64,7 +64,23 @@ function regionHint(hint: unknown): CountryCode | undefined {
  * region hint) into its E.164 form and type.
  */
 export function parsePhone(raw: unknown, region?: unknown): PhoneParseResult {
-  if (typeof raw !== 'string' || raw.trim() === '') {
+  if (typeof raw !== 'string') return { ok: false, code: 'invalid-format', reason: 'no phone number given' }
+  // libphonenumber's max metadata costs ~100-200 us a parse and the dial loop screens the same leads again and again.
+  const key = `${typeof region === 'string' ? region : ''}|${raw}`
+  const hit = parseCache.get(key)
+  if (hit) return hit.ok ? { ok: true, phone: { ...hit.phone } } : { ...hit }
+  const result = parseUncached(raw, region)
+  if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.delete(parseCache.keys().next().value as string)
+  parseCache.set(key, result)
+  return result.ok ? { ok: true, phone: { ...result.phone } } : { ...result }
+}
+
+const PARSE_CACHE_SIZE = 20_000
+/** Bounded, insertion-ordered: the oldest entry goes first (parsing is pure, so a cached answer is the answer). */
+const parseCache = new Map<string, PhoneParseResult>()
+
+function parseUncached(raw: string, region: unknown): PhoneParseResult {
+  if (raw.trim() === '') {
     return { ok: false, code: 'invalid-format', reason: 'no phone number given' }
   }
   if (raw.length > 64) return { ok: false, code: 'invalid-format', reason: 'phone number longer than 64 characters' }
