@@ -3,7 +3,7 @@
  * documented default (DEFAULT_SCREENING_POLICY) and a partial policy is completed with `resolveScreeningPolicy`.
  */
 import type { AttemptCaps } from './attempt-caps.js'
-import { compileCallingHours, Weekdays, type CallingHours, type CompiledCallingHours } from './calling-hours.js'
+import { compileCallingHours, Weekdays, type CallingHours, type CallingWindow, type CompiledCallingHours } from './calling-hours.js'
 import { PhoneTypes, type PhoneType } from './number.js'
 
 export interface ScreeningPolicy {
@@ -30,8 +30,12 @@ export interface ScreeningPolicy {
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 
-const nineToNine = (): CallingHours['weekly'] =>
-  Object.fromEntries(Weekdays.map((d) => [d, [{ start: '09:00', end: '21:00' }]])) as CallingHours['weekly']
+/** The same windows on every day of the week. */
+export function everyDay(windows: readonly CallingWindow[]): CallingHours['weekly'] {
+  return Object.fromEntries(Weekdays.map((d) => [d, windows.map((w) => ({ ...w }))])) as CallingHours['weekly']
+}
+
+const nineToNine = (): CallingHours['weekly'] => everyDay([{ start: '09:00', end: '21:00' }])
 
 export const DEFAULT_SCREENING_POLICY: Readonly<ScreeningPolicy> = Object.freeze({
   callingHours: { weekly: nineToNine(), holidays: [] },
@@ -43,6 +47,19 @@ export const DEFAULT_SCREENING_POLICY: Readonly<ScreeningPolicy> = Object.freeze
   requireConsent: false,
   blockedTypes: ['premium-rate', 'toll-free', 'shared-cost', 'pager', 'voicemail'] as PhoneType[],
 })
+
+/** US FCC/FTC TSR: 8 am to 9 pm at the called party's location. */
+export const TSR_HOURS: CallingHours['weekly'] = everyDay([{ start: '08:00', end: '21:00' }])
+
+/** Hours that respect the customer's rest (MISSION): office workers in the evening, older customers mid-morning. */
+export const OFFICE_WORKER_HOURS: CallingHours['weekly'] = everyDay([{ start: '19:00', end: '21:00' }])
+export const OLDER_CUSTOMER_HOURS: CallingHours['weekly'] = everyDay([{ start: '09:00', end: '11:00' }])
+
+/** Chinese carriers intercept above 3 calls per callee per 24 h and 10 per 30 days (pacing-anchors 3.3). */
+export const CN_CARRIER_CAPS: AttemptCaps = { max24h: 3, max30d: 10 }
+
+/** "At most twice a week per customer" (MISSION), with a total cap. */
+export const TWICE_A_WEEK_CAPS: AttemptCaps = { maxTotal: 10, max7d: 2 }
 
 /** The Ofcom option: no repeat call for 72 hours after an abandoned one. */
 export const OFCOM_ABANDON_LOCKOUT_MS = 72 * HOUR

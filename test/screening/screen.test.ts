@@ -1,6 +1,15 @@
 import t from 'tap'
 import { screen, type ScreenableLead, type ScreenContext } from '../../engine/screening/screen.js'
-import { resolveScreeningPolicy, DEFAULT_SCREENING_POLICY, OFCOM_ABANDON_LOCKOUT_MS } from '../../engine/screening/policy.js'
+import {
+  resolveScreeningPolicy,
+  DEFAULT_SCREENING_POLICY,
+  OFCOM_ABANDON_LOCKOUT_MS,
+  OLDER_CUSTOMER_HOURS,
+  OFFICE_WORKER_HOURS,
+  TSR_HOURS,
+  CN_CARRIER_CAPS,
+  TWICE_A_WEEK_CAPS,
+} from '../../engine/screening/policy.js'
 import { MemoryDncList } from '../../engine/screening/dnc.js'
 import { InvalidNumberMemory, learnFromFailure } from '../../engine/screening/invalid-numbers.js'
 import type { Lead } from '../../engine/leads/lead.js'
@@ -164,4 +173,19 @@ t.test('garbage never throws: every bad input is a rejection with a reason', asy
     t.ok(codes(r).includes(code), `${name}: ${codes(r).join(',')}`)
     t.ok(!r.ok && r.rejections.every((x) => x.detail.length > 0), `${name}: details`)
   }
+})
+
+t.test('presets: rest hours, TSR hours, Chinese carrier caps', async (t) => {
+  const older = resolveScreeningPolicy({ callingHours: { weekly: OLDER_CUSTOMER_HOURS }, caps: CN_CARRIER_CAPS })
+  t.ok(screen(lead(), ctx(), older, beijing10am).ok, '10:00 Beijing')
+  const noon = screen(lead(), ctx(), older, iso('2026-06-01T04:00:00Z'))
+  t.same(codes(noon), ['outside-hours'])
+  t.equal(!noon.ok && noon.retryAt, iso('2026-06-02T01:00:00Z'))
+  const office = resolveScreeningPolicy({ callingHours: { weekly: OFFICE_WORKER_HOURS } })
+  t.equal((screen(lead(), ctx(), office, beijing10am) as { retryAt?: number }).retryAt, iso('2026-06-01T11:00:00Z'), '19:00 Beijing')
+  const tsr = resolveScreeningPolicy({ callingHours: { weekly: TSR_HOURS } })
+  t.ok(screen(lead({ phone: '+1 212 555 0123' }), ctx(), tsr, iso('2026-01-15T13:00:00Z')).ok, '08:00 New York')
+  const fourth = screen(lead({ attemptTimes: [1, 2, 3].map((h) => beijing10am - h * HOUR) }), ctx(), older, beijing10am)
+  t.same(codes(fourth), ['attempt-cap-24h'])
+  t.same(resolveScreeningPolicy({ caps: TWICE_A_WEEK_CAPS }).caps, { maxTotal: 10, max7d: 2 })
 })
