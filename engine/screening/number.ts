@@ -123,3 +123,9 @@ function parseUncached(raw: string, region: unknown): PhoneParseResult {
     },
   }
 }
+
+/** The E.164 form of a number, or undefined when it does not parse: what DNC and learned-invalid lookups key on. */
+export function e164Of(raw: unknown, region?: unknown): string | undefined {
+  const r = parsePhone(raw, region)
+  return r.ok ? r.phone.e164 : undefined
+}

@@ -249,6 +249,21 @@ t.test('retryAt is allowed: each rule clears at its retryAt, and the lead is dia
   )
 })
 
+t.test('nextAttemptAt is when the following attempt may be placed, had this call been placed now', async () => {
+  fc.assert(
+    fc.property(scenarioArb, (s) => {
+      const r = screen(s.lead, s.context, s.policy, s.now)
+      if (!r.ok || r.nextAttemptAt === undefined) return
+      if (r.nextAttemptAt < s.now) throw new Error('nextAttemptAt in the past')
+      const after = { ...s.lead, attemptTimes: [...s.lead.attemptTimes, s.now] }
+      const later = screen(after, s.context, s.policy, r.nextAttemptAt)
+      if (!later.ok) throw new Error(`not dialable at nextAttemptAt: ${later.rejections.map((x) => x.code)}`)
+      assertSafe({ ...s, lead: after }, later, r.nextAttemptAt)
+    }),
+    { numRuns: 1500 },
+  )
+})
+
 t.test('an hours retryAt is the earliest: sampled instants before it are outside the hours', async () => {
   fc.assert(
     fc.property(scenarioArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), (s, fr) => {
