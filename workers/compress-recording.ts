@@ -1,0 +1,117 @@
+/**
+ * compress-recording: one call's WAV recording (both parties, one per channel, as rtpengine writes them) to one
+ * Ogg Opus file, stereo or mixed to mono, with its duration and SHA-256. The Opus file is written to a temporary
+ * name, read back, CRC-checked and decoded in full; only when its decoded length matches the recording is it renamed
+ * into place, and only then is the original deleted (if asked). A failure at any step leaves the original alone.
+ */
+import { createHash } from 'node:crypto'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import OpusScript from 'opusscript'
+import { OggOpusWriter, OPUS_GRANULE_RATE, readOggOpus } from './ogg-opus.js'
+import { parseWav, type PcmAudio } from './wav.js'
+
+export interface CompressRecordingTask {
+  input: string
+  output: string
+  /** Bits per second of the Opus stream; 16000 by default. */
+  bitrate?: number
+  /** Keep the parties apart (stereo) or mix them (mono, half the size). */
+  layout?: 'stereo' | 'mixed'
+  deleteOriginal?: boolean
+}
+
+export interface CompressRecordingResult {
+  output: string
+  durationMs: number
+  bytes: number
+  inputBytes: number
+  sha256: string
+  channels: number
+  originalDeleted: boolean
+}
+
+const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const
+type OpusRate = (typeof OPUS_RATES)[number]
+
+export function mixToMono(a: PcmAudio): PcmAudio {
+  if (a.channels === 1) return a
+  const n = a.samples.length / 2
+  const out = new Int16Array(n)
+  for (let i = 0; i < n; i++) out[i] = Math.max(-32768, Math.min(32767, (a.samples[2 * i]! + a.samples[2 * i + 1]!) >> 1))
+  return { sampleRate: a.sampleRate, channels: 1, samples: out }
+}
+
+/** Encode to Ogg Opus in memory: 20 ms packets, the last one padded with silence. */
+export function encodeOggOpus(audio: PcmAudio, bitrate = 16000): Uint8Array {
+  const rate = audio.sampleRate as OpusRate
+  if (!OPUS_RATES.includes(rate)) throw new Error(`Opus cannot take ${audio.sampleRate} Hz audio (8/12/16/24/48 kHz)`)
+  const enc = new OpusScript(rate, audio.channels, OpusScript.Application.VOIP)
+  try {
+    enc.setBitrate(bitrate)
+    const frame = (rate / 1000) * 20
+    const step = frame * audio.channels
+    const writer = new OggOpusWriter(audio.channels, rate)
+    const buf = Buffer.alloc(step * 2)
+    for (let o = 0; o < audio.samples.length; o += step) {
+      buf.fill(0)
+      const chunk = audio.samples.subarray(o, o + step)
+      for (let i = 0; i < chunk.length; i++) buf.writeInt16LE(chunk[i]!, i * 2)
+      writer.addPacket(new Uint8Array(enc.encode(buf, frame)), (OPUS_GRANULE_RATE / 1000) * 20)
+    }
+    return writer.finish()
+  } finally {
+    enc.delete()
+  }
+}
+
+/** Decode every packet; returns samples per channel. Throws on any damaged page or packet. */
+export function decodedLength(file: Uint8Array): { samplesPerChannel: number; channels: number; rate: number } {
+  const c = readOggOpus(file)
+  const rate = c.inputRate as OpusRate
+  const dec = new OpusScript(OPUS_RATES.includes(rate) ? rate : 48000, c.channels, OpusScript.Application.VOIP)
+  try {
+    let n = 0
+    for (const p of c.packets) n += dec.decode(Buffer.from(p)).length / 2 / c.channels
+    return { samplesPerChannel: n, channels: c.channels, rate }
+  } finally {
+    dec.delete()
+  }
+}
+
+export default async function compressRecording(task: CompressRecordingTask): Promise<CompressRecordingResult> {
+  const tmp = `${task.output}.partial`
+  try {
+    const input = await readFile(task.input)
+    const wav = parseWav(input)
+    const audio = task.layout === 'mixed' ? mixToMono(wav) : wav
+    const ogg = encodeOggOpus(audio, task.bitrate ?? 16000)
+    await writeFile(tmp, ogg)
+    const back = await readFile(tmp)
+    const sha256 = createHash('sha256').update(back).digest('hex')
+    if (sha256 !== createHash('sha256').update(ogg).digest('hex')) throw new Error('the written file differs from the encoded one')
+    const want = audio.samples.length / audio.channels
+    const got = decodedLength(back)
+    const frame = (audio.sampleRate / 1000) * 20
+    if (got.channels !== audio.channels || got.samplesPerChannel < want || got.samplesPerChannel - want >= frame) {
+      throw new Error(`verification failed: decoded ${got.samplesPerChannel} samples × ${got.channels} ch, recorded ${want} × ${audio.channels}`)
+    }
+    await rename(tmp, task.output)
+    let originalDeleted = false
+    if (task.deleteOriginal) {
+      await rm(task.input)
+      originalDeleted = true
+    }
+    return {
+      output: task.output,
+      durationMs: (want / audio.sampleRate) * 1000,
+      bytes: (await stat(task.output)).size,
+      inputBytes: input.length,
+      sha256,
+      channels: audio.channels,
+      originalDeleted,
+    }
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw new Error(`compress-recording ${task.input}: ${(err as Error).message}`, { cause: err })
+  }
+}
