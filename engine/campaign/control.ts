@@ -43,3 +43,8 @@ export interface CampaignControl {
   figures(campaignId: string): Promise<CampaignFigures | undefined>
   agents(campaignId?: string): Promise<AgentView[]>
 }
+
+/** The engine refuses a control request for a reason the caller can act on (the API answers 409). */
+export class CampaignControlRefused extends Error {
+  override name = 'CampaignControlRefused'
+}
