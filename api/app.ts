@@ -12,9 +12,11 @@ import type { Db } from '../engine/store/sql/db.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin } from './plugins/errors.js'
 import { metricsPlugin } from './plugins/metrics.js'
+import { registerOpenApi } from './plugins/openapi.js'
 import { agentRoutes } from './routes/agents.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { healthRoutes, type RedisPing } from './routes/health.js'
+import { leadListRoutes } from './routes/lead-lists.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -55,6 +57,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     )
   }
 
+  await registerOpenApi(app, { version: '0.1.0' })
   await app.register(errorsPlugin)
   await app.register(authPlugin, { apiKeys })
   await app.register(metricsPlugin, {
@@ -64,5 +67,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(campaignRoutes, { db, control })
   await app.register(agentRoutes, { control })
+  await app.register(leadListRoutes, { db })
   return app
 }

@@ -5,6 +5,8 @@ import { AuditLogRepository } from './audit-log.js'
 import { CampaignRepository } from './campaigns.js'
 import { CdrRepository } from './cdrs.js'
 import type { Queryable } from './db.js'
+import { LeadImportRepository } from './lead-imports.js'
+import { LeadListRepository } from './lead-lists.js'
 import { LeadRepository } from './leads.js'
 
 export interface Repositories {
@@ -14,6 +16,8 @@ export interface Repositories {
   agents: AgentRepository
   apiKeys: ApiKeyRepository
   audit: AuditLogRepository
+  leadLists: LeadListRepository
+  leadImports: LeadImportRepository
 }
 
 export function repositories(db: Queryable): Repositories {
@@ -24,5 +28,7 @@ export function repositories(db: Queryable): Repositories {
     agents: new AgentRepository(db),
     apiKeys: new ApiKeyRepository(db),
     audit: new AuditLogRepository(db),
+    leadLists: new LeadListRepository(db),
+    leadImports: new LeadImportRepository(db),
   }
 }

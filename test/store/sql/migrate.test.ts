@@ -14,6 +14,8 @@ const Tables = [
   'cdrs',
   'dispositions',
   'dnc_entries',
+  'lead_import_errors',
+  'lead_imports',
   'lead_lists',
   'leads',
   'schema_migrations',

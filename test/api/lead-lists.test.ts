@@ -1,0 +1,158 @@
+import t from 'tap'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { forEachDriver } from '../store/sql/databases.js'
+import { settings } from '../store/sql/settings-fixture.js'
+import { harness } from './harness.js'
+import { problem } from './problem-assert.js'
+
+interface ImportBody {
+  id: string
+  status: string
+  rowsRead: number
+  inserted: number
+  duplicates: number
+  bad: number
+  badRows: Array<{ line: number; reason: string; value?: string }>
+}
+
+forEachDriver(t, async (t, db) => {
+  const h = await harness(db)
+  t.teardown(() => h.app.close())
+  const { app, auth } = h
+  const repos = repositories(db)
+  const campaign = await repos.campaigns.create({ name: 'Loans', settings: settings() })
+
+  const createList = async (body: object, role: 'admin' | 'supervisor' = 'supervisor') =>
+    app.inject({ method: 'POST', url: `/v1/campaigns/${campaign.id}/lead-lists`, headers: auth(role), payload: body })
+  const importCsv = (listId: string, csv: string, query = '', role: 'admin' | 'supervisor' | 'qa' | 'agent' = 'supervisor') =>
+    app.inject({
+      method: 'POST',
+      url: `/v1/lead-lists/${listId}/imports${query}`,
+      headers: { ...auth(role), 'content-type': 'text/csv' },
+      payload: csv,
+    })
+
+  const created = await createList({ name: 'May leads', source: 'crm-export.csv', region: 'CN' })
+  t.equal(created.statusCode, 201, created.body)
+  const list = created.json<{ id: string; campaignId: string; region: string; leadCount: number }>()
+  t.equal(list.campaignId, campaign.id)
+  t.equal(list.region, 'CN')
+  t.equal(created.headers['location'], `/v1/lead-lists/${list.id}`)
+
+  await t.test('an import with good and bad rows lands every good row and reports every bad one by line', async (t) => {
+    const csv = [
+      'Phone,Region,Timezone,Priority,customer_id', // line 1
+      '13812340001,,,,c-1', // 2 good (list region CN)
+      '+1 212 555 0123,US,America/New_York,5,c-2', // 3 good
+      'not a number,,,,', // 4 bad number
+      ',,,,c-4', // 5 empty phone
+      '13812340002,,Mars/Olympus,,', // 6 bad zone
+      '13812340003,,,high,', // 7 bad priority
+      '+86 138 1234 0001,,,,', // 8 duplicate of line 2 (same E.164)
+      '',
+      '13812340004,ZZZ,,,', // 10 bad region
+      '"13812340005",CN,Asia/Shanghai,1,c-5', // 11 good, quoted
+      '13812340006,,,,', // 12 good
+      '"13812340007,,,,', // 13 unclosed quote to end of file
+    ].join('\n')
+    const res = await importCsv(list.id, csv)
+    t.equal(res.statusCode, 201, res.body)
+    const r = res.json<ImportBody>()
+    t.equal(r.status, 'done')
+    t.equal(r.inserted, 4)
+    t.equal(r.duplicates, 1)
+    t.same(
+      r.badRows.map((b) => b.line),
+      [4, 5, 6, 7, 10, 13],
+      'every bad row by its line in the file',
+    )
+    t.equal(r.bad, 6)
+    t.equal(r.rowsRead, 11)
+    t.match(r.badRows[0]!.reason, /^phone: invalid/)
+    t.match(r.badRows[1]!.reason, /phone: empty/)
+    t.match(r.badRows[2]!.reason, /timezone/)
+    t.match(r.badRows[3]!.reason, /priority/)
+    t.match(r.badRows[4]!.reason, /region/)
+    t.match(r.badRows[5]!.reason, /unreadable CSV/)
+
+    const leads = await repos.leads.list(campaign.id, { limit: 100 })
+    t.same(
+      leads.map((l) => l.e164).sort(),
+      ['+12125550123', '+8613812340001', '+8613812340005', '+8613812340006'],
+      'the good rows landed normalized to E.164',
+    )
+    const us = leads.find((l) => l.e164 === '+12125550123')!
+    t.equal(us.timezone, 'America/New_York')
+    t.equal(us.priority, 5)
+    t.equal(us.customerId, 'c-2')
+
+    const poll = await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/${r.id}`, headers: auth('admin') })
+    t.equal(poll.statusCode, 200)
+    t.match(poll.json(), { id: r.id, status: 'done', rowsRead: 11, inserted: 4, duplicates: 1, bad: 6 })
+    t.match(poll.json().finishedAt, /^\d{4}-/)
+
+    const errs = await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/${r.id}/errors?afterLine=5&limit=2`, headers: auth('admin') })
+    t.same(errs.json().items.map((b: { line: number }) => b.line), [6, 7])
+    t.equal(errs.json().nextAfterLine, 7)
+
+    const all = await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports`, headers: auth('supervisor') })
+    t.equal(all.json().items[0].id, r.id)
+  })
+
+  await t.test('a second file de-duplicates against the campaign; semicolons and ?region work', async (t) => {
+    const other = (await createList({ name: 'June' })).json<{ id: string }>()
+    const csv = '\ufeff手机;备注\n13812340001;again\n(0)20 7946 0018;london\n13812340008;new\n'
+    const res = await importCsv(other.id, csv, '?region=GB&delimiter=%3B')
+    t.equal(res.statusCode, 201, res.body)
+    const r = res.json<ImportBody>()
+    // With region GB, "13812340001" is not a valid GB number: bad; the London number lands.
+    t.equal(r.inserted, 1)
+    const res2 = await importCsv(other.id, '手机\n+8613812340001\n+8613812340008\n+8613812340008\n')
+    const r2 = res2.json<ImportBody>()
+    t.equal(r2.inserted, 1, 'one new number')
+    t.equal(r2.duplicates, 2, 'one already in the campaign (other list), one repeated in the file')
+    const got = await app.inject({ method: 'GET', url: `/v1/lead-lists/${other.id}`, headers: auth('qa') })
+    t.equal(got.json().leadCount, 2)
+  })
+
+  await t.test('export streams the list as CSV', async (t) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/export`, headers: auth('admin') })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /^text\/csv/)
+    const lines = res.body.trim().split('\n')
+    t.equal(lines[0], 'id,phone,e164,region,timezone,status,attempts,priority,customer_id,last_attempt_at,created_at')
+    t.equal(lines.length, 5, 'header + the 4 leads of the list')
+    t.ok(lines.some((l) => l.includes('+12125550123') && l.includes('America/New_York')))
+  })
+
+  await t.test('refused and malformed imports answer 4xx problem details', async (t) => {
+    const noPhone = problem(t, await importCsv(list.id, 'name,city\nA,B\n'), 422)
+    t.match(noPhone.detail, /header naming the phone column/)
+    t.type(noPhone['importId'], 'string')
+    problem(t, await importCsv(list.id, ''), 422)
+    const json = await app.inject({ method: 'POST', url: `/v1/lead-lists/${list.id}/imports`, headers: auth('admin'), payload: { phone: '1' } })
+    problem(t, json, 415)
+    problem(t, await importCsv('no-such-list', 'phone\n+8613812340001\n'), 404)
+    problem(t, await importCsv('bad id', 'phone\n1\n'), 400)
+    t.equal(problem(t, await importCsv(list.id, 'phone\n1\n', '?region=china'), 400).errors?.[0]?.field, 'querystring.region')
+    t.equal(problem(t, await importCsv(list.id, 'phone\n1\n', '?delimiter=x'), 400).errors?.[0]?.field, 'querystring.delimiter')
+    t.equal(problem(t, await createList({ name: '' }), 400).errors?.[0]?.field, 'body.name')
+    t.equal(problem(t, await createList({ name: 'x', region: 'cn' }), 400).errors?.[0]?.field, 'body.region')
+    t.equal(problem(t, await createList({ name: 'x', extra: 1 }), 400).errors?.[0]?.field, 'body.extra')
+    problem(t, await app.inject({ method: 'POST', url: '/v1/campaigns/nope/lead-lists', headers: auth('admin'), payload: { name: 'x' } }), 404)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/nope`, headers: auth('admin') }), 404)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/x/errors?limit=0`, headers: auth('admin') }), 400)
+  })
+
+  await t.test('roles: agents may not import, export or see lists; qa reads lists only', async (t) => {
+    problem(t, await importCsv(list.id, 'phone\n+8613812340099\n', '', 'agent'), 403)
+    problem(t, await importCsv(list.id, 'phone\n+8613812340099\n', '', 'qa'), 403)
+    for (const url of [`/v1/lead-lists/${list.id}`, `/v1/campaigns/${campaign.id}/lead-lists`, `/v1/lead-lists/${list.id}/export`, `/v1/lead-lists/${list.id}/imports`]) {
+      problem(t, await app.inject({ method: 'GET', url, headers: auth('agent') }), 403)
+    }
+    problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/export`, headers: auth('qa') }), 403)
+    t.equal((await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}`, headers: auth('qa') })).statusCode, 200)
+    problem(t, await app.inject({ method: 'POST', url: `/v1/campaigns/${campaign.id}/lead-lists`, headers: auth('qa'), payload: { name: 'x' } }), 403)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}` }), 401)
+  })
+})
