@@ -1,0 +1,123 @@
+/**
+ * bench:workers: recording compression speed and size, our in-process encoder (libopus compiled to WASM, via
+ * opusscript, into our Ogg writer) beside ffmpeg's native libopus at the same bitrate, in the same run, on the same
+ * 60 s stereo call assembled from the media corpus. Prints a table; with --json only JSON.
+ *
+ *   npm run bench:workers [-- --json] [-- --bitrate 16000] [-- --seconds 60] [-- --complexity 5]
+ *
+ * ×realtime per core = audio seconds / CPU seconds of one single-threaded encode (ffmpeg runs with -threads 1;
+ * its CPU time is the child's user+system time from /proc-less `time` accounting, so wall time is reported too).
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { encodeOggOpus, decodedLength } from '../../workers/compress-recording.js'
+import { pcmWav, type PcmAudio } from '../../workers/wav.js'
+import { loadCorpus, readCorpusAudio } from '../../test/fixtures/corpus.js'
+
+const args = process.argv.slice(2)
+const json = args.includes('--json')
+const opt = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt)
+const bitrate = opt('--bitrate', 16000)
+const seconds = opt('--seconds', 60)
+const complexity = opt('--complexity', 5)
+
+function callAudio(): PcmAudio {
+  const items = loadCorpus().filter((i) => i.label === 'human' || i.label === 'machine')
+  const n = seconds * 8000
+  const left = new Int16Array(n)
+  const right = new Int16Array(n)
+  for (const [ch, offset] of [
+    [left, 0],
+    [right, 7],
+  ] as const) {
+    let o = 0
+    for (let k = offset; o < n; k++) {
+      const pcm = readCorpusAudio(items[k % items.length]!)
+      ch.set(pcm.subarray(0, Math.min(pcm.length, n - o)), o)
+      o += pcm.length
+    }
+  }
+  const samples = new Int16Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    samples[2 * i] = left[i]!
+    samples[2 * i + 1] = right[i]!
+  }
+  return { sampleRate: 8000, channels: 2, samples }
+}
+
+interface Row {
+  encoder: string
+  audioSeconds: number
+  cpuSeconds: number
+  wallSeconds: number
+  xRealtimePerCore: number
+  bytes: number
+  kbitPerSecond: number
+  sizeRatio: number
+}
+
+function main(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'cadence-bench-workers-'))
+  try {
+    const audio = callAudio()
+    const wav = join(dir, 'call.wav')
+    const wavBytes = pcmWav(audio)
+    writeFileSync(wav, wavBytes)
+    const rows: Row[] = []
+    const row = (encoder: string, cpu: number, wall: number, bytes: number): Row => ({
+      encoder,
+      audioSeconds: seconds,
+      cpuSeconds: cpu,
+      wallSeconds: wall,
+      xRealtimePerCore: seconds / cpu,
+      bytes,
+      kbitPerSecond: (bytes * 8) / seconds / 1000,
+      sizeRatio: wavBytes.length / bytes,
+    })
+
+    encodeOggOpus({ ...audio, samples: audio.samples.subarray(0, 16000) }, bitrate, complexity) // warm the WASM
+    const c0 = process.cpuUsage()
+    const w0 = performance.now()
+    const ours = encodeOggOpus(audio, bitrate, complexity)
+    const cpu = process.cpuUsage(c0)
+    const wall = (performance.now() - w0) / 1000
+    writeFileSync(join(dir, 'ours.opus'), ours)
+    const check = decodedLength(ours)
+    if (check.samplesPerChannel < seconds * 8000) throw new Error('our file decodes short')
+    rows.push(row('cadence (opusscript WASM libopus)', (cpu.user + cpu.system) / 1e6, wall, ours.length))
+
+    const ff = join(dir, 'ffmpeg.opus')
+    // `bash -c "time ..."` gives the child's CPU time (user + sys) without /usr/bin/time.
+    const t = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S %R'; time ffmpeg -nostdin -loglevel error -y -threads 1 -i ${wav} -c:a libopus -b:a ${bitrate} -compression_level ${complexity} -application voip ${ff}`], {
+      encoding: 'utf8',
+    })
+    if (t.status !== 0) throw new Error(`ffmpeg failed: ${t.stderr}`)
+    const [u, s, r] = t.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number]
+    rows.push(row('ffmpeg libopus (native, baseline)', u + s, r, statSync(ff).size))
+    const ffDecoded = decodedLength(new Uint8Array(readFileSync(ff)))
+
+    const result = { bitrate, complexity, seconds, rows, ffmpegDecodedSamplesPerChannel: ffDecoded.samplesPerChannel, ffmpegVersion: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0] }
+    if (json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n')
+      return
+    }
+    console.log(`Recording compression: ${seconds} s stereo call, 8 kHz, Opus at ${bitrate / 1000} kbit/s, complexity ${complexity} (both encoders)\n`)
+    console.table(
+      rows.map((x) => ({
+        encoder: x.encoder,
+        '×realtime per core': x.xRealtimePerCore.toFixed(0),
+        'cpu s': x.cpuSeconds.toFixed(3),
+        'wall s': x.wallSeconds.toFixed(3),
+        bytes: x.bytes,
+        'kbit/s': x.kbitPerSecond.toFixed(1),
+        'size ratio vs WAV': x.sizeRatio.toFixed(1),
+      })),
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main()
