@@ -6,7 +6,7 @@ import { MemoryDncList } from '../../engine/screening/dnc.js'
 import { InvalidNumberMemory } from '../../engine/screening/invalid-numbers.js'
 import { parsePhone } from '../../engine/screening/number.js'
 import type { CallingWindow } from '../../engine/screening/calling-hours.js'
-import { oracleAllowedInAll, oracleCountViolations, oracleLocal } from './oracle.js'
+import { oracleAllowedInAll, oracleCountViolations, oracleLocal } from './fixtures/oracle.js'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
