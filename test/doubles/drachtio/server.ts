@@ -55,9 +55,22 @@ export interface AdminFrame {
   payload: string
 }
 
+type Transport = 'udp' | 'tcp'
+
 interface Peer {
   host: string
   port: number
+  /** udp unless said otherwise */
+  transport?: Transport
+}
+
+/** Where a URI sends to, and over what (`;transport=tcp`). */
+function peerOf(uri: string): Peer {
+  return { ...hostPortOf(uri), transport: /;\s*transport=tcp/i.test(uri) ? 'tcp' : 'udp' }
+}
+
+function protoOf(p: Peer): Transport {
+  return p.transport ?? 'udp'
 }
 
 interface AdminConn {
@@ -170,6 +183,9 @@ export class DrachtioDouble extends EventEmitter {
   private readonly opts: DrachtioDoubleOptions
   private admin?: net.Server
   private udp?: dgram.Socket
+  private tcp?: net.Server
+  /** SIP over TCP: one connection per peer, inbound ones keyed by their remote address. */
+  private readonly tcpConns = new Map<string, net.Socket>()
   private readonly conns = new Map<number, AdminConn>()
   private nextConn = 1
   private roundRobin = 0
@@ -193,16 +209,35 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   async start(): Promise<this> {
+    // UDP and TCP must get the same port number; with a free port picked by the OS, TCP may find it taken: retry
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bindSip()
+        break
+      } catch (err) {
+        await new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve()))
+        if (this.opts.sipPort || attempt >= 10) throw err
+      }
+    }
+    this.admin = net.createServer((s) => this.onAdminConnection(s))
+    await new Promise<void>((resolve) => this.admin!.listen(this.opts.adminPort ?? 0, this.host, resolve))
+    this.adminPort = (this.admin.address() as net.AddressInfo).port
+    return this
+  }
+
+  private async bindSip(): Promise<void> {
     this.udp = dgram.createSocket('udp4')
     this.udp.on('message', (buf, rinfo) => this.onSip(buf, { host: rinfo.address, port: rinfo.port }))
     // ICMP port-unreachable surfaces as an error on the socket; the stack keeps running.
     this.udp.on('error', (err) => this.emit('sip-error', err))
     await new Promise<void>((resolve) => this.udp!.bind(this.opts.sipPort ?? 0, this.host, resolve))
     this.sipPort = this.udp.address().port
-    this.admin = net.createServer((s) => this.onAdminConnection(s))
-    await new Promise<void>((resolve) => this.admin!.listen(this.opts.adminPort ?? 0, this.host, resolve))
-    this.adminPort = (this.admin.address() as net.AddressInfo).port
-    return this
+    // SIP over TCP on the same port number, as the real server listens (tcp/ and udp/ in the authenticate reply)
+    this.tcp = net.createServer((sock) => this.adoptTcp(sock, { host: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, transport: 'tcp' }))
+    await new Promise<void>((resolve, reject) => {
+      this.tcp!.once('error', reject)
+      this.tcp!.listen(this.sipPort, this.host, () => resolve())
+    })
   }
 
   async stop(): Promise<void> {
@@ -212,6 +247,9 @@ export class DrachtioDouble extends EventEmitter {
     for (const t of [...this.serverById.values()]) this.clearServerTimers(t)
     for (const c of this.conns.values()) c.socket.destroy()
     this.conns.clear()
+    for (const s of this.tcpConns.values()) s.destroy()
+    this.tcpConns.clear()
+    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()))
     await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()))
     await new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve()))
   }
@@ -366,6 +404,17 @@ export class DrachtioDouble extends EventEmitter {
     return { known, unknown, contentType }
   }
 
+  private via(branch: string, transport: Transport): string {
+    // sofia asks for rport over UDP only (j-uac-tcp)
+    return transport === 'tcp'
+      ? `Via: SIP/2.0/TCP ${this.host}:${this.sipPort};branch=${branch}`
+      : `Via: SIP/2.0/UDP ${this.host}:${this.sipPort};rport;branch=${branch}`
+  }
+
+  private contactUri(transport: Transport): string {
+    return transport === 'tcp' ? `<sip:${this.host}:${this.sipPort};transport=tcp>` : `<sip:${this.host}:${this.sipPort}>`
+  }
+
   private replaceLocalhost(v: string): string {
     return v.replace(/@localhost(?=[>;:\s]|$)/g, `@${this.host}:${this.sipPort}`)
   }
@@ -386,20 +435,23 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   private appNewRequest(conn: AdminConn, msgId: string, msg: SipMessage, proxy: string): void {
-    const dest = hostPortOf(proxy || msg.uri)
+    const dest = peerOf(proxy || msg.uri)
+    const transport = protoOf(dest)
     if ((dest.host === this.host || dest.host === 'localhost') && dest.port === this.sipPort) {
       throw new Error('can not send request to myself')
     }
     const method = msg.method
     const branch = `z9hG4bK${token(13)}`
-    const from = withTag(this.replaceLocalhost(header(msg, 'from') ?? `<sip:${this.host}:${this.sipPort}>`), token(13))
-    const to = this.replaceLocalhost(header(msg, 'to') ?? `<${msg.uri}>`)
+    const from = withTag(this.replaceLocalhost(header(msg, 'from') ?? this.contactUri(transport)), token(13))
+    // quirk (j): the Request-URI is parsed as an addr-spec, so its parameters become header parameters of To
+    const [uriBase, ...uriParams] = msg.uri.split(';')
+    const to = this.replaceLocalhost(header(msg, 'to') ?? `<${uriBase}>${uriParams.map((p) => `;${p}`).join('')}`)
     const callId = header(msg, 'call-id') ?? randomUUID()
     const cseq = 1 + Math.floor(Math.random() * 2 ** 30)
     const { known, unknown, contentType } = this.appHeaders(msg, new Set(['contact']))
     const ctype = this.contentType(msg.body, contentType)
     const head = [
-      `Via: SIP/2.0/UDP ${this.host}:${this.sipPort};rport;branch=${branch}`,
+      this.via(branch, transport),
       'Max-Forwards: 70',
       `From: ${from}`,
       `To: ${to}`,
@@ -408,7 +460,7 @@ export class DrachtioDouble extends EventEmitter {
     ]
     const appContact = header(msg, 'contact')
     if (appContact) head.push(`Contact: ${this.replaceLocalhost(appContact)}`)
-    else if (method === 'INVITE' || method === 'SUBSCRIBE') head.push(`Contact: <sip:${this.host}:${this.sipPort}>`)
+    else if (method === 'INVITE' || method === 'SUBSCRIBE') head.push(`Contact: ${this.contactUri(transport)}`)
     const text = this.assemble(`${method} ${msg.uri} SIP/2.0`, head, known, msg.body, ctype, unknown)
     const localTag = tagOf(from)!
     let dialogId = ''
@@ -422,7 +474,7 @@ export class DrachtioDouble extends EventEmitter {
     const txn = this.startClientTxn(conn, method, branch, text, dest, dialogId)
     // the attempt CDR leaves before the OK reply (l2-cdr-outbound-rejected)
     if (method === 'INVITE') this.cdr('attempt', 'application', text)
-    this.replySent(conn, msgId, text, txn.txnId)
+    this.replySent(conn, msgId, text, txn.txnId, dest)
     this.transmitClient(txn)
   }
 
@@ -438,9 +490,11 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   /** The OK for a request the app had sent: the request as written, `Msg sent:` where a dialogId would be. */
-  private replySent(conn: AdminConn, msgId: string, text: string, txnId: string): void {
+  private replySent(conn: AdminConn, msgId: string, text: string, txnId: string, dest: Peer): void {
     const bytes = Buffer.byteLength(text, 'utf8')
-    this.reply(conn, msgId, `OK|application|${bytes}|udp|${this.host}|${this.sipPort}|${wireTime()}|${txnId}|Msg sent:|${CRLF}${text}`)
+    // address/port are the transport's name: the local address for UDP, the peer for TCP (b vs j)
+    const where = protoOf(dest) === 'tcp' ? `tcp|${dest.host}|${dest.port}` : `udp|${this.host}|${this.sipPort}`
+    this.reply(conn, msgId, `OK|application|${bytes}|${where}|${wireTime()}|${txnId}|Msg sent:|${CRLF}${text}`)
   }
 
   private appInDialogRequest(conn: AdminConn, msgId: string, dialogId: string, msg: SipMessage): void {
@@ -463,7 +517,7 @@ export class DrachtioDouble extends EventEmitter {
     const { known, unknown, contentType } = this.appHeaders(msg, new Set(['contact']))
     const ctype = this.contentType(msg.body, contentType)
     const head = [
-      `Via: SIP/2.0/UDP ${this.host}:${this.sipPort};rport;branch=${branch}`,
+      this.via(branch, protoOf(d.peer)),
       'Max-Forwards: 70',
       `From: ${d.local}`,
       `To: ${d.remote}`,
@@ -472,18 +526,18 @@ export class DrachtioDouble extends EventEmitter {
     ]
     const appContact = header(msg, 'contact')
     if (appContact) head.push(`Contact: ${this.replaceLocalhost(appContact)}`)
-    else if (['INVITE', 'SUBSCRIBE', 'REFER'].includes(method)) head.push(`Contact: <sip:${this.host}:${this.sipPort}>`)
+    else if (['INVITE', 'SUBSCRIBE', 'REFER'].includes(method)) head.push(`Contact: ${this.contactUri(protoOf(d.peer))}`)
     const text = this.assemble(`${method} ${uri} SIP/2.0`, head, known, msg.body, ctype, unknown)
     if (method === 'ACK') {
       // Not a transaction: the id in the reply is never seen again.
       d.lastAck = text
-      this.replySent(conn, msgId, text, randomUUID())
-      this.sendUdp(text, d.peer)
+      this.replySent(conn, msgId, text, randomUUID(), d.peer)
+      this.transmit(text, d.peer)
       return
     }
     const txn = this.startClientTxn(conn, method, branch, text, d.peer, d.id)
     txn.reInvite = method === 'INVITE'
-    this.replySent(conn, msgId, text, txn.txnId)
+    this.replySent(conn, msgId, text, txn.txnId, d.peer)
     if (method === 'BYE') this.cdr('stop', 'application', text, 'normal-release')
     this.transmitClient(txn)
   }
@@ -507,7 +561,7 @@ export class DrachtioDouble extends EventEmitter {
     // sofia never passes the 200 to a CANCEL up; drachtio-srf knows and does not wait for it.
     const cancel = this.startClientTxn(conn, 'CANCEL', invite.branch, text, invite.dest, '')
     cancel.swallow = true
-    this.replySent(conn, msgId, text, cancel.txnId)
+    this.replySent(conn, msgId, text, cancel.txnId, invite.dest)
     this.transmitClient(cancel)
   }
 
@@ -534,7 +588,7 @@ export class DrachtioDouble extends EventEmitter {
     const appContact = header(msg, 'contact')
     if (appContact) head.push(`Contact: ${this.replaceLocalhost(appContact)}`)
     else if (status >= 200 && status < 300 && (isInvite || txn.method === 'SUBSCRIBE')) {
-      head.push(`Contact: <sip:${this.host}:${this.sipPort}>`)
+      head.push(`Contact: ${this.contactUri(protoOf(txn.source))}`)
     }
     const text = this.assemble(`SIP/2.0 ${status} ${msg.reason}`, head, known, msg.body, ctype, unknown)
 
@@ -558,7 +612,7 @@ export class DrachtioDouble extends EventEmitter {
     }
     if (status >= 200) txn.final = status
     txn.lastResponse = text
-    this.sendUdp(text, txn.source)
+    this.transmit(text, txn.source)
 
     if (isInvite && txn.dialog) {
       if (status >= 300) {
@@ -566,14 +620,15 @@ export class DrachtioDouble extends EventEmitter {
       } else if (status >= 200) {
         txn.dialog.state = 'confirmed'
         txn.dialog.awaitingAck = txn
-        this.startRetransmit2xx(txn)
+        // timer G and the ACK timeout (64*T1) run over UDP only: TCP is reliable
+        if (protoOf(txn.source) === 'udp') this.startRetransmit2xx(txn)
       }
     }
     if (txn.method === 'BYE' && status >= 200 && txn.dialog) {
       this.removeDialog(txn.dialog)
       dialogId = ''
     }
-    const proto = status >= 200 && !isInvite ? '' : 'udp'
+    const proto = status >= 200 && !isInvite ? '' : protoOf(txn.source)
     const bytes = Buffer.byteLength(text, 'utf8')
     this.reply(
       conn, msgId,
@@ -627,11 +682,12 @@ export class DrachtioDouble extends EventEmitter {
 
   /** Timers A/E (retransmit over UDP) and B/F (408 fabricated by the stack after 64*T1). */
   private transmitClient(txn: ClientTxn): void {
-    this.sendUdp(txn.text, txn.dest)
+    this.transmit(txn.text, txn.dest)
     let interval = this.t1
     const again = (): void => {
       if (txn.final || (txn.method === 'INVITE' && txn.provisional)) return
-      this.sendUdp(txn.text, txn.dest)
+      // no retransmission over TCP
+      if (protoOf(txn.dest) === 'udp') this.transmit(txn.text, txn.dest)
       interval = txn.method === 'INVITE' ? interval * 2 : Math.min(interval * 2, this.t2)
       txn.timer = this.later(again, interval)
     }
@@ -686,7 +742,7 @@ export class DrachtioDouble extends EventEmitter {
     let interval = this.t1
     const again = (): void => {
       if (!txn.lastResponse) return
-      this.sendUdp(txn.lastResponse, txn.source)
+      this.transmit(txn.lastResponse, txn.source)
       interval = Math.min(interval * 2, this.t2)
       txn.retransmit = this.later(again, interval)
     }
@@ -705,7 +761,7 @@ export class DrachtioDouble extends EventEmitter {
     const seq = ++d.localCseq
     const text = [
       `BYE ${d.remoteTarget} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${this.host}:${this.sipPort};rport;branch=z9hG4bK${token(13)}`,
+      this.via(`z9hG4bK${token(13)}`, protoOf(d.peer)),
       'Max-Forwards: 70',
       `From: ${d.local}`,
       `To: ${d.remote}`,
@@ -720,13 +776,51 @@ export class DrachtioDouble extends EventEmitter {
     this.removeDialog(d)
     const bytes = Buffer.byteLength(text, 'utf8')
     // address/port of a sent UDP request are the local transport's (PROTOCOL.md §7)
-    this.send(d.conn, `sip|application|${bytes}|udp|${this.host}|${this.sipPort}|${wireTime()}|unsolicited|${d.id}|${CRLF}${text}`)
+    const where = protoOf(d.peer) === 'tcp' ? `tcp|${d.peer.host}|${d.peer.port}` : `udp|${this.host}|${this.sipPort}`
+    this.send(d.conn, `sip|application|${bytes}|${where}|${wireTime()}|unsolicited|${d.id}|${CRLF}${text}`)
   }
 
   // ---------------------------------------------------------------- SIP from the network
 
-  private sendUdp(text: string, to: Peer): void {
-    this.udp?.send(Buffer.from(text, 'utf8'), to.port, to.host)
+  private transmit(text: string, to: Peer): void {
+    if (protoOf(to) === 'tcp') this.sendTcp(text, to)
+    else this.udp?.send(Buffer.from(text, 'utf8'), to.port, to.host)
+  }
+
+  private sendTcp(text: string, to: Peer): void {
+    const key = `${to.host}:${to.port}`
+    let sock = this.tcpConns.get(key)
+    if (!sock || sock.destroyed) {
+      sock = net.connect(to.port, to.host)
+      this.adoptTcp(sock, { host: to.host, port: to.port, transport: 'tcp' })
+    }
+    sock.write(text)
+  }
+
+  /** Frames SIP messages on a TCP stream by Content-Length and feeds them to the stack as coming from `peer`. */
+  private adoptTcp(sock: net.Socket, peer: Peer): void {
+    const key = `${peer.host}:${peer.port}`
+    this.tcpConns.set(key, sock)
+    let buf = Buffer.alloc(0)
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk])
+      for (;;) {
+        while (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) buf = buf.subarray(2) // keep-alives
+        const end = buf.indexOf('\r\n\r\n')
+        if (end === -1) return
+        const head = buf.toString('utf8', 0, end)
+        const m = /^(?:content-length|l)\s*:\s*(\d+)/im.exec(head)
+        const total = end + 4 + (m ? Number(m[1]) : 0)
+        if (buf.length < total) return
+        const one = buf.subarray(0, total)
+        buf = buf.subarray(total)
+        this.onSip(one, peer)
+      }
+    })
+    sock.on('error', (err) => this.emit('sip-error', err))
+    sock.on('close', () => {
+      if (this.tcpConns.get(key) === sock) this.tcpConns.delete(key)
+    })
   }
 
   private onSip(buf: Buffer, source: Peer): void {
@@ -780,8 +874,8 @@ export class DrachtioDouble extends EventEmitter {
     if (txn.final) {
       // A retransmitted final: re-ACK on our own, the app is not told (m-uac-200-retransmitted).
       if (txn.method === 'INVITE') {
-        if (status >= 300 && txn.ackText) this.sendUdp(txn.ackText, txn.dest)
-        else if (status < 300 && d?.lastAck) this.sendUdp(d.lastAck, d.peer)
+        if (status >= 300 && txn.ackText) this.transmit(txn.ackText, txn.dest)
+        else if (status < 300 && d?.lastAck) this.transmit(d.lastAck, d.peer)
       }
       return
     }
@@ -790,7 +884,7 @@ export class DrachtioDouble extends EventEmitter {
     if (txn.method === 'INVITE') {
       if (status >= 300) {
         txn.ackText = this.ackForNon2xx(txn, msg)
-        if (source.port !== 0) this.sendUdp(txn.ackText, txn.dest)
+        if (source.port !== 0) this.transmit(txn.ackText, txn.dest)
         if (d && d.state === 'early') d.state = 'failed'
         // A failed dialog id lingers only so the app's own ACK gets its NOK.
         if (d && d.state === 'failed') this.later(() => this.dialogs.get(d.id) === d && this.removeDialog(d), 32 * this.t1)
@@ -802,7 +896,7 @@ export class DrachtioDouble extends EventEmitter {
           if (contact) {
             d.remoteTarget = uriOf(contact)
             // in-dialog requests go to the remote target, unless an outbound proxy carried the INVITE
-            if (!d.viaProxy) d.peer = hostPortOf(d.remoteTarget)
+            if (!d.viaProxy) d.peer = { ...hostPortOf(d.remoteTarget), transport: protoOf(d.peer) }
           }
           d.state = 'confirmed'
           this.dialogsByLeg.set(`${d.callId}|${d.localTag}`, d)
@@ -832,7 +926,7 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   private tellApp(txn: ClientTxn, raw: string, source: Peer, bytes: number): void {
-    const proto = source.port === 0 ? 'udp' : 'udp'
+    const proto = protoOf(txn.dest)
     this.send(
       txn.conn,
       `sip|network|${bytes}|${proto}|${source.host}|${source.port}|${wireTime()}|${txn.txnId}|${txn.dialogId}|${CRLF}${raw}`,
@@ -861,7 +955,7 @@ export class DrachtioDouble extends EventEmitter {
       `CSeq: ${header(req, 'cseq')}`,
       'Content-Length: 0',
     ].join(CRLF) + CRLF + CRLF
-    this.sendUdp(text, source)
+    this.transmit(text, source)
     return text
   }
 
@@ -884,7 +978,7 @@ export class DrachtioDouble extends EventEmitter {
     const existing = this.serverByKey.get(`${branch}|${method}`)
     if (existing) {
       // A retransmission: answer with what we sent last, or drop it while the app has not answered.
-      if (existing.lastResponse) this.sendUdp(existing.lastResponse, source)
+      if (existing.lastResponse) this.transmit(existing.lastResponse, source)
       return
     }
 
@@ -906,7 +1000,7 @@ export class DrachtioDouble extends EventEmitter {
       txn.inDialog = true
       this.send(
         d.conn,
-        `sip|network|${bytes}|udp|${source.host}|${source.port}|${wireTime()}|${txn.txnId}|${d.id}|${CRLF}${forwarded}`,
+        `sip|network|${bytes}|${protoOf(source)}|${source.host}|${source.port}|${wireTime()}|${txn.txnId}|${d.id}|${CRLF}${forwarded}`,
       )
       if (method === 'BYE') this.cdr('stop', 'network', forwarded, 'normal-release')
       return
@@ -926,7 +1020,7 @@ export class DrachtioDouble extends EventEmitter {
     const txn = this.addServerTxn(msg, fwdMsg, forwarded, bytes, source, branch, conn)
     this.send(
       conn,
-      `sip|network|${bytes}|udp|${source.host}|${source.port}|${wireTime()}|${txn.txnId}||${this.host}|${this.sipPort}|${CRLF}${forwarded}`,
+      `sip|network|${bytes}|${protoOf(source)}|${source.host}|${source.port}|${wireTime()}|${txn.txnId}||${this.host}|${this.sipPort}|${CRLF}${forwarded}`,
     )
     if (method === 'INVITE') this.cdr('attempt', 'network', forwarded)
   }
@@ -964,7 +1058,7 @@ export class DrachtioDouble extends EventEmitter {
     const size = hadProvisional ? invite.bytes : bytes
     this.send(
       invite.conn,
-      `sip|network|${size}|udp|${source.host}|${source.port}|${wireTime()}|${invite.txnId}|${dialogId}|${CRLF}${forwarded}`,
+      `sip|network|${size}|${protoOf(source)}|${source.host}|${source.port}|${wireTime()}|${invite.txnId}|${dialogId}|${CRLF}${forwarded}`,
     )
     this.cdr('stop', 'network', forwarded, 'call-canceled')
   }

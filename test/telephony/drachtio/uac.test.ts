@@ -178,3 +178,14 @@ t.test('g2-uac-reinvite-provisionals: a re-INVITE answered 100, 180, 200 loses i
   const afterReinvite = r.trace.slice(r.trace.findIndex((e, i) => i > 0 && e.text.startsWith('INVITE ')))
   t.notOk(afterReinvite.some((e) => e.dir === 'received' && e.text.startsWith('ACK ')), 'the re-INVITE 200 is never ACKed')
 })
+
+t.test('j-uac-tcp: like b over TCP: tcp meta with the peer address, transport params, To-header quirk', async (t) => {
+  const r = await replay({ scenario: 'uas', tcp: true }, async ({ c, sipp }) => {
+    const uri = `sip:service@127.0.0.1:${sipp!.port};transport=tcp`
+    const dlg = await c.srf.createUAC(uri, { localSdp: APP_SDP, headers: { 'X-Scenario': 'j' } })
+    await new Promise<void>((resolve, reject) => dlg.destroy(undefined, (err) => (err ? reject(err) : resolve())))
+  })
+  t.teardown(() => r.target.close())
+  t.equal(r.sippCode, 0, 'sipp completed its scenario')
+  compareWithCapture(t, 'j-uac-tcp', r)
+})

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
+import net from 'node:net'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -35,6 +36,8 @@ export interface SippOptions {
   /** Hard limit in seconds; sipp is told to give up (and is killed) after it. */
   limitSeconds?: number
   extra?: string[]
+  /** SIP over one TCP connection (`-t t1`) instead of UDP. */
+  tcp?: boolean
 }
 
 export async function startSipp(opts: SippOptions): Promise<SippRun> {
@@ -48,6 +51,7 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
     ...scen,
     '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', '-trace_msg', '-message_file', messages,
     '-timeout', `${limit}s`, '-timeout_error', '-s', 'service', '-mp', String(mediaPort),
+    ...(opts.tcp ? ['-t', 't1'] : []),
     ...(opts.extra ?? []),
     ...(opts.remote ? [opts.remote] : []),
   ]
@@ -71,27 +75,42 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
     })
   })
   // A uas sipp must be listening before the app sends; wait until its port is taken.
-  if (!opts.remote) await waitForPortTaken(port, () => exited)
+  if (!opts.remote) await waitForPortTaken(port, opts.tcp === true, () => exited)
   return { port, done, kill: () => child.kill('SIGTERM') }
 }
 
-async function waitForPortTaken(port: number, exited: () => boolean): Promise<void> {
+async function waitForPortTaken(port: number, tcp: boolean, exited: () => boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const s = dgram.createSocket('udp4')
-    const taken = await new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(true))
-      s.bind(port, '127.0.0.1', () => resolve(false))
-    })
-    await new Promise<void>((resolve) => {
-      try {
-        s.close(() => resolve())
-      } catch {
-        resolve()
-      }
-    })
+    const taken = tcp ? await tcpPortTaken(port) : await udpPortTaken(port)
     if (taken) return
     if (exited()) return // the caller learns why from `done`
     await new Promise((r) => setTimeout(r, 25))
   }
   throw new Error(`sipp did not bind 127.0.0.1:${port}`)
+}
+
+async function udpPortTaken(port: number): Promise<boolean> {
+  const s = dgram.createSocket('udp4')
+  const taken = await new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(true))
+    s.bind(port, '127.0.0.1', () => resolve(false))
+  })
+  await new Promise<void>((resolve) => {
+    try {
+      s.close(() => resolve())
+    } catch {
+      resolve()
+    }
+  })
+  return taken
+}
+
+async function tcpPortTaken(port: number): Promise<boolean> {
+  const srv = net.createServer()
+  const taken = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(true))
+    srv.listen(port, '127.0.0.1', () => resolve(false))
+  })
+  if (!taken) await new Promise<void>((resolve) => srv.close(() => resolve()))
+  return taken
 }
