@@ -10,11 +10,11 @@ export const policyNames = ['progressive', 'fixed-ratio', 'vicidial', 'predictiv
 export type PolicyName = (typeof policyNames)[number]
 
 /**
- * Fixed ratios tuned on seeds apart from the reported ones to sit near 3% daily abandon in the default scenario
- * (pacing-anchors §4.7 found 1.25 / 1.42 / 1.57 at 10 / 20 / 50 agents). A scenario may set its own.
+ * Fixed ratios tuned on seeds 1001-1003 (never the reported ones): the largest ratio, in steps of 0.05, whose mean
+ * daily abandon stayed under 3% in the default scenario at that team size. A scenario may set its own.
  */
 export function tunedRatio(agents: number): number {
-  const table: [number, number][] = [[5, 1.12], [10, 1.25], [20, 1.42], [50, 1.57], [100, 1.65]]
+  const table: [number, number][] = [[5, 1.05], [10, 1.2], [20, 1.4], [50, 1.57], [100, 1.62]]
   let best = table[0]!
   for (const row of table) if (Math.abs(row[0] - agents) < Math.abs(best[0] - agents)) best = row
   return best[1]
