@@ -9,6 +9,8 @@ import type { Config } from '../config/config.js'
 import type { CampaignControl } from '../engine/campaign/control.js'
 import { ApiKeyRepository } from '../engine/store/sql/api-keys.js'
 import type { Db } from '../engine/store/sql/db.js'
+import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js'
+import type { DncLookup } from '../engine/screening/dnc.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin } from './plugins/errors.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -16,7 +18,9 @@ import { registerOpenApi } from './plugins/openapi.js'
 import { agentRoutes } from './routes/agents.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { healthRoutes, type RedisPing } from './routes/health.js'
+import { dncRoutes, type DncMirror } from './routes/dnc.js'
 import { leadListRoutes } from './routes/lead-lists.js'
+import { leadRoutes } from './routes/leads.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -30,6 +34,13 @@ export interface BuildAppOptions {
   redis?: RedisPing
   /** How long /ready waits for each dependency; default 2000 ms. */
   readinessTimeoutMs?: number
+  /**
+   * The Redis DNC lists the engine screens against (a RedisDncStore): DNC writes go there as well as to PostgreSQL,
+   * and dialability reads them. Omitted, the DNC write routes answer 503 and dialability reports dnc-unavailable.
+   */
+  dncStore?: DncMirror & { snapshot(campaignId: string, e164s: readonly string[]): Promise<DncLookup> }
+  /** The learned-invalid numbers (a RedisInvalidNumberStore), for dialability. */
+  invalidNumbers?: { snapshot(e164s: readonly string[]): Promise<InvalidNumberLookup> }
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -68,5 +79,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(campaignRoutes, { db, control })
   await app.register(agentRoutes, { control })
   await app.register(leadListRoutes, { db })
+  await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
+  await app.register(dncRoutes, { db, mirror: options.dncStore })
   return app
 }

@@ -5,6 +5,7 @@ import { AuditLogRepository } from './audit-log.js'
 import { CampaignRepository } from './campaigns.js'
 import { CdrRepository } from './cdrs.js'
 import type { Queryable } from './db.js'
+import { DncRepository } from './dnc.js'
 import { LeadImportRepository } from './lead-imports.js'
 import { LeadListRepository } from './lead-lists.js'
 import { LeadRepository } from './leads.js'
@@ -18,6 +19,7 @@ export interface Repositories {
   audit: AuditLogRepository
   leadLists: LeadListRepository
   leadImports: LeadImportRepository
+  dnc: DncRepository
 }
 
 export function repositories(db: Queryable): Repositories {
@@ -30,5 +32,6 @@ export function repositories(db: Queryable): Repositories {
     audit: new AuditLogRepository(db),
     leadLists: new LeadListRepository(db),
     leadImports: new LeadImportRepository(db),
+    dnc: new DncRepository(db),
   }
 }
