@@ -8,9 +8,11 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { CompressRecordingResult, CompressRecordingTask } from './compress-recording.js'
+import type { SpotKeywordsResult, SpotKeywordsTask } from './spot-keywords.js'
 
 export interface TaskTypes {
   compressRecording: { payload: CompressRecordingTask; result: CompressRecordingResult }
+  spotKeywords: { payload: SpotKeywordsTask; result: SpotKeywordsResult }
 }
 export type TaskName = keyof TaskTypes
 

@@ -3,3 +3,4 @@
  * lives in its own file; this module only gathers them.
  */
 export { default as compressRecording } from './compress-recording.js'
+export { default as spotKeywords } from './spot-keywords.js'

@@ -36,9 +36,14 @@ export interface TemplateMatch {
  * speech detector then sees the same lead-in (line noise, ringback) as it will on a live stream, so the speech
  * flags of template and stream agree.
  */
-export function enrol(label: string, name: string, frames: Int16Array[], from = 0, to = frames.length): Template {
+export function enrol(label: string, name: string, frames: Int16Array[], from?: number, to?: number): Template {
   const vad = new EnergyVad(MATCHER_VAD)
-  const speech = frames.map((f) => vad.isSpeech(f)).slice(from, to)
+  const flags = frames.map((f) => vad.isSpeech(f))
+  // Without a range, the phrase is the first to the last speech frame: silence at the ends of a template would
+  // match the silence of any stream.
+  from ??= Math.max(0, flags.indexOf(true))
+  to ??= flags.lastIndexOf(true) + 1
+  const speech = flags.slice(from, to)
   const phrase = frames.slice(from, to)
   if (speech.filter(Boolean).length < 10) throw new Error(`template ${name}: under 200 ms of speech to enrol`)
   return { label, name, mfcc: phrase.map((f) => mfcc(f)), dbfs: phrase.map((f) => frameDbfs(f)), speech }

@@ -47,6 +47,10 @@ t.test('a broken recording is refused with a reason and the original stays', asy
   t.notOk(existsSync(join(dir, 'broken.opus.partial')))
 })
 
+t.test('spot-keywords runs on the pool too, and names the file it could not read', async (t) => {
+  await t.rejects(pool.submit('spotKeywords', { recording: join(dir, 'nope.wav'), examples: [] }), /spot-keywords .*nope\.wav/)
+})
+
 t.test('the queue is bounded: past it, submissions fail at once instead of piling up', async (t) => {
   const small = new MediaWorkerPool({ threads: 1, maxQueue: 2 })
   t.teardown(() => small.close())

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import spotKeywords from '../../workers/spot-keywords.js'
+import { pcmWav } from '../../workers/wav.js'
+import { concat, mix, noise, silence } from '../media/signals.js'
+import { say } from './speech.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'cadence-kw-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const V = 'cmn-latn-pinyin'
+
+function wav(name: string, pcm: Int16Array, channels = 1): string {
+  const file = join(dir, name)
+  writeFileSync(file, pcmWav({ sampleRate: 8000, channels, samples: pcm }))
+  return file
+}
+
+function stereo(a: Int16Array, b: Int16Array): Int16Array {
+  const n = Math.max(a.length, b.length)
+  const s = new Int16Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    s[2 * i] = a[i] ?? 0
+    s[2 * i + 1] = b[i] ?? 0
+  }
+  return s
+}
+
+// Keywords enrolled from two voices, said alone; the call has them inside sentences.
+const examples = (['+m1', '+f2'] as const).flatMap((v) => [
+  { keyword: '退款', file: wav(`refund${v}.wav`, concat(silence(200), say(V + v, 'tui4 kuan3'), silence(200))) },
+  { keyword: '投诉', file: wav(`complaint${v}.wav`, concat(silence(200), say(V + v, 'tou2 su4'), silence(200))) },
+])
+
+t.test('finds a keyword inside a sentence, on the right party, and reports a required phrase missing', async (t) => {
+  const customer = concat(silence(1500), say(`${V}+m1`, 'wo3 xiang3 shen1 qing3 tui4 kuan3, xie4 xie4'), silence(500))
+  const agent = concat(silence(200), say(`${V}+f2`, 'ni3 hao3, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2'), silence(2000))
+  const n = Math.max(customer.length, agent.length)
+  const call = stereo(mix(agent, noise(n / 8, 80, 1)), mix(customer, noise(n / 8, 80, 2)))
+  const r = await spotKeywords({ recording: wav('call.wav', call, 2), examples, required: ['退款', '投诉'] })
+  t.same(
+    r.hits.map((h) => [h.keyword, h.party]),
+    [['退款', 'customer']],
+  )
+  t.ok(r.hits[0]!.atMs >= 1500 && r.hits[0]!.atMs < 1500 + 3000, `hit at ${r.hits[0]!.atMs} ms`)
+  t.same(r.required, [
+    { keyword: '退款', present: true },
+    { keyword: '投诉', present: false },
+  ])
+})
+
+t.test('a sentence without keywords gives no hit', async (t) => {
+  const pcm = concat(silence(300), say(`${V}+m1`, 'zhe4 ge4 chan3 pin3 de5 jia4 ge2 shi4 duo1 shao3'), silence(300))
+  const r = await spotKeywords({ recording: wav('plain.wav', pcm), examples })
+  t.same(r.hits, [])
+})
+
+t.test('bad input is refused with the file named', async (t) => {
+  await t.rejects(spotKeywords({ recording: join(dir, 'missing.wav'), examples }), /missing\.wav/)
+  const bad = join(dir, 'bad.wav')
+  writeFileSync(bad, 'not audio')
+  await t.rejects(spotKeywords({ recording: bad, examples }), /bad\.wav: not a WAV file/)
+})

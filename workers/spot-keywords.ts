@@ -1,0 +1,92 @@
+/**
+ * spot-keywords: every hit of a campaign's keywords in one recording, per party, from enrolled audio examples
+ * (MFCC + subsequence DTW, engine/media/template-matcher.ts): no model to download. Required phrases (identity,
+ * consent) are reported present or missing. Examples are WAV files, ideally each keyword said by several voices; the
+ * threshold is per campaign because short keywords need a stricter one.
+ *
+ * Production alternative: a neural keyword spotter (sherpa-onnx's KeywordSpotter) from a model directory named in
+ * config; not wired yet (see README "Media analysis").
+ */
+import { readFile } from 'node:fs/promises'
+import { framesOf } from '../engine/media/frames.js'
+import { enrol, TemplateMatcher, type Template } from '../engine/media/template-matcher.js'
+import { parseWav, type PcmAudio } from './wav.js'
+
+export interface KeywordExample {
+  keyword: string
+  /** WAV, 8 kHz, mono: the keyword alone, little silence around it. */
+  file: string
+}
+
+export interface SpotKeywordsTask {
+  recording: string
+  examples: KeywordExample[]
+  /** Keywords that must be heard (e.g. the identity disclosure); reported present or missing. */
+  required?: string[]
+  /** Which party each channel of a stereo recording is; default ['agent', 'customer']. */
+  parties?: string[]
+  /** Normalised DTW cost under which a keyword is a hit; default 2.1 (keywords inside sentences cost 1.4-2.0 against examples of the same voices, other speech 2.2 and up). */
+  threshold?: number
+}
+
+export interface KeywordHit {
+  keyword: string
+  party: string
+  atMs: number
+  /** 0..1, from the match cost relative to the threshold. */
+  confidence: number
+}
+
+export interface SpotKeywordsResult {
+  recording: string
+  hits: KeywordHit[]
+  required: Array<{ keyword: string; present: boolean }>
+}
+
+function channel(a: PcmAudio, c: number): Int16Array {
+  if (a.channels === 1) return a.samples
+  const n = a.samples.length / a.channels
+  const out = new Int16Array(n)
+  for (let i = 0; i < n; i++) out[i] = a.samples[i * a.channels + c]!
+  return out
+}
+
+export async function loadKeywordTemplates(examples: KeywordExample[]): Promise<Template[]> {
+  return Promise.all(
+    examples.map(async (e) => {
+      const a = parseWav(await readFile(e.file))
+      if (a.sampleRate !== 8000) throw new Error(`keyword example ${e.file}: ${a.sampleRate} Hz; 8000 Hz expected`)
+      return enrol(e.keyword, e.file, framesOf(channel(a, 0)))
+    }),
+  )
+}
+
+export function spotInAudio(audio: PcmAudio, templates: Template[], parties: string[], threshold: number): KeywordHit[] {
+  if (audio.sampleRate !== 8000) throw new Error(`recording at ${audio.sampleRate} Hz; 8000 Hz expected`)
+  const hits: KeywordHit[] = []
+  for (let c = 0; c < audio.channels; c++) {
+    const party = parties[c] ?? `channel-${c}`
+    const matcher = new TemplateMatcher(templates, { threshold })
+    const frames = framesOf(channel(audio, c))
+    const found = [...frames.flatMap((f) => matcher.push(f)), ...matcher.flush()]
+    for (const m of found) {
+      hits.push({ keyword: m.label, party, atMs: m.startFrame * 20, confidence: Math.max(0, Math.min(1, 1 - m.cost / (2 * threshold))) })
+    }
+  }
+  return hits.sort((a, b) => a.atMs - b.atMs)
+}
+
+export default async function spotKeywords(task: SpotKeywordsTask): Promise<SpotKeywordsResult> {
+  try {
+    const templates = await loadKeywordTemplates(task.examples)
+    const audio = parseWav(await readFile(task.recording))
+    const hits = spotInAudio(audio, templates, task.parties ?? ['agent', 'customer'], task.threshold ?? 2.1)
+    return {
+      recording: task.recording,
+      hits,
+      required: (task.required ?? []).map((keyword) => ({ keyword, present: hits.some((h) => h.keyword === keyword) })),
+    }
+  } catch (err) {
+    throw new Error(`spot-keywords ${task.recording}: ${(err as Error).message}`, { cause: err })
+  }
+}
