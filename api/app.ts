@@ -11,6 +11,7 @@ import { ApiKeyRepository } from '../engine/store/sql/api-keys.js'
 import type { Db } from '../engine/store/sql/db.js'
 import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js'
 import type { DncLookup } from '../engine/screening/dnc.js'
+import { ApiKeyCache } from './plugins/api-key-cache.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin } from './plugins/errors.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -39,6 +40,8 @@ export interface BuildAppOptions {
    * and dialability reads them. Omitted, the DNC write routes answer 503 and dialability reports dnc-unavailable.
    */
   dncStore?: DncMirror & { snapshot(campaignId: string, e164s: readonly string[]): Promise<DncLookup> }
+  /** How long a looked-up API key is trusted without asking the database again; default 10000 ms, 0 disables. */
+  apiKeyCacheTtlMs?: number
   /** The learned-invalid numbers (a RedisInvalidNumberStore), for dialability. */
   invalidNumbers?: { snapshot(e164s: readonly string[]): Promise<InvalidNumberLookup> }
 }
@@ -70,7 +73,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await registerOpenApi(app, { version: '0.1.0' })
   await app.register(errorsPlugin)
-  await app.register(authPlugin, { apiKeys })
+  const keyCache = new ApiKeyCache(apiKeys, { ttlMs: options.apiKeyCacheTtlMs ?? 10_000 })
+  app.addHook('onClose', async () => keyCache.close())
+  await app.register(authPlugin, { apiKeys: keyCache })
   await app.register(metricsPlugin, {
     registry: metricsRegistry,
     auth: config.api.metricsPublic ? 'public' : { roles: ['admin', 'supervisor'] },

@@ -29,6 +29,7 @@ export const ProblemTypes = {
   forbidden: '/problems/forbidden',
   notFound: '/problems/not-found',
   conflict: '/problems/conflict',
+  campaignRefused: '/problems/campaign-refused',
   notReady: '/problems/not-ready',
   internal: '/problems/internal-error',
   http: 'about:blank',

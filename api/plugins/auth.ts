@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { ApiKeyRepository, UserRole } from '../../engine/store/sql/api-keys.js'
+import type { UserRole } from '../../engine/store/sql/api-keys.js'
+import type { ApiKeyLookup } from './api-key-cache.js'
 import { HttpProblem, ProblemTypes } from '../problem.js'
 
 export type RouteAuth = 'public' | { roles: readonly UserRole[] }
@@ -37,7 +38,8 @@ export function principalOf(request: FastifyRequest): Principal {
 const BearerRe = /^Bearer\s+(\S+)\s*$/i
 
 export interface AuthOptions {
-  apiKeys: ApiKeyRepository
+  /** The repository, or an ApiKeyCache over it. */
+  apiKeys: ApiKeyLookup
 }
 
 export const authPlugin = fp<AuthOptions>(

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { CampaignControlRefused } from '../../engine/campaign/control.js'
 import { HttpProblem, ProblemContentType, ProblemTypes, type FieldError, type Problem } from '../problem.js'
 import { problemSchema } from '../schemas/problem.js'
 
@@ -36,6 +37,10 @@ function messageOf(e: AjvError): string {
 
 export function problemOf(error: FastifyError, request: FastifyRequest): Problem {
   if (error instanceof HttpProblem) return { ...error.problem }
+  if ((error as unknown) instanceof CampaignControlRefused) {
+    // The engine's reason is written for the operator (no agents logged in, lease held elsewhere ...).
+    return { type: ProblemTypes.campaignRefused, title: 'Refused by the engine', status: 409, detail: error.message }
+  }
   if (error.validation) {
     const errors: FieldError[] = (error.validation as AjvError[]).map((e) => ({
       field: fieldOf(error.validationContext, e),

@@ -11,9 +11,24 @@ import type { RouteAuth } from './auth.js'
 
 export const DocsPrefix = '/docs'
 
+export interface RouteEntry {
+  method: string
+  url: string
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>()
+
+/** Every route added after registerOpenApi (methods expanded), for checking the document covers them all. */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? []
+}
+
 export async function registerOpenApi(app: FastifyInstance, info: { version: string }): Promise<void> {
   // The UI's own routes declare no auth (they are not ours to configure): mark them public before auth checks them.
+  const table: RouteEntry[] = []
+  routeTables.set(app, table)
   app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) table.push({ method: String(method), url: route.url })
     if (route.url === DocsPrefix || route.url.startsWith(`${DocsPrefix}/`)) {
       route.config = { ...(route.config ?? {}), auth: 'public' }
     }

@@ -52,6 +52,18 @@ export function newApiKeySecret(): string {
   return `cad_${randomBytes(32).toString('base64url')}`
 }
 
+type RevocationListener = (apiKeyId: string) => void
+const revocationListeners = new Set<RevocationListener>()
+
+/**
+ * Be told of every revocation made in this process (through any repository instance), so an in-process cache of key
+ * lookups drops the key at once. Returns the unsubscribe function.
+ */
+export function onApiKeyRevoked(listener: RevocationListener): () => void {
+  revocationListeners.add(listener)
+  return () => revocationListeners.delete(listener)
+}
+
 export class ApiKeyRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -94,6 +106,7 @@ export class ApiKeyRepository {
 
   async revoke(id: string): Promise<boolean> {
     const r = await this.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id])
+    if (r.rowCount === 1) for (const listener of revocationListeners) listener(id)
     return r.rowCount === 1
   }
 
