@@ -46,6 +46,8 @@ export interface DrachtioDoubleOptions {
    * true, as the real server does; false gives the correct behaviour.
    */
   reinviteProvisionalBug?: boolean
+  /** Keep every admin frame in `frames` (tests usually record at a WireRecorder instead). */
+  recordFrames?: boolean
 }
 
 /** One admin frame as it crossed the double's admin port (for tests and debugging). */
@@ -177,7 +179,7 @@ export class DrachtioDouble extends EventEmitter {
   readonly t2: number
   adminPort = 0
   sipPort = 0
-  /** Every admin frame in and out, in order. */
+  /** Every admin frame in and out, in order, when constructed with `recordFrames` (off by default: load runs). */
   readonly frames: AdminFrame[] = []
 
   private readonly opts: DrachtioDoubleOptions
@@ -226,7 +228,9 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   private async bindSip(): Promise<void> {
-    this.udp = dgram.createSocket('udp4')
+    // a bigger receive buffer (Linux caps it at net.core.rmem_max): at hundreds of calls per second one busy event-loop
+    // turn otherwise overflows the default and the kernel drops ACKs and BYEs (UdpRcvbufErrors)
+    this.udp = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 })
     this.udp.on('message', (buf, rinfo) => this.onSip(buf, { host: rinfo.address, port: rinfo.port }))
     // ICMP port-unreachable surfaces as an error on the socket; the stack keeps running.
     this.udp.on('error', (err) => this.emit('sip-error', err))
@@ -310,7 +314,7 @@ export class DrachtioDouble extends EventEmitter {
   private send(conn: AdminConn, payload: string): void {
     if (conn.socket.destroyed) return
     const full = `${randomUUID()}|${payload}`
-    this.frames.push({ dir: 'out', conn: conn.id, payload: full })
+    if (this.opts.recordFrames) this.frames.push({ dir: 'out', conn: conn.id, payload: full })
     conn.socket.write(encodeFrame(full))
   }
 
@@ -319,7 +323,7 @@ export class DrachtioDouble extends EventEmitter {
   }
 
   private onAdminFrame(conn: AdminConn, payload: string): void {
-    this.frames.push({ dir: 'in', conn: conn.id, payload })
+    if (this.opts.recordFrames) this.frames.push({ dir: 'in', conn: conn.id, payload })
     const crlf = payload.indexOf(CRLF)
     const leader = crlf === -1 ? payload : payload.slice(0, crlf)
     const sip = crlf === -1 ? '' : payload.slice(crlf + 2)
@@ -617,6 +621,7 @@ export class DrachtioDouble extends EventEmitter {
     if (isInvite && txn.dialog) {
       if (status >= 300) {
         if (!txn.inDialog) this.removeDialog(txn.dialog)
+        this.forgetServer(txn, 32 * this.t1)
       } else if (status >= 200) {
         txn.dialog.state = 'confirmed'
         txn.dialog.awaitingAck = txn
@@ -752,7 +757,7 @@ export class DrachtioDouble extends EventEmitter {
       const d = txn.dialog
       if (!d || d.awaitingAck !== txn) return
       d.awaitingAck = undefined
-      this.serverById.delete(txn.txnId)
+      this.forgetServer(txn, 0)
       this.sendByeOnOwn(d, 'SIP;cause=200;text="ACK timeout"')
     }, 64 * this.t1)
   }
@@ -1050,6 +1055,7 @@ export class DrachtioDouble extends EventEmitter {
     const toTag = invite.toTag ?? token(13)
     invite.toTag = toTag
     invite.final = 487
+    this.forgetServer(invite, 32 * this.t1)
     invite.lastResponse = this.respondStateless(invite.msg, invite.source, 487, 'Request Terminated', toTag)
     this.serverById.delete(invite.txnId)
     const dialogId = invite.dialog?.id ?? ''
