@@ -189,3 +189,32 @@ t.test('j-uac-tcp: like b over TCP: tcp meta with the peer address, transport pa
   t.equal(r.sippCode, 0, 'sipp completed its scenario')
   compareWithCapture(t, 'j-uac-tcp', r)
 })
+
+for (const [password, outcome] of [
+  ['s3cret', 'answered'],
+  ['wrong', 'failed 403'],
+] as const) {
+  t.test(`trunk digest credentials (${password === 's3cret' ? 'right' : 'wrong'} password): drachtio-srf answers the 401 through the server (no capture)`, async (t) => {
+    let result = ''
+    const r = await replay({ scenario: 'uas-digest-challenge.xml' }, async ({ c, uri }) => {
+      result = await c.srf.createUAC(uri, { localSdp: APP_SDP, auth: { username: 'trunk1', password } }).then(
+        (dlg) => new Promise<string>((resolve) => dlg.destroy(undefined, () => resolve('answered'))),
+        (e: { status?: number }) => `failed ${e.status}`,
+      )
+    })
+    t.teardown(() => r.target.close())
+    t.equal(result, outcome, 'sipp checked the digest of the retried INVITE')
+    t.equal(r.sippCode, 0, 'sipp completed its scenario')
+    const sent = r.trace.filter((e) => e.dir === 'sent').map((e) => e.text.split('\n')[0])
+    t.equal(sent[0], 'SIP/2.0 401 Unauthorized')
+    const invites = r.trace.filter((e) => e.dir === 'received' && e.text.startsWith('INVITE '))
+    t.equal(invites.length, 2, 'the INVITE was retried once')
+    t.match(invites[1]?.text ?? '', /^Authorization: Digest username="trunk1"/m, 'with credentials')
+    if (r.target.double) {
+      // a failed INVITE's dialog id lives until drachtio-srf's own ACK for it has been refused
+      const double = r.target.double
+      await until(() => double.dialogCount === 0, 'no dialog left behind')
+      t.equal(double.dialogCount, 0, 'no dialog left behind')
+    }
+  })
+}
