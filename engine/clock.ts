@@ -49,7 +49,8 @@ interface PendingTimer {
 
 /**
  * Discrete-event time: timers fire in (time, insertion) order when the owner advances the clock. A binary heap keeps
- * an 8-hour, 100-agent shift (millions of timers) fast.
+ * an 8-hour, 100-agent shift (millions of timers) fast. Like Date.now(), it reads whole milliseconds: delays drawn
+ * from continuous distributions are rounded, so stores that want integer times (Redis HINCRBY, SQL) get them.
  */
 export class VirtualClock implements Clock {
   private current: number
@@ -59,7 +60,7 @@ export class VirtualClock implements Clock {
   private seq = 0
 
   constructor(startMs = 0) {
-    this.current = startMs
+    this.current = Math.round(startMs)
   }
 
   now(): number {
@@ -68,7 +69,8 @@ export class VirtualClock implements Clock {
 
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     const id = this.nextId++
-    this.push({ id, at: this.current + Math.max(0, delayMs), seq: this.seq++, fn })
+    const delay = Number.isFinite(delayMs) ? Math.max(0, Math.round(delayMs)) : 0
+    this.push({ id, at: this.current + delay, seq: this.seq++, fn })
     return { id }
   }
 
@@ -84,6 +86,7 @@ export class VirtualClock implements Clock {
 
   /** Fire every timer due up to and including `untilMs`, then set the clock to `untilMs`. Returns timers fired. */
   advanceTo(untilMs: number): number {
+    untilMs = Math.floor(untilMs)
     let fired = 0
     for (;;) {
       this.dropCancelledHead()

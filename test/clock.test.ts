@@ -1,0 +1,29 @@
+import t from 'tap'
+import { VirtualClock } from '../engine/clock.js'
+
+t.test('virtual clock fires timers in time then insertion order and reads whole milliseconds', async (t) => {
+  const c = new VirtualClock(1000)
+  const fired: string[] = []
+  c.setTimeout(() => fired.push('b@20'), 20)
+  c.setTimeout(() => fired.push('a@10'), 10)
+  c.setTimeout(() => fired.push('c@20'), 20)
+  const h = c.setTimeout(() => fired.push('cancelled'), 15)
+  c.clearTimeout(h)
+  c.setTimeout(() => fired.push(`frac@${c.now()}`), 7.6)
+  t.equal(c.nextAt(), 1008)
+  c.advanceBy(25)
+  t.same(fired, ['frac@1008', 'a@10', 'b@20', 'c@20'])
+  t.equal(c.now(), 1025)
+  t.ok(Number.isInteger(c.now()))
+})
+
+t.test('timers set while firing run in order within the same advance', async (t) => {
+  const c = new VirtualClock(0)
+  const seen: number[] = []
+  c.setTimeout(() => {
+    seen.push(c.now())
+    c.setTimeout(() => seen.push(c.now()), 5)
+  }, 5)
+  c.runUntilIdle()
+  t.same(seen, [5, 10])
+})
