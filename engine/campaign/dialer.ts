@@ -47,6 +47,9 @@ export type PacingObservation =
   | { type: 'failed'; at: number; callId: string; afterMs: number; cause: string }
   | { type: 'machine'; at: number; callId: string }
   | { type: 'human'; at: number; callId: string }
+  /** A live answer reached an agent in time (the abandon denominator). */
+  | { type: 'connected'; at: number; callId: string }
+  /** A live answer found no agent in time, or left while waiting: counts against the ceiling. */
   | { type: 'abandoned'; at: number; callId: string }
   | { type: 'talk-ended'; at: number; callId: string; talkMs: number }
   | { type: 'wrap-ended'; at: number; agentId: string; wrapMs: number }
@@ -113,7 +116,7 @@ export interface CampaignDialerDeps {
   cdrs: CdrSink
   logger: Logger
   /** Told after each finished call, for metrics and live figures. */
-  onFinished?: (cdr: Cdr, call: CallRecord) => void
+  onFinished?: (cdr: Cdr, call: CallRecord, lead: Lead) => void
 }
 
 interface Live {
@@ -280,6 +283,9 @@ export class CampaignDialer {
     const before = l.call
     const tr = step(before, input, this.lifecycle)
     l.call = tr.call
+    if (input.type === 'bridged' && tr.call.state === 'bridged' && before.state !== 'bridged') {
+      this.deps.pacer.observe({ type: 'connected', at: input.at, callId })
+    }
     if (input.type === 'amd-result' && before.state === 'answered') {
       this.deps.pacer.observe({ type: tr.call.state === 'machine' ? 'machine' : 'human', at: input.at, callId })
     }
@@ -312,7 +318,6 @@ export class CampaignDialer {
           break
         case 'play-safe-harbor':
           this.dropWaiting(callId)
-          this.deps.pacer.observe({ type: 'abandoned', at: clock.now(), callId })
           l.log.info('no agent within the wait: playing the safe-harbor message')
           try {
             await port.play(callId, this.settings.safeHarborPrompt)
@@ -369,6 +374,7 @@ export class CampaignDialer {
     if (call.state === 'failed') {
       this.deps.pacer.observe({ type: 'failed', at: now, callId: call.callId, afterMs: (call.endedAt ?? now) - call.dialedAt, cause: cdr.outcome })
     }
+    if (call.state === 'abandoned') this.deps.pacer.observe({ type: 'abandoned', at: now, callId: call.callId })
     if (call.state === 'completed' && call.bridgedAt !== undefined) {
       this.deps.pacer.observe({ type: 'talk-ended', at: now, callId: call.callId, talkMs: (call.endedAt ?? now) - call.bridgedAt })
     }
@@ -384,6 +390,6 @@ export class CampaignDialer {
       l.log.error({ err }, 'returning the lead failed; its lease will expire and bring it back')
     }
     l.log.debug({ outcome: cdr.outcome }, 'call finished')
-    this.deps.onFinished?.(cdr, call)
+    this.deps.onFinished?.(cdr, call, lead)
   }
 }

@@ -33,7 +33,8 @@ export interface PolicyScreenerOptions {
   policy: ScreeningPolicy
   /** A DNC snapshot covering this number (e.g. from the Redis DNC store). */
   dncFor: (campaignId: string, e164: string) => Promise<DncLookup>
-  invalidNumbers?: InvalidNumberLookup
+  /** Learned-invalid numbers covering this number (e.g. a snapshot from the Redis store). */
+  invalidFor?: (e164: string) => Promise<InvalidNumberLookup>
   /** How long a lead waits when screening could not decide (store down, bad policy). */
   transientParkMs: number
 }
@@ -45,13 +46,16 @@ export class PolicyScreener implements Screener {
     let result: ScreenResult
     const parsed = parsePhone(lead.phone, lead.region)
     try {
-      const dnc = parsed.ok ? await this.o.dncFor(lead.campaignId, parsed.phone.e164) : undefined
-      result = screen(lead, { dnc, invalidNumbers: this.o.invalidNumbers }, this.o.policy, now)
+      const e164 = parsed.ok ? parsed.phone.e164 : undefined
+      const [dnc, invalidNumbers] = e164
+        ? await Promise.all([this.o.dncFor(lead.campaignId, e164), this.o.invalidFor?.(e164)])
+        : [undefined, undefined]
+      result = screen(lead, { dnc, invalidNumbers }, this.o.policy, now)
     } catch (err) {
       return {
         ok: false,
         code: 'dnc-unavailable',
-        detail: `DNC lookup failed: ${err instanceof Error ? err.message : String(err)}`,
+        detail: `DNC or invalid-number lookup failed: ${err instanceof Error ? err.message : String(err)}`,
         retryAt: now + this.o.transientParkMs,
       }
     }

@@ -1,0 +1,310 @@
+/**
+ * The engine's CampaignControl: it starts, pauses and stops campaign loops, assembling each one from the shared
+ * adapters (Redis hopper fed by PostgreSQL, Redis ACD, DNC and invalid-number stores, CDRs in PostgreSQL), holds the
+ * campaign's pacing lease while it runs, and keeps the upkeep going (lease renewals, lead lease renewals, expired
+ * agent reservations, metrics). It is the one place that knows how the pieces fit.
+ */
+import type { Logger } from 'pino'
+import type { Redis } from 'ioredis'
+import type { Clock, TimerHandle } from '../clock.js'
+import type { AgentState } from '../acd/agent-state.js'
+import { AgentStates } from '../acd/agent-state.js'
+import type { RoutingStrategy } from '../acd/routing.js'
+import type { Cdr } from '../calls/cdr.js'
+import type { Lead } from '../leads/lead.js'
+import { AbandonLedger, DAY_MS } from '../pacing/abandon.js'
+import { defaultEstimatorOptions, PacingEstimators } from '../pacing/estimators.js'
+import type { PacingPolicy } from '../pacing/policy.js'
+import { PredictivePolicy } from '../pacing/predictive.js'
+import { PreviewPolicy } from '../pacing/preview.js'
+import { ProgressivePolicy } from '../pacing/progressive.js'
+import { learnFromFailure } from '../screening/invalid-numbers.js'
+import type { Campaign, CampaignSettings } from '../store/sql/campaigns.js'
+import type { Repositories } from '../store/sql/repositories.js'
+import { CampaignLease } from '../store/redis/campaign-lease.js'
+import type { RedisDncStore } from '../store/redis/dnc-store.js'
+import type { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
+import { RedisHopper } from '../store/redis/redis-hopper.js'
+import type { RedisAcd } from '../store/redis/redis-acd.js'
+import type { CadenceKeys } from '../store/redis/keys.js'
+import type { TelephonyPort } from '../telephony/port.js'
+import { AcdAgentPool } from './acd-agent-pool.js'
+import { dialerSettingsOf, pacingCapsOf, screeningPolicyOf } from './campaign-policies.js'
+import { CampaignControlRefused, type AgentView, type CampaignControl, type CampaignFigures } from './control.js'
+import { CampaignDialer } from './dialer.js'
+import { HopperLeadSupply } from './hopper-lead-supply.js'
+import type { EngineMetrics } from './metrics.js'
+import { PolicyPacer } from './policy-pacer.js'
+import { PolicyScreener } from './policy-screener.js'
+
+export interface EngineRuntimeOptions {
+  clock: Clock
+  port: TelephonyPort
+  redis: Redis
+  keys: CadenceKeys
+  repos: Repositories
+  acd: RedisAcd
+  dnc: RedisDncStore
+  invalidNumbers: RedisInvalidNumberStore
+  metrics: EngineMetrics
+  logger: Logger
+  /** This process's id in leases. */
+  instanceId: string
+  trunk: { channels: number; cps: number }
+  ringTimeoutMs: number
+  tickMs: number
+  upkeepMs: number
+  safeHarborPrompt: string
+  routing: RoutingStrategy
+  /** Hook for the simulated desk: an agent entered wrap-up. */
+  onWrapUp?: (agentId: string, callId: string, now: number) => void
+  /** Override the policy chosen from the dial mode (the bench and tests). */
+  policyFor?: (settings: CampaignSettings) => PacingPolicy
+}
+
+interface Running {
+  campaign: Campaign
+  dialer: CampaignDialer
+  pacer: PolicyPacer
+  supply: HopperLeadSupply
+  hopper: RedisHopper
+  upkeep?: TimerHandle
+  lastLeaseAt: number
+}
+
+const HOUR_CEILING = 0.04
+
+function defaultPolicy(settings: CampaignSettings): PacingPolicy {
+  switch (settings.dialMode) {
+    case 'preview':
+      return new PreviewPolicy()
+    case 'progressive':
+      return new ProgressivePolicy()
+    case 'predictive':
+      return new PredictivePolicy()
+  }
+}
+
+export class EngineRuntime implements CampaignControl {
+  private readonly running = new Map<string, Running>()
+  private readonly lease: CampaignLease
+  private readonly pool: AcdAgentPool
+  private readonly log: Logger
+
+  constructor(private readonly o: EngineRuntimeOptions) {
+    this.log = o.logger.child({ component: 'runtime' })
+    this.lease = new CampaignLease(o.redis, o.keys.prefix, o.instanceId, Math.max(3 * o.upkeepMs, 5_000))
+    this.pool = new AcdAgentPool({ acd: o.acd, redis: o.redis, strategy: o.routing, logger: o.logger, onWrapUp: o.onWrapUp })
+  }
+
+  get agentPool(): AcdAgentPool {
+    return this.pool
+  }
+
+  isRunning(campaignId: string): boolean {
+    return this.running.get(campaignId)?.dialer.isRunning() ?? false
+  }
+
+  async start(campaignId: string): Promise<void> {
+    const existing = this.running.get(campaignId)
+    if (existing) {
+      existing.dialer.start()
+      return
+    }
+    const campaign = await this.o.repos.campaigns.get(campaignId)
+    if (!campaign) throw new CampaignControlRefused(`campaign ${campaignId} does not exist`)
+    if (!(await this.lease.acquire(campaignId))) {
+      throw new CampaignControlRefused(`campaign ${campaignId} is paced by another engine instance`)
+    }
+    const r = await this.assemble(campaign)
+    this.running.set(campaignId, r)
+    r.dialer.start()
+    this.scheduleUpkeep(r)
+    this.log.info({ campaignId, dialMode: campaign.settings.dialMode, policy: r.pacer.policyName }, 'campaign started')
+  }
+
+  async pause(campaignId: string): Promise<void> {
+    this.running.get(campaignId)?.dialer.pause()
+  }
+
+  async stop(campaignId: string): Promise<void> {
+    const r = this.running.get(campaignId)
+    if (!r) return
+    r.dialer.pause()
+    if (r.upkeep) this.o.clock.clearTimeout(r.upkeep)
+    this.running.delete(campaignId)
+    await this.lease.release(campaignId)
+    this.log.info({ campaignId, inFlight: r.dialer.inFlight() }, 'campaign stopped; calls in flight finish normally')
+  }
+
+  /** An agent became ready: every running campaign may have an answered call waiting for one. */
+  async agentReady(agentId: string): Promise<void> {
+    const now = this.o.clock.now()
+    for (const r of this.running.values()) await r.dialer.agentReady(agentId, now)
+  }
+
+  async figures(campaignId: string): Promise<CampaignFigures | undefined> {
+    const campaign = this.running.get(campaignId)?.campaign ?? (await this.o.repos.campaigns.get(campaignId))
+    if (!campaign) return undefined
+    const r = this.running.get(campaignId)
+    const now = this.o.clock.now()
+    const dayStart = Math.floor(now / DAY_MS) * DAY_MS
+    const byOutcome = await this.o.repos.cdrs.countByOutcome(campaignId, { from: dayStart, to: now + 1 })
+    const n = (k: string): number => Number(byOutcome[k] ?? 0)
+    const dials = Object.values(byOutcome).reduce((a, b) => a + Number(b), 0)
+    const agents = Object.fromEntries(AgentStates.map((s) => [s, 0])) as Record<AgentState, number>
+    for (const a of await this.pool.snapshot(campaignId)) agents[a.state]++
+    const ratios = r?.pacer.ratios(now) ?? { day: 0, rolling30d: 0, worstRollingHour: 0 }
+    return {
+      campaignId,
+      state: r ? (r.dialer.isRunning() ? 'running' : 'paused') : campaign.state === 'running' ? 'paused' : campaign.state,
+      dialMode: campaign.settings.dialMode,
+      linesInFlight: r?.dialer.inFlight() ?? 0,
+      agents,
+      dialsToday: dials,
+      liveAnswersToday: n('connected') + n('abandoned'),
+      machinesToday: n('machine'),
+      abandonsToday: n('abandoned'),
+      abandonRatio: { ...ratios, denominator: campaign.settings.pacing.abandonDenominator },
+      dialRatio: r?.pacer.ratio() ?? 0,
+      hopperSize: r ? await r.supply.size(campaignId) : 0,
+    }
+  }
+
+  async agents(campaignId?: string): Promise<AgentView[]> {
+    const [snap, records] = await Promise.all([this.pool.snapshot(campaignId ?? ''), this.o.repos.agents.list()])
+    const names = new Map(records.map((a) => [a.id, a.name]))
+    const out: AgentView[] = []
+    for (const a of snap) {
+      const stored = await this.o.acd.get(a.agentId)
+      const view: AgentView = { agentId: a.agentId, name: names.get(a.agentId) ?? a.agentId, state: a.state, since: a.since }
+      if (stored?.pauseReason !== undefined && a.state === 'paused') view.pauseReason = stored.pauseReason
+      if (stored?.callId !== undefined) view.callId = stored.callId
+      out.push(view)
+    }
+    return out
+  }
+
+  /** Stop every campaign loop (calls in flight are left to finish) and release the leases. */
+  async shutdown(): Promise<void> {
+    for (const id of [...this.running.keys()]) await this.stop(id)
+  }
+
+  private async assemble(campaign: Campaign): Promise<Running> {
+    const o = this.o
+    const s = campaign.settings
+    const log = o.logger.child({ campaignId: campaign.id })
+    const hopper = new RedisHopper({
+      redis: o.redis,
+      campaignId: campaign.id,
+      source: o.repos.leads,
+      keys: o.keys,
+      instanceId: o.instanceId,
+    })
+    const supply = new HopperLeadSupply({
+      hopper,
+      logger: log,
+      readyAgents: () => o.acd.readyAgents(),
+      minNew: 200,
+      refillBatch: 1000,
+    })
+    const now = o.clock.now()
+    const ledger = new AbandonLedger({ minHourAnswers: 20 })
+    await this.seedLedger(campaign.id, ledger, now)
+    const pacer = new PolicyPacer({
+      policy: (o.policyFor ?? defaultPolicy)(s),
+      estimators: new PacingEstimators({
+        ...defaultEstimatorOptions,
+        ringTimeoutS: o.ringTimeoutMs / 1000,
+        dropAfterS: s.pacing.safeHarborSeconds,
+        amdEnabled: s.pacing.amd,
+      }),
+      ledger,
+      caps: pacingCapsOf(s, o.trunk),
+      abandonCeiling: s.pacing.abandonCeiling,
+      hourCeiling: Math.max(s.pacing.abandonCeiling, HOUR_CEILING),
+    })
+    const screener = new PolicyScreener({
+      policy: screeningPolicyOf(s),
+      dncFor: (campaignId, e164) => o.dnc.snapshot(campaignId, [e164]),
+      invalidFor: (e164) => o.invalidNumbers.snapshot([e164]),
+      transientParkMs: 5 * 60_000,
+    })
+    const dialer = new CampaignDialer(
+      dialerSettingsOf(campaign.id, s, { ringTimeoutMs: o.ringTimeoutMs, tickMs: o.tickMs, safeHarborPrompt: o.safeHarborPrompt }),
+      {
+        clock: o.clock,
+        port: o.port,
+        pacer,
+        leads: supply,
+        agents: this.pool,
+        screener,
+        cdrs: o.repos.cdrs,
+        logger: o.logger,
+        onFinished: (cdr, _call, lead) => this.onFinished(cdr, lead),
+      },
+    )
+    return { campaign, dialer, pacer, supply, hopper, lastLeaseAt: now }
+  }
+
+  /** The abandon windows outlive a restart: rebuild the ledger from the last 30 days of CDRs. */
+  private async seedLedger(campaignId: string, ledger: AbandonLedger, now: number): Promise<void> {
+    const cdrs = await this.o.repos.cdrs.listByCampaign(campaignId, { from: now - 30 * DAY_MS, to: now + 1, limit: 1_000_000 })
+    const events: Array<{ at: number; dropped: boolean }> = []
+    for (const c of cdrs) {
+      if (c.outcome === 'connected') events.push({ at: c.bridgedAt ?? c.endedAt, dropped: false })
+      else if (c.outcome === 'abandoned') events.push({ at: c.endedAt, dropped: true })
+    }
+    events.sort((a, b) => a.at - b.at)
+    for (const e of events) ledger.record(e.at, e.dropped)
+  }
+
+  private onFinished(cdr: Cdr, lead: Lead): void {
+    this.o.metrics.callFinished(cdr)
+    // A number the network says does not exist is remembered, so no campaign dials it again soon.
+    if (cdr.outcome === 'invalid-number' && lead.e164 && cdr.sipStatus !== undefined) {
+      const entry = learnFromFailure(lead.e164, { sipStatus: cdr.sipStatus }, cdr.endedAt)
+      if (entry) {
+        void this.o.invalidNumbers.learn(entry).catch((err: unknown) => this.log.warn({ err }, 'could not store a learned-invalid number'))
+      }
+    }
+  }
+
+  private scheduleUpkeep(r: Running): void {
+    r.upkeep = this.o.clock.setTimeout(() => {
+      void this.upkeep(r).finally(() => {
+        if (this.running.get(r.campaign.id) === r) this.scheduleUpkeep(r)
+      })
+    }, this.o.upkeepMs)
+  }
+
+  private async upkeep(r: Running): Promise<void> {
+    const o = this.o
+    const now = o.clock.now()
+    const id = r.campaign.id
+    try {
+      if (!(await this.lease.acquire(id))) {
+        // Another instance took the campaign (we stalled past the lease): stop dialing at once.
+        this.log.error({ campaignId: id }, 'pacing lease lost to another instance; this instance stops dialing it')
+        r.dialer.pause()
+        this.running.delete(id)
+        return
+      }
+      await r.supply.renew(now)
+      const expired = await o.acd.expireReservations(now)
+      for (const e of expired) this.log.warn({ agentId: e.agentId, callId: e.callId }, 'agent did not answer a reserved call: paused')
+      const m = o.metrics
+      m.setLinesInFlight(id, r.dialer.inFlight())
+      const ratios = r.pacer.ratios(now)
+      m.setAbandonRatio(id, 'day', ratios.day)
+      m.setAbandonRatio(id, '30d', ratios.rolling30d)
+      m.setAbandonRatio(id, 'worst-rolling-hour', ratios.worstRollingHour)
+      m.setDialRatio(id, r.pacer.ratio())
+      const counts: Record<string, number> = Object.fromEntries(AgentStates.map((s) => [s, 0]))
+      for (const a of await this.pool.snapshot(id)) counts[a.state] = (counts[a.state] ?? 0) + 1
+      m.setAgents(id, counts)
+    } catch (err) {
+      this.log.error({ err, campaignId: id }, 'campaign upkeep failed; retrying next round')
+    }
+  }
+}
