@@ -27,3 +27,20 @@ t.test('timers set while firing run in order within the same advance', async (t)
   c.runUntilIdle()
   t.same(seen, [5, 10])
 })
+
+t.test('scaled clock runs faster than real time and fires timers on its own scale', async (t) => {
+  const { ScaledClock } = await import('../engine/clock.js')
+  const c = new ScaledClock(100, 0)
+  const order: string[] = []
+  const before = c.now()
+  await new Promise<void>((resolve) => {
+    c.setTimeout(() => order.push('short'), 500)
+    c.setTimeout(() => {
+      order.push('long')
+      resolve()
+    }, 1000)
+  })
+  t.same(order, ['short', 'long'], 'timers fire in virtual-time order')
+  t.ok(c.now() > before, 'virtual time moved on')
+  t.throws(() => new ScaledClock(0), /speed must be a positive number/)
+})
