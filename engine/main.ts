@@ -1,0 +1,200 @@
+/**
+ * `npm start`: one Cadence process with the roles the configuration names (engine, api, or both). On embedded
+ * defaults it runs a demo predictive campaign on the simulated site, stores everything in embedded PGlite and the
+ * local Redis, and serves the API and /metrics. Its log says what happens and where to look.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { Redis } from 'ioredis'
+import pino, { type Logger } from 'pino'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { buildApp } from '../api/app.js'
+import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js'
+import { ScaledClock } from './clock.js'
+import { createEngineMetrics } from './campaign/metrics.js'
+import { EngineRuntime } from './campaign/runtime.js'
+import type { CampaignControl } from './campaign/control.js'
+import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
+import { RedisAcd } from './store/redis/redis-acd.js'
+import { RedisDncStore } from './store/redis/dnc-store.js'
+import { RedisInvalidNumberStore } from './store/redis/invalid-numbers.js'
+import { CadenceKeys } from './store/redis/keys.js'
+import { openMigratedDb } from './store/sql/open.js'
+import { repositories } from './store/sql/repositories.js'
+import { SimDesk } from './telephony/sim/desk.js'
+import { parseScenario } from './telephony/sim/scenario.js'
+import { SimTelephony } from './telephony/sim/sim-telephony.js'
+
+/** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
+const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
+
+function demoAdminKey(config: Config, log: Logger): Config {
+  if (config.api.adminKey !== undefined) return config
+  mkdirSync(dirname(DEMO_KEY_FILE), { recursive: true })
+  let key: string
+  if (existsSync(DEMO_KEY_FILE)) key = readFileSync(DEMO_KEY_FILE, 'utf8').trim()
+  else {
+    key = `cad_${randomBytes(24).toString('base64url')}`
+    writeFileSync(DEMO_KEY_FILE, `${key}\n`, { mode: 0o600 })
+  }
+  chmodSync(DEMO_KEY_FILE, 0o600)
+  log.info({ file: DEMO_KEY_FILE }, 'demo: an admin API key is in this file (set CADENCE_ADMIN_API_KEY to choose your own)')
+  return { ...config, api: { ...config.api, adminKey: key } }
+}
+
+/** A control for an API-only process: it reads figures nobody runs here and refuses to drive campaigns. */
+function remoteOnlyControl(): CampaignControl {
+  const refuse = async (): Promise<void> => {
+    throw new Error('this process runs the API role only: start campaigns on an engine instance')
+  }
+  return { start: refuse, pause: refuse, stop: refuse, figures: async () => undefined, agents: async () => [] }
+}
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = pino({ level: config.log.level, base: { service: 'cadence' } })
+  log.info({ config: describeConfig(config) }, 'Cadence starting')
+
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: true })
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (err) {
+    log.fatal(
+      { err: String(err), redis: config.redis.url.replace(/\/\/[^@]*@/, '//***@') },
+      'Redis is unreachable: start it (e.g. `bash .ci/setup`) or point REDIS_URL at one',
+    )
+    process.exit(1)
+  }
+  redis.on('error', (err) => log.error({ err: String(err) }, 'Redis connection error'))
+
+  const { db, applied, schemaVersion } = await openMigratedDb(config.database)
+  log.info({ driver: db.driver, schemaVersion, applied }, 'database ready')
+  const repos = repositories(db)
+
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'cadence_process_' })
+  const metrics = createEngineMetrics(registry)
+
+  const instanceId = `engine-${randomUUID().slice(0, 8)}`
+  const keys = new CadenceKeys(config.redis.keyPrefix.replace(/:+$/, ''))
+  let control: CampaignControl = remoteOnlyControl()
+  const stoppers: Array<() => Promise<void>> = []
+
+  if (config.roles.includes('engine')) {
+    if (!config.demo.enabled) {
+      log.warn('no telephony adapter is configured in this build except the simulated site: set CADENCE_DEMO=true')
+    } else {
+      const clock = new ScaledClock(config.sim.speed)
+      const scenario = parseScenario({ agents: demoAgentIds().length })
+      const sim = new SimTelephony(clock, scenario, Date.now() % 1_000_000)
+      const acd = new RedisAcd({ redis, keys })
+      let runtime: EngineRuntime | undefined
+      const desk = new SimDesk({
+        clock,
+        acd,
+        behaviour: sim.agents,
+        logger: log,
+        onReady: async (id) => {
+          await runtime?.agentReady(id)
+        },
+      })
+      runtime = new EngineRuntime({
+        clock,
+        port: sim,
+        redis,
+        keys,
+        repos,
+        acd,
+        dnc: new RedisDncStore(redis, keys.prefix),
+        invalidNumbers: new RedisInvalidNumberStore(redis, keys.prefix),
+        metrics,
+        logger: log,
+        instanceId,
+        trunk: { channels: 500, cps: 50 },
+        ringTimeoutMs: 25_000,
+        tickMs: 1000,
+        upkeepMs: 5000,
+        safeHarborPrompt: 'safe-harbor',
+        routing: 'longest-idle',
+        onWrapUp: (agentId, callId, now) => desk.wrapUpStarted(agentId, callId, now),
+      })
+      control = runtime
+      const demo = await ensureDemo(repos)
+      if (demo.created) log.info({ campaignId: DEMO_CAMPAIGN_ID, leads: demo.leads }, 'demo: campaign, agents and leads created')
+      await desk.loginAll(demoAgentIds())
+      await runtime.start(DEMO_CAMPAIGN_ID)
+      await repos.campaigns.setState(DEMO_CAMPAIGN_ID, 'running')
+      log.info(
+        { campaignId: DEMO_CAMPAIGN_ID, agents: demoAgentIds().length, speed: config.sim.speed },
+        'demo: predictive campaign dialing the simulated carrier (CADENCE_SIM_SPEED=60 runs a minute per second)',
+      )
+      const status = setInterval(() => {
+        void runtime!
+          .figures(DEMO_CAMPAIGN_ID)
+          .then((f) => {
+            if (!f) return
+            log.info(
+              {
+                lines: f.linesInFlight,
+                agents: f.agents,
+                dialsToday: f.dialsToday,
+                liveAnswersToday: f.liveAnswersToday,
+                abandonDay: Number((f.abandonRatio.day * 100).toFixed(2)),
+                hopper: f.hopperSize,
+              },
+              'demo: campaign status (abandonDay in %, live answers as denominator)',
+            )
+          })
+          .catch((err: unknown) => log.warn({ err }, 'could not read the demo figures'))
+      }, 15_000)
+      stoppers.push(async () => {
+        clearInterval(status)
+        desk.stop()
+        await runtime!.shutdown()
+      })
+    }
+  }
+
+  if (config.roles.includes('api')) {
+    const withKey = config.demo.enabled ? demoAdminKey(config, log) : config
+    const app = await buildApp({ config: withKey, db, control, logger: log, metricsRegistry: registry, redis })
+    const address = await app.listen({ host: config.api.host, port: config.api.port })
+    log.info(
+      { address },
+      `API ready: ${address}/v1/campaigns/${DEMO_CAMPAIGN_ID}/figures (header "authorization: Bearer <key>"), ` +
+        `${address}/metrics, ${address}/health`,
+    )
+    stoppers.unshift(() => app.close())
+  }
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'Cadence stopping: no new calls; closing the API, Redis and the database')
+    void (async () => {
+      for (const s of stoppers) await s().catch((err: unknown) => log.error({ err }, 'error while stopping'))
+      await redis.quit().catch(() => undefined)
+      await db.close().catch(() => undefined)
+      process.exit(0)
+    })()
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Cadence failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
