@@ -996,9 +996,6 @@ export class DrachtioDouble extends EventEmitter {
         this.respondStateless(fwdMsg, source, 481, 'Call/Transaction Does Not Exist', toTag)
         return
       }
-      if (method === 'PRACK' && d.state === 'early') {
-        // not exercised by the captured scenarios: PRACK for our reliable provisionals is not supported.
-      }
       const txn = this.addServerTxn(msg, fwdMsg, forwarded, bytes, source, branch, d.conn)
       txn.dialog = d
       txn.toTag = toTag
