@@ -12,6 +12,7 @@ import { ImportRefused, importLeads } from '../../engine/store/sql/lead-importer
 import type { LeadListInfo } from '../../engine/store/sql/lead-lists.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { csvRows } from '../imports/csv-rows.js'
+import { XlsxContentType, xlsxRows } from '../imports/xlsx-rows.js'
 import { principalOf } from '../plugins/auth.js'
 import { HttpProblem, notFound, ProblemTypes } from '../problem.js'
 import {
@@ -56,7 +57,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
   app.addSchema(leadListSchema)
   app.addSchema(leadImportSchema)
   // Import bodies reach the handler as the raw request stream (this plugin only): no body limit, no buffering.
-  app.addContentTypeParser(CsvTypes, (_request, payload, done) => done(null, payload))
+  app.addContentTypeParser([...CsvTypes, XlsxContentType], (_request, payload, done) => done(null, payload))
 
   const listOr404 = async (listId: string): Promise<LeadListInfo> => {
     const l = await repos.leadLists.get(listId)
@@ -101,22 +102,26 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
 
   app.post<{ Params: { listId: string }; Querystring: { region?: string; delimiter?: string } }>(
     '/v1/lead-lists/:listId/imports',
-    { schema: { ...importLeadsSchema, consumes: CsvTypes }, config: { auth: Managers } },
+    { schema: { ...importLeadsSchema, consumes: [...CsvTypes, XlsxContentType] }, config: { auth: Managers } },
     async (request, reply) => {
       const body: unknown = request.body
       if (!(body instanceof Readable)) {
-        throw new HttpProblem(415, 'Unsupported media type', `send the file as ${CsvTypes.join(' or ')}`, { type: ProblemTypes.http })
+        throw new HttpProblem(415, 'Unsupported media type', `send the file as ${[...CsvTypes, XlsxContentType].join(' or ')}`, {
+          type: ProblemTypes.http,
+        })
       }
+      const format = (request.headers['content-type'] ?? '').startsWith(XlsxContentType) ? 'xlsx' : 'csv'
       const list = await listOr404(request.params.listId)
       const actor = principalOf(request).actor
-      const started = await repos.leadImports.create({ listId: list.id, campaignId: list.campaignId, format: 'csv', actor })
+      const started = await repos.leadImports.create({ listId: list.id, campaignId: list.campaignId, format, actor })
       const log = request.log.child({ importId: started.id, listId: list.id, campaignId: list.campaignId })
       log.info('lead import started')
       let outcome: { status: 'done' } | { status: 'failed'; error: string } = { status: 'done' }
       let refused: ImportRefused | undefined
       try {
         const region = request.query.region ?? list.region
-        await importLeads(db, csvRows(body, { delimiter: request.query.delimiter }), {
+        const rows = format === 'xlsx' ? xlsxRows(body) : csvRows(body, { delimiter: request.query.delimiter })
+        await importLeads(db, rows, {
           importId: started.id,
           campaignId: list.campaignId,
           listId: list.id,

@@ -1,4 +1,6 @@
 import t from 'tap'
+import ExcelJS from 'exceljs'
+import { importLeads, type SourceRow } from '../../engine/store/sql/lead-importer.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { forEachDriver } from '../store/sql/databases.js'
 import { settings } from '../store/sql/settings-fixture.js'
@@ -113,6 +115,63 @@ forEachDriver(t, async (t, db) => {
     t.equal(r2.duplicates, 2, 'one already in the campaign (other list), one repeated in the file')
     const got = await app.inject({ method: 'GET', url: `/v1/lead-lists/${other.id}`, headers: auth('qa') })
     t.equal(got.json().leadCount, 2)
+  })
+
+  await t.test('progress can be polled while an import runs: it shows what has committed', async (t) => {
+    const polls: Array<{ status: string; rowsRead: number; inserted: number; bad: number }> = []
+    const target = (await createList({ name: 'Polled', region: 'CN' })).json<{ id: string }>()
+    const imp = await repos.leadImports.create({ listId: target.id, campaignId: campaign.id, format: 'csv', actor: 'test' })
+    const poll = async () => {
+      const res = await app.inject({ method: 'GET', url: `/v1/lead-lists/${target.id}/imports/${imp.id}`, headers: auth('supervisor') })
+      polls.push(res.json())
+    }
+    async function* rows(): AsyncGenerator<SourceRow> {
+      yield { line: 1, cells: ['phone'] }
+      for (let i = 0; i < 7; i++) {
+        // Polled before each row: after rows 0-2 one batch of 3 has committed, after 3-5 two.
+        await poll()
+        yield i === 4 ? { line: i + 2, cells: ['nonsense'] } : { line: i + 2, cells: [`1390000100${i}`] }
+      }
+    }
+    const totals = await importLeads(db, rows(), { importId: imp.id, campaignId: campaign.id, listId: target.id, region: 'CN', batchSize: 3 })
+    await repos.leadImports.finish(imp.id, { status: 'done' })
+    t.same(totals, { rowsRead: 7, inserted: 6, duplicates: 0, bad: 1 })
+    t.same(
+      polls.map((p) => [p.status, p.rowsRead, p.inserted, p.bad]),
+      [
+        ['running', 0, 0, 0],
+        ['running', 0, 0, 0],
+        ['running', 0, 0, 0],
+        ['running', 3, 3, 0],
+        ['running', 3, 3, 0],
+        ['running', 3, 3, 0],
+        ['running', 6, 5, 1],
+      ],
+    )
+    await poll()
+    t.match(polls[polls.length - 1], { status: 'done', rowsRead: 7, inserted: 6, bad: 1 })
+  })
+
+  await t.test('XLSX: the first sheet is imported the same way, numbers stored as numbers included', async (t) => {
+    const wb = new ExcelJS.Workbook()
+    const sheet = wb.addWorksheet('Leads')
+    sheet.addRow(['手机', 'Priority'])
+    sheet.addRow([13855550001, 2]) // a number cell
+    sheet.addRow(['138 5555 0002', 1]) // a text cell
+    sheet.addRow(['nope', 1]) // bad: line 4
+    sheet.addRow([{ richText: [{ text: '1385555' }, { text: '0003' }] }, 'x']) // bad priority: line 5
+    wb.addWorksheet('Notes').addRow(['ignored'])
+    const xlsx = Buffer.from(await wb.xlsx.writeBuffer())
+    const target = (await createList({ name: 'Excel', region: 'CN' })).json<{ id: string }>()
+    const type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+    const res = await app.inject({ method: 'POST', url: `/v1/lead-lists/${target.id}/imports`, headers: { ...auth('admin'), 'content-type': type }, payload: xlsx })
+    t.equal(res.statusCode, 201, res.body)
+    t.match(res.json(), { format: 'xlsx', status: 'done', rowsRead: 4, inserted: 2, bad: 2 })
+    t.same(res.json().badRows.map((b: { line: number }) => b.line), [4, 5])
+    const leads = await repos.leads.list(campaign.id, { limit: 100 })
+    t.ok(leads.some((l) => l.e164 === '+8613855550001'), 'the number cell landed')
+    const broken = await app.inject({ method: 'POST', url: `/v1/lead-lists/${target.id}/imports`, headers: { ...auth('admin'), 'content-type': type }, payload: Buffer.from('PK this is not a zip') })
+    t.match(problem(t, broken, 422).detail, /not a readable XLSX file/)
   })
 
   await t.test('export streams the list as CSV', async (t) => {
