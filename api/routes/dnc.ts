@@ -16,6 +16,7 @@ import { csvRows } from '../imports/csv-rows.js'
 import { principalOf } from '../plugins/auth.js'
 import { HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
 import { addDncSchema, dncEntrySchema, importDncSchema, listDncSchema, removeDncSchema } from '../schemas/dnc.js'
+import { problemResponses } from '../schemas/problem.js'
 
 /** What the routes need of the Redis DNC store the engine reads (RedisDncStore fits). */
 export interface DncMirror {
@@ -23,6 +24,35 @@ export interface DncMirror {
   removeNumbers(scope: { campaignId?: string }, numbers: readonly string[]): Promise<DncWriteResult>
   addPrefixes(scope: { campaignId?: string }, prefixes: readonly string[]): Promise<DncWriteResult>
   removePrefixes(scope: { campaignId?: string }, prefixes: readonly string[]): Promise<DncWriteResult>
+}
+
+/**
+ * Copy every PostgreSQL entry into the Redis lists (idempotent SADDs): after Redis lost its data, or at start-up, so the
+ * engine never screens against less than the durable copy. Entries removed from PostgreSQL are not removed from Redis
+ * here (a stale block errs on the safe side). Returns how many entries were pushed.
+ */
+export async function syncDncMirror(db: Db, mirror: DncMirror, batch = 5000): Promise<{ entries: number }> {
+  const repo = repositories(db).dnc
+  let after = ''
+  let entries = 0
+  for (;;) {
+    const page = await repo.page(after, batch)
+    const groups = new Map<string, { numbers: string[]; prefixes: string[] }>()
+    for (const e of page) {
+      const key = e.campaignId ?? ''
+      let g = groups.get(key)
+      if (!g) groups.set(key, (g = { numbers: [], prefixes: [] }))
+      ;(e.kind === 'number' ? g.numbers : g.prefixes).push(e.number)
+    }
+    for (const [key, g] of groups) {
+      const scope = key === '' ? {} : { campaignId: key }
+      if (g.numbers.length > 0) await mirror.addNumbers(scope, g.numbers)
+      if (g.prefixes.length > 0) await mirror.addPrefixes(scope, g.prefixes)
+    }
+    entries += page.length
+    if (page.length < batch) return { entries }
+    after = page[page.length - 1]!.id
+  }
 }
 
 export interface DncRoutesOptions {
@@ -131,7 +161,9 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
     } else if (scope === 'campaign') throw invalidField('querystring.campaignId', 'is required with scope=campaign')
     let number: string | undefined
     if (q.number !== undefined) {
-      const n = normalize(q.kind ?? (normalizeDncPrefix(q.number) !== undefined && q.number.length < 8 ? 'prefix' : 'number'), q.number, q.region)
+      // Without a kind, a whole number if it parses as one, else a prefix.
+      const asNumber = normalize('number', q.number, q.region)
+      const n = q.kind !== undefined ? normalize(q.kind, q.number, q.region) : typeof asNumber === 'string' ? asNumber : normalize('prefix', q.number, q.region)
       if (typeof n !== 'string') throw invalidField('querystring.number', n.error)
       number = n
     }
@@ -165,6 +197,29 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       })
       if (!removed) throw notFound('DNC entry', request.params.id)
       return reply.code(204).send()
+    },
+  )
+
+  app.post(
+    '/v1/dnc/sync',
+    {
+      schema: {
+        summary: 'Copy every DNC entry from PostgreSQL into the Redis lists the engine reads (after Redis lost data)',
+        response: { 200: { type: 'object', required: ['entries'], properties: { entries: { type: 'integer' } } }, ...problemResponses },
+      },
+      config: { auth: { roles: ['admin'] } },
+    },
+    async (request) => {
+      const mirror = requireMirror()
+      let r: { entries: number }
+      try {
+        r = await syncDncMirror(db, mirror)
+      } catch (err) {
+        throw mirrorUnavailable(err)
+      }
+      await repos.audit.append({ actor: principalOf(request).actor, action: 'dnc-sync', entity: 'dnc', detail: r })
+      request.log.info(r, 'DNC mirror synced from PostgreSQL')
+      return r
     },
   )
 

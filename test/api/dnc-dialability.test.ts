@@ -95,6 +95,20 @@ forEachDriver(t, async (t, db) => {
     problem(t, await app.inject({ method: 'POST', url: '/v1/dnc/imports?campaignId=nope', headers: { ...auth('admin'), 'content-type': 'text/csv' }, payload: 'number\n+8613700000003\n' }), 404)
   })
 
+  await t.test('sync rebuilds the Redis lists from PostgreSQL after Redis lost them', async (t) => {
+    const before = await dncStore.count({})
+    await redis.del(`${prefix}:dnc:global`, `${prefix}:dnc:prefix:campaign:${campaign.id}`, `${prefix}:dnc:campaign:${campaign.id}`)
+    t.same(await dncStore.count({}), { numbers: 0, prefixes: 0 }, 'Redis lost the global list')
+    problem(t, await app.inject({ method: 'POST', url: '/v1/dnc/sync', headers: auth('supervisor') }), 403)
+    const res = await app.inject({ method: 'POST', url: '/v1/dnc/sync', headers: auth('admin') })
+    t.equal(res.statusCode, 200, res.body)
+    t.equal(res.json().entries, (await repos.dnc.list({ scope: 'all' }, { limit: 1, offset: 0 })).total)
+    t.same(await dncStore.count({}), before, 'the global list is back')
+    const snap = await dncStore.snapshot(campaign.id, ['+8613700000002', '+12015550100'])
+    t.ok(snap.isCampaign(campaign.id, '+8613700000002'))
+    t.same(snap.prefixMatch(campaign.id, '+12015550100'), { prefix: '+1201', scope: 'campaign' })
+  })
+
   await t.test('malformed DNC requests are 4xx problem details naming the field', async (t) => {
     const cases: Array<[object, string]> = [
       [{}, 'body.number'],

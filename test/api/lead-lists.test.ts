@@ -201,6 +201,11 @@ forEachDriver(t, async (t, db) => {
     problem(t, await app.inject({ method: 'POST', url: '/v1/campaigns/nope/lead-lists', headers: auth('admin'), payload: { name: 'x' } }), 404)
     problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/nope`, headers: auth('admin') }), 404)
     problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports/x/errors?limit=0`, headers: auth('admin') }), 400)
+    problem(t, await app.inject({ method: 'GET', url: '/v1/lead-lists/bad%20id/export', headers: auth('admin') }), 400)
+    problem(t, await app.inject({ method: 'GET', url: '/v1/lead-lists/none/export', headers: auth('admin') }), 404)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/campaigns/${campaign.id}/lead-lists?limit=0`, headers: auth('admin') }), 400)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/lead-lists/${list.id}/imports?limit=abc`, headers: auth('admin') }), 400)
+    problem(t, await app.inject({ method: 'GET', url: '/v1/lead-lists/none', headers: auth('admin') }), 404)
   })
 
   await t.test('roles: agents may not import, export or see lists; qa reads lists only', async (t) => {

@@ -103,4 +103,10 @@ export class DncRepository {
     const n = await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM dnc_entries WHERE ${where}`, params)
     return { items: r.rows.map(toEntry), total: n.rows[0]?.n ?? 0 }
   }
+
+  /** Every entry, `limit` at a time in id order after `afterId` (to rebuild the Redis mirror). */
+  async page(afterId: string, limit: number): Promise<DncEntry[]> {
+    const r = await this.db.query<DncRow>(`SELECT ${columns} FROM dnc_entries WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit])
+    return r.rows.map(toEntry)
+  }
 }
