@@ -14,6 +14,7 @@ export const DocsPrefix = '/docs'
 export interface RouteEntry {
   method: string
   url: string
+  auth: RouteAuth | undefined
 }
 
 const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>()
@@ -28,10 +29,10 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
   const table: RouteEntry[] = []
   routeTables.set(app, table)
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) table.push({ method: String(method), url: route.url })
     if (route.url === DocsPrefix || route.url.startsWith(`${DocsPrefix}/`)) {
       route.config = { ...(route.config ?? {}), auth: 'public' }
     }
+    for (const method of [route.method].flat()) table.push({ method: String(method), url: route.url, auth: route.config?.auth })
   })
   await app.register(swagger, {
     openapi: {
