@@ -1,13 +1,17 @@
 /**
- * compress-recording: one call's WAV recording (both parties, one per channel, as rtpengine writes them) to one
- * Ogg Opus file, stereo or mixed to mono, with its duration and SHA-256. The Opus file is written to a temporary
- * name, read back, CRC-checked and decoded in full; only when its decoded length matches the recording is it renamed
- * into place, and only then is the original deleted (if asked). A failure at any step leaves the original alone.
+ * compress-recording: one call's recording to one Ogg Opus file: rtpengine's pcap (`--recording-method=pcap`: the
+ * RTP each party sent, G.711, read by `pcap.ts` and `rtp-recording.ts`, lost packets as silence) or a WAV (both
+ * parties, one per channel, as rtpengine's recording daemon writes them). The Opus file is stereo or mixed to mono,
+ * with its duration and SHA-256. It is written to a temporary name, read back, CRC-checked and decoded in full; only
+ * when its decoded length matches the recording is it renamed into place, and only then is the original deleted (if
+ * asked). A failure at any step leaves the original alone.
  */
 import { createHash } from 'node:crypto'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import OpusScript from 'opusscript'
 import { OggOpusWriter, OPUS_GRANULE_RATE, readOggOpus } from './ogg-opus.js'
+import { isPcap, parsePcap } from './pcap.js'
+import { readRtpRecording, type RecordingParty } from './rtp-recording.js'
 import { parseWav, type PcmAudio } from './wav.js'
 
 export interface CompressRecordingTask {
@@ -20,6 +24,8 @@ export interface CompressRecordingTask {
   deleteOriginal?: boolean
   /** libopus complexity 0-10 (10 is its default); 5 is about twice as fast at a small cost in quality. */
   complexity?: number
+  /** pcap input: the party sending from this "ip:port" goes on the left channel (default: who spoke first). */
+  firstSource?: string
 }
 
 export interface CompressRecordingResult {
@@ -30,6 +36,8 @@ export interface CompressRecordingResult {
   sha256: string
   channels: number
   originalDeleted: boolean
+  /** pcap input: who was heard on which channel, with packet and loss counts. */
+  parties?: RecordingParty[]
 }
 
 const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const
@@ -88,7 +96,16 @@ export default async function compressRecording(task: CompressRecordingTask): Pr
   const tmp = `${task.output}.partial`
   try {
     const input = await readFile(task.input)
-    const wav = parseWav(input)
+    let wav: PcmAudio
+    let parties: RecordingParty[] | undefined
+    if (isPcap(input)) {
+      const cap = parsePcap(input)
+      const rec = readRtpRecording(cap.datagrams, task.firstSource === undefined ? {} : { firstSource: task.firstSource })
+      wav = rec.audio
+      parties = rec.parties
+    } else {
+      wav = parseWav(input)
+    }
     const audio = task.layout === 'mixed' ? mixToMono(wav) : wav
     const ogg = encodeOggOpus(audio, task.bitrate ?? 16000, task.complexity ?? 5)
     await writeFile(tmp, ogg)
@@ -115,6 +132,7 @@ export default async function compressRecording(task: CompressRecordingTask): Pr
       sha256,
       channels: audio.channels,
       originalDeleted,
+      ...(parties ? { parties } : {}),
     }
   } catch (err) {
     await rm(tmp, { force: true })
