@@ -1,0 +1,129 @@
+/**
+ * The UDP edge of media analysis: one socket that receives the RTP rtpengine forks to us (early media, the first
+ * seconds after answer) for many calls at once, and hands each call's 20 ms frames to its analysers (AMD, the
+ * early-media screen). This is the only file of `media/` that does I/O; the depacketizer and the analysers stay pure.
+ *
+ * A call is registered before its media flows, keyed by what the adapter knows from the SDP exchange: the source
+ * address rtpengine will send from ("ip:port" of its subscription), or the SSRC, or both. A datagram that matches no
+ * call is counted and dropped (late packets of a finished call, strays), never thrown. A sink that throws is reported
+ * through `onError` and the stream goes on: nothing in an audio stream may crash the process.
+ */
+import dgram from 'node:dgram'
+import type { G711Law } from './g711.js'
+import { RtpDepacketizer, type RtpStats } from './rtp.js'
+
+export interface RtpStreamKey {
+  /** "ip:port" the media comes from (rtpengine's side of the fork). */
+  source?: string
+  ssrc?: number
+}
+
+export interface RtpStreamOptions extends RtpStreamKey {
+  /** Receives every whole 20 ms frame, in order, gaps as silence. */
+  onFrame: (frame: Int16Array) => void
+  /** Dynamic payload types from the negotiated SDP. */
+  payloadTypes?: Record<number, G711Law>
+  /** Reorder window in packets (RtpDepacketizer's, 3 by default). */
+  window?: number
+}
+
+export interface RtpStream {
+  readonly stats: RtpStats
+  /** Plays what is held (gaps as silence) and forgets the call; later packets for it count as unmatched. */
+  close(): void
+}
+
+export interface RtpSocketOptions {
+  host?: string
+  /** 0 (default) lets the system choose; read the bound port from `bind()`. */
+  port?: number
+  onError?: (err: Error, context: { source: string; ssrc?: number }) => void
+}
+
+const addrKey = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`)
+
+interface Entry {
+  key: RtpStreamKey
+  depacketizer: RtpDepacketizer
+  onFrame: (frame: Int16Array) => void
+  closed: boolean
+}
+
+export class RtpSocket {
+  private readonly socket: dgram.Socket
+  private readonly bySource = new Map<string, Entry>()
+  private readonly bySsrc = new Map<number, Entry>()
+  /** Datagrams no call claimed. */
+  unmatched = 0
+
+  constructor(private readonly opts: RtpSocketOptions = {}) {
+    const family = opts.host?.includes(':') ? 'udp6' : 'udp4'
+    this.socket = dgram.createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024 })
+    this.socket.on('message', (msg, rinfo) => this.receive(msg, addrKey(rinfo.address, rinfo.port)))
+    this.socket.on('error', (err) => this.opts.onError?.(err, { source: 'socket' }))
+  }
+
+  bind(): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('error', reject)
+      this.socket.bind(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => {
+        this.socket.off('error', reject)
+        const a = this.socket.address()
+        resolve({ address: a.address, port: a.port })
+      })
+    })
+  }
+
+  /** Registers a call's stream; at least one of source and ssrc must be given, and neither may be taken. */
+  open(opts: RtpStreamOptions): RtpStream {
+    if (opts.source === undefined && opts.ssrc === undefined) throw new Error('an RTP stream needs a source address or an SSRC to be told apart')
+    if (opts.source !== undefined && this.bySource.has(opts.source)) throw new Error(`RTP source ${opts.source} is already registered`)
+    if (opts.ssrc !== undefined && this.bySsrc.has(opts.ssrc)) throw new Error(`RTP SSRC ${opts.ssrc} is already registered`)
+    const entry: Entry = {
+      key: { ...(opts.source !== undefined ? { source: opts.source } : {}), ...(opts.ssrc !== undefined ? { ssrc: opts.ssrc } : {}) },
+      depacketizer: new RtpDepacketizer({ ...(opts.payloadTypes ? { payloadTypes: opts.payloadTypes } : {}), ...(opts.window !== undefined ? { window: opts.window } : {}) }),
+      onFrame: opts.onFrame,
+      closed: false,
+    }
+    if (opts.source !== undefined) this.bySource.set(opts.source, entry)
+    if (opts.ssrc !== undefined) this.bySsrc.set(opts.ssrc, entry)
+    return {
+      stats: entry.depacketizer.stats,
+      close: () => {
+        if (entry.closed) return
+        this.deliver(entry, entry.depacketizer.flush())
+        entry.closed = true
+        if (entry.key.source !== undefined) this.bySource.delete(entry.key.source)
+        if (entry.key.ssrc !== undefined) this.bySsrc.delete(entry.key.ssrc)
+      },
+    }
+  }
+
+  private receive(msg: Buffer, source: string): void {
+    let entry = this.bySource.get(source)
+    if (!entry && msg.length >= 12) entry = this.bySsrc.get(msg.readUInt32BE(8))
+    // A stream keyed by both must match both: another call's packets from a reused port are not ours.
+    if (!entry || (entry.key.source !== undefined && entry.key.source !== source) || (entry.key.ssrc !== undefined && msg.length >= 12 && msg.readUInt32BE(8) !== entry.key.ssrc)) {
+      this.unmatched++
+      return
+    }
+    this.deliver(entry, entry.depacketizer.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)))
+  }
+
+  private deliver(entry: Entry, frames: Int16Array[]): void {
+    for (const f of frames) {
+      try {
+        entry.onFrame(f)
+      } catch (err) {
+        this.opts.onError?.(err as Error, { source: entry.key.source ?? 'ssrc', ...(entry.key.ssrc !== undefined ? { ssrc: entry.key.ssrc } : {}) })
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    for (const e of new Set([...this.bySource.values(), ...this.bySsrc.values()])) this.deliver(e, e.depacketizer.flush())
+    this.bySource.clear()
+    this.bySsrc.clear()
+    return new Promise((resolve) => this.socket.close(() => resolve()))
+  }
+}
