@@ -31,7 +31,7 @@ export const settingsSchema = {
         },
         abandonDenominator: { type: 'string', enum: AbandonDenominators, default: 'live-answers' },
         maxLinesPerAgent: { type: 'number', minimum: 1, maximum: 10, default: 3 },
-        safeHarborSeconds: { type: 'number', minimum: 0.5, maximum: 10, default: 2 },
+        safeHarborSeconds: { type: 'number', minimum: 0.5, maximum: 2, default: 2 },
         amd: { type: 'boolean', default: false },
       },
     },

@@ -11,6 +11,11 @@ import type { CampaignDialerSettings } from './dialer.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
+/**
+ * FCC 64.1200(a)(7) and Ofcom: a live person must reach an agent within 2 s of their greeting, or hear the
+ * safe-harbor message. No stored setting may stretch the wait beyond it.
+ */
+export const MAX_AGENT_WAIT_MS = 2000
 
 /** ISO weekday (1 Monday .. 7 Sunday) to screening's names. */
 function isoWeekday(n: number): Weekday | undefined {
@@ -54,7 +59,7 @@ export function dialerSettingsOf(
   return {
     campaignId,
     amd: s.pacing.amd,
-    maxAgentWaitMs: Math.round(s.pacing.safeHarborSeconds * 1000),
+    maxAgentWaitMs: Math.min(MAX_AGENT_WAIT_MS, Math.round(s.pacing.safeHarborSeconds * 1000)),
     ringTimeoutMs: extra.ringTimeoutMs,
     tickMs: extra.tickMs,
     safeHarborPrompt: extra.safeHarborPrompt,
