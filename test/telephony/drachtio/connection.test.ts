@@ -6,6 +6,7 @@
 import pino from 'pino'
 import t from 'tap'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../../../engine/telephony/drachtio/connection.js'
+import { bounded } from '../../doubles/drachtio/replay/replay.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { APP_SDP, startTarget, until } from '../../doubles/drachtio/replay/target.js'
 
@@ -48,9 +49,13 @@ t.test('a corrupt admin frame: contained, reported, reconnected, and calls work 
 
   // the admin and SIP paths work after the reconnect: an outbound call reaches sipp and its 486 comes back
   const sipp = await startSipp({ scenario: 'uas-reject-486.xml' })
-  const status = await conn.srf.createUAC(`sip:service@127.0.0.1:${sipp.port}`, { localSdp: APP_SDP }).then(
-    () => 200,
-    (e: { status?: number }) => e.status,
+  const status = await bounded(
+    conn.srf.createUAC(`sip:service@127.0.0.1:${sipp.port}`, { localSdp: APP_SDP }).then(
+      () => 200,
+      (e: { status?: number }) => e.status,
+    ),
+    15000,
+    'the call after the reconnect',
   )
   t.equal(status, 486, 'a call placed after the reconnect got its answer')
   t.equal((await sipp.done).code, 0, 'sipp saw the whole call')

@@ -6,6 +6,7 @@
  */
 import type Srf from 'drachtio-srf'
 import t from 'tap'
+import { bounded } from '../../doubles/drachtio/replay/replay.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { APP_SDP, connectSrf, startTarget, until } from '../../doubles/drachtio/replay/target.js'
 
@@ -20,7 +21,7 @@ t.test('after a reconnect, a call set up on the old connection is ended by its d
   const sipp = await startSipp({ scenario: 'uas' })
   const c = await connectSrf(target)
   t.teardown(() => c.disconnect())
-  const dlg = await c.srf.createUAC(`sip:service@127.0.0.1:${sipp.port}`, { localSdp: APP_SDP })
+  const dlg = await bounded(c.srf.createUAC(`sip:service@127.0.0.1:${sipp.port}`, { localSdp: APP_SDP }), 15000, 'the call')
   const dialogId = (dlg as unknown as { id: string }).id
   t.equal(double.dialogCount, 1, 'the call is up')
 
@@ -32,8 +33,13 @@ t.test('after a reconnect, a call set up on the old connection is ended by its d
 
   // srf.request(uri, opts) with the dialog id: drachtio-srf sends `sip||<dialogId>`, the server fills in the dialog
   const request = c.srf.request as unknown as (uri: string, opts: { method: string; stackDialogId: string }) => Promise<Srf.SrfRequest>
-  const req = await request.call(c.srf, 'sip:placeholder', { method: 'BYE', stackDialogId: dialogId })
-  const status = await new Promise<number>((resolve) => req.on('response', (res) => resolve(res?.status ?? 0)))
+  const req = await bounded(request.call(c.srf, 'sip:placeholder', { method: 'BYE', stackDialogId: dialogId }), 15000, 'the BYE to be sent')
+  let status = 0
+  req.on('response', (res) => (status = res?.status ?? -1))
+  await until(() => status !== 0, 'the response to the BYE', 15000).catch((err: Error) => {
+    const wire = target.recorder.frames.map((f) => `${f.conn} ${f.dir} ${f.payload.split('\r\n').slice(0, 2).join(' / ')}`)
+    throw new Error(`${err.message}\n${wire.join('\n')}`)
+  })
   t.equal(status, 200, 'the far end answered the BYE sent on the new connection')
   t.equal((await sipp.done).code, 0, 'sipp saw the call end')
   t.equal(double.dialogCount, 0, 'nothing left behind')

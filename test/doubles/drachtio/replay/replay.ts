@@ -62,7 +62,7 @@ export async function replay(
 }
 
 /** Every replay step is bounded so a broken double fails the test instead of hanging it. */
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_r, reject) => {
     timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} after ${ms} ms`)), ms)
