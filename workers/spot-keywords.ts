@@ -1,11 +1,12 @@
 /**
  * spot-keywords: every hit of a campaign's keywords in one recording, per party, from enrolled audio examples
  * (MFCC + subsequence DTW, engine/media/template-matcher.ts): no model to download. Required phrases (identity,
- * consent) are reported present or missing. Examples are WAV files, ideally each keyword said by several voices; the
- * threshold is per campaign because short keywords need a stricter one.
+ * consent) are reported present or missing. Examples are WAV files, each keyword said by many voices, speeds and
+ * pitches (bench:workers enrols 7 voices × 2 styles); a keyword's cost is the mean of its best few examples', so one
+ * odd example cannot fire alone. The threshold is per campaign because short keywords need a stricter one.
  *
- * Production alternative: a neural keyword spotter (sherpa-onnx's KeywordSpotter) from a model directory named in
- * config; not wired yet (see README "Media analysis").
+ * Production alternative: a neural keyword spotter (sherpa-onnx's KeywordSpotter, `sherpa-kws.ts`) from a model
+ * directory named in config.
  */
 import { readFile } from 'node:fs/promises'
 import { framesOf } from '../engine/media/frames.js'
@@ -25,9 +26,18 @@ export interface SpotKeywordsTask {
   required?: string[]
   /** Which party each channel of a stereo recording is; default ['agent', 'customer']. */
   parties?: string[]
-  /** Normalised DTW cost under which a keyword is a hit; default 2.1 (keywords inside sentences cost 1.4-2.0 against examples of the same voices, other speech 2.2 and up). */
+  /**
+   * Normalised DTW cost (mean of the best `topK` examples) under which a keyword is a hit. The default,
+   * DEFAULT_KEYWORD_THRESHOLD, was chosen (best F1) on voices never enrolled, with 14 examples per keyword.
+   */
   threshold?: number
+  /** How many of a keyword's best-fitting examples are averaged; default DEFAULT_TOP_K. */
+  topK?: number
 }
+
+/** A keyword's cost is the mean of its best `topK` examples' (template-matcher.ts); chosen on bench:workers' tune voices. */
+export const DEFAULT_TOP_K = 3
+export const DEFAULT_KEYWORD_THRESHOLD = 2.41
 
 export interface KeywordHit {
   keyword: string
@@ -61,12 +71,12 @@ export async function loadKeywordTemplates(examples: KeywordExample[]): Promise<
   )
 }
 
-export function spotInAudio(audio: PcmAudio, templates: Template[], parties: string[], threshold: number): KeywordHit[] {
+export function spotInAudio(audio: PcmAudio, templates: Template[], parties: string[], threshold: number, topK = DEFAULT_TOP_K): KeywordHit[] {
   if (audio.sampleRate !== 8000) throw new Error(`recording at ${audio.sampleRate} Hz; 8000 Hz expected`)
   const hits: KeywordHit[] = []
   for (let c = 0; c < audio.channels; c++) {
     const party = parties[c] ?? `channel-${c}`
-    const matcher = new TemplateMatcher(templates, { threshold })
+    const matcher = new TemplateMatcher(templates, { threshold, topK })
     const frames = framesOf(channel(audio, c))
     const found = [...frames.flatMap((f) => matcher.push(f)), ...matcher.flush()]
     for (const m of found) {
@@ -80,7 +90,7 @@ export default async function spotKeywords(task: SpotKeywordsTask): Promise<Spot
   try {
     const templates = await loadKeywordTemplates(task.examples)
     const audio = parseWav(await readFile(task.recording))
-    const hits = spotInAudio(audio, templates, task.parties ?? ['agent', 'customer'], task.threshold ?? 2.1)
+    const hits = spotInAudio(audio, templates, task.parties ?? ['agent', 'customer'], task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K)
     return {
       recording: task.recording,
       hits,

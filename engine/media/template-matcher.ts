@@ -188,8 +188,16 @@ class Aligner {
 export interface TemplateMatcherOptions {
   /** Report a match when the normalised cost falls below this. */
   threshold: number
+  /**
+   * A label's cost is the mean of its `topK` best templates' costs (default 1: the best alone). With many enrolled
+   * examples per label, one example that happens to fit other speech no longer fires on its own, while the label's
+   * true occurrences fit several examples at once.
+   */
+  topK?: number
   /** Every template's cost at every frame, for tuning thresholds (bench). */
   trace?: (template: Template, cost: number, frame: number) => void
+  /** Every label's (top-k) cost at every frame. */
+  traceLabel?: (label: string, cost: number, frame: number) => void
 }
 
 /**
@@ -205,6 +213,7 @@ export class TemplateMatcher {
 
   private readonly vad = new EnergyVad(MATCHER_VAD)
   private readonly norm: FeatureNormalizer
+  private readonly topK: number
   private readonly init: Float64Array
   private readonly std: Float64Array
 
@@ -213,6 +222,8 @@ export class TemplateMatcher {
     private readonly opts: TemplateMatcherOptions,
   ) {
     if (templates.length === 0) throw new Error('TemplateMatcher needs at least one template')
+    this.topK = opts.topK ?? 1
+    if (!Number.isInteger(this.topK) || this.topK < 1) throw new RangeError(`topK must be a positive integer, got ${opts.topK}`)
     // The spread and starting mean of each coefficient over the templates' speech frames.
     const sum = new Float64Array(MFCC_COEFFS)
     const sq = new Float64Array(MFCC_COEFFS)
@@ -239,15 +250,25 @@ export class TemplateMatcher {
   push(frame: Int16Array): TemplateMatch[] {
     const feat = this.norm.next(mfcc(frame), frameDbfs(frame), this.vad.isSpeech(frame))
     const t = this.frameIndex++
-    const current = new Map<string, TemplateMatch>()
+    const byLabel = new Map<string, Array<{ cost: number; start: number; name: string }>>()
     for (const a of this.aligners) {
       const { cost, start } = a.step(feat, t)
       this.opts.trace?.(a.template, cost, t)
-      if (cost >= this.opts.threshold) continue
-      const prev = current.get(a.template.label)
-      if (!prev || cost < prev.cost) {
-        current.set(a.template.label, { label: a.template.label, name: a.template.name, cost, endFrame: t + 1, startFrame: start })
-      }
+      const l = byLabel.get(a.template.label)
+      if (l) l.push({ cost, start, name: a.template.name })
+      else byLabel.set(a.template.label, [{ cost, start, name: a.template.name }])
+    }
+    const current = new Map<string, TemplateMatch>()
+    for (const [label, list] of byLabel) {
+      list.sort((x, y) => x.cost - y.cost)
+      const k = Math.min(this.topK, list.length)
+      let cost = 0
+      for (let i = 0; i < k; i++) cost += list[i]!.cost
+      cost /= k
+      this.opts.traceLabel?.(label, cost, t)
+      if (!(cost < this.opts.threshold)) continue
+      const best = list[0]!
+      current.set(label, { label, name: best.name, cost, endFrame: t + 1, startFrame: best.start })
     }
     const done: TemplateMatch[] = []
     for (const [label, p] of this.pending) {

@@ -27,11 +27,19 @@ function stereo(a: Int16Array, b: Int16Array): Int16Array {
   return s
 }
 
-// Keywords enrolled from two voices, said alone; the call has them inside sentences.
-const examples = (['+m1', '+f2'] as const).flatMap((v) => [
-  { keyword: '退款', file: wav(`refund${v}.wav`, concat(silence(200), say(V + v, 'tui4 kuan3'), silence(200))) },
-  { keyword: '投诉', file: wav(`complaint${v}.wav`, concat(silence(200), say(V + v, 'tou2 su4'), silence(200))) },
-])
+// Keywords enrolled as recommended: said alone by several voices, slow and low, fast and high (as bench:workers,
+// where the default threshold was tuned); the call has them inside sentences.
+const examples = ['+m1', '+m2', '+m4', '+m6', '+f1', '+f2', '+f5'].flatMap((v) =>
+  (
+    [
+      [140, 40],
+      [175, 60],
+    ] as const
+  ).flatMap(([speed, pitch]) => [
+    { keyword: '退款', file: wav(`refund${v}-${speed}.wav`, concat(silence(200), say(V + v, 'tui4 kuan3', speed, pitch), silence(200))) },
+    { keyword: '投诉', file: wav(`complaint${v}-${speed}.wav`, concat(silence(200), say(V + v, 'tou2 su4', speed, pitch), silence(200))) },
+  ]),
+)
 
 t.test('finds a keyword inside a sentence, on the right party, and reports a required phrase missing', async (t) => {
   const customer = concat(silence(1500), say(`${V}+m1`, 'wo3 xiang3 shen1 qing3 tui4 kuan3, xie4 xie4'), silence(500))
