@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import { framesOf } from '../engine/media/frames.js'
 import { enrol, TemplateMatcher, type Template } from '../engine/media/template-matcher.js'
+import { SherpaKeywordSpotter, type SherpaKwsConfig } from './sherpa-kws.js'
 import { parseWav, type PcmAudio } from './wav.js'
 
 export interface KeywordExample {
@@ -21,7 +22,10 @@ export interface KeywordExample {
 
 export interface SpotKeywordsTask {
   recording: string
+  /** Enrolled examples for the template spotter; ignored when `neural` is given. */
   examples: KeywordExample[]
+  /** Use sherpa-onnx's neural KeywordSpotter from this model directory instead (sherpa-kws.ts). */
+  neural?: SherpaKwsConfig
   /** Keywords that must be heard (e.g. the identity disclosure); reported present or missing. */
   required?: string[]
   /** Which party each channel of a stereo recording is; default ['agent', 'customer']. */
@@ -86,11 +90,29 @@ export function spotInAudio(audio: PcmAudio, templates: Template[], parties: str
   return hits.sort((a, b) => a.atMs - b.atMs)
 }
 
+/** One loaded model per worker thread and configuration: loading takes far longer than spotting a call. */
+const spotters = new Map<string, SherpaKeywordSpotter>()
+function neuralSpotter(cfg: SherpaKwsConfig): SherpaKeywordSpotter {
+  const key = JSON.stringify(cfg)
+  let s = spotters.get(key)
+  if (!s) {
+    s = SherpaKeywordSpotter.open(cfg)
+    spotters.set(key, s)
+  }
+  return s
+}
+
 export default async function spotKeywords(task: SpotKeywordsTask): Promise<SpotKeywordsResult> {
   try {
+    const parties = task.parties ?? ['agent', 'customer']
+    if (task.neural) {
+      const audio = parseWav(await readFile(task.recording))
+      const hits = neuralSpotter(task.neural).spot(audio, parties)
+      return { recording: task.recording, hits, required: (task.required ?? []).map((keyword) => ({ keyword, present: hits.some((h) => h.keyword === keyword) })) }
+    }
     const templates = await loadKeywordTemplates(task.examples)
     const audio = parseWav(await readFile(task.recording))
-    const hits = spotInAudio(audio, templates, task.parties ?? ['agent', 'customer'], task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K)
+    const hits = spotInAudio(audio, templates, parties, task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K)
     return {
       recording: task.recording,
       hits,

@@ -1,7 +1,8 @@
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { locateSherpaKwsModel, SherpaKeywordSpotter } from '../../workers/sherpa-kws.js'
 import spotKeywords from '../../workers/spot-keywords.js'
 import { pcmWav } from '../../workers/wav.js'
 import { concat, mix, noise, silence } from '../media/signals.js'
@@ -69,4 +70,20 @@ t.test('bad input is refused with the file named', async (t) => {
   const bad = join(dir, 'bad.wav')
   writeFileSync(bad, 'not audio')
   await t.rejects(spotKeywords({ recording: bad, examples }), /bad\.wav: not a WAV file/)
+})
+
+t.test('the neural spotter (sherpa-onnx) names a missing model directory and missing model files', async (t) => {
+  const modelDir = join(dir, 'no-such-model')
+  t.throws(() => SherpaKeywordSpotter.open({ modelDir }), new RegExp(`model directory ${modelDir} does not exist`))
+  await t.rejects(spotKeywords({ recording: join(dir, 'plain.wav'), examples: [], neural: { modelDir } }), /plain\.wav: sherpa-onnx KWS model directory .* does not exist/)
+  const partial = join(dir, 'partial-model')
+  mkdirSync(partial)
+  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx'), '')
+  writeFileSync(join(partial, 'tokens.txt'), '')
+  t.throws(() => locateSherpaKwsModel({ modelDir: partial }), /lacks decoder\*\.onnx, joiner\*\.onnx, keywords\.txt/)
+  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
+  writeFileSync(join(partial, 'decoder-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
+  writeFileSync(join(partial, 'joiner-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
+  writeFileSync(join(partial, 'keywords.txt'), 't óu s ù @投诉\n')
+  t.match(locateSherpaKwsModel({ modelDir: partial }), { encoder: join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.onnx'), keywordsFile: join(partial, 'keywords.txt') }, 'full precision preferred over int8')
 })
