@@ -10,21 +10,19 @@ import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildApp } from '../api/app.js'
+import { syncDncMirror } from '../api/routes/dnc.js'
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js'
 import { ScaledClock } from './clock.js'
 import { createEngineMetrics } from './campaign/metrics.js'
-import { EngineRuntime } from './campaign/runtime.js'
+import { createSimulatedEngine } from './campaign/simulated-engine.js'
 import type { CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
-import { RedisAcd } from './store/redis/redis-acd.js'
+import { CadenceKeys } from './store/redis/keys.js'
 import { RedisDncStore } from './store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from './store/redis/invalid-numbers.js'
-import { CadenceKeys } from './store/redis/keys.js'
 import { openMigratedDb } from './store/sql/open.js'
 import { repositories } from './store/sql/repositories.js'
-import { SimDesk } from './telephony/sim/desk.js'
 import { parseScenario } from './telephony/sim/scenario.js'
-import { SimTelephony } from './telephony/sim/sim-telephony.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -88,6 +86,11 @@ async function main(): Promise<void> {
 
   const instanceId = `engine-${randomUUID().slice(0, 8)}`
   const keys = new CadenceKeys(config.redis.keyPrefix.replace(/:+$/, ''))
+  const dncStore = new RedisDncStore(redis, keys.prefix)
+  const invalidNumbers = new RedisInvalidNumberStore(redis, keys.prefix)
+  // PostgreSQL holds the DNC lists durably; Redis (which keeps nothing on disk here) is refilled from it at start.
+  const mirrored = await syncDncMirror(db, dncStore)
+  log.info({ entries: mirrored.entries }, 'DNC lists loaded into Redis from the database')
   let control: CampaignControl = remoteOnlyControl()
   const stoppers: Array<() => Promise<void>> = []
 
@@ -96,38 +99,16 @@ async function main(): Promise<void> {
       log.warn('no telephony adapter is configured in this build except the simulated site: set CADENCE_DEMO=true')
     } else {
       const clock = new ScaledClock(config.sim.speed)
-      const scenario = parseScenario({ agents: demoAgentIds().length })
-      const sim = new SimTelephony(clock, scenario, Date.now() % 1_000_000)
-      const acd = new RedisAcd({ redis, keys })
-      let runtime: EngineRuntime | undefined
-      const desk = new SimDesk({
+      const { runtime, desk } = createSimulatedEngine({
         clock,
-        acd,
-        behaviour: sim.agents,
-        logger: log,
-        onReady: async (id) => {
-          await runtime?.agentReady(id)
-        },
-      })
-      runtime = new EngineRuntime({
-        clock,
-        port: sim,
         redis,
         keys,
         repos,
-        acd,
-        dnc: new RedisDncStore(redis, keys.prefix),
-        invalidNumbers: new RedisInvalidNumberStore(redis, keys.prefix),
         metrics,
         logger: log,
+        scenario: parseScenario({ agents: demoAgentIds().length }),
+        seed: Date.now() % 1_000_000,
         instanceId,
-        trunk: { channels: 500, cps: 50 },
-        ringTimeoutMs: 25_000,
-        tickMs: 1000,
-        upkeepMs: 5000,
-        safeHarborPrompt: 'safe-harbor',
-        routing: 'longest-idle',
-        onWrapUp: (agentId, callId, now) => desk.wrapUpStarted(agentId, callId, now),
       })
       control = runtime
       const demo = await ensureDemo(repos)
@@ -140,7 +121,7 @@ async function main(): Promise<void> {
         'demo: predictive campaign dialing the simulated carrier (CADENCE_SIM_SPEED=60 runs a minute per second)',
       )
       const status = setInterval(() => {
-        void runtime!
+        void runtime
           .figures(DEMO_CAMPAIGN_ID)
           .then((f) => {
             if (!f) return
@@ -161,14 +142,23 @@ async function main(): Promise<void> {
       stoppers.push(async () => {
         clearInterval(status)
         desk.stop()
-        await runtime!.shutdown()
+        await runtime.shutdown()
       })
     }
   }
 
   if (config.roles.includes('api')) {
     const withKey = config.demo.enabled ? demoAdminKey(config, log) : config
-    const app = await buildApp({ config: withKey, db, control, logger: log, metricsRegistry: registry, redis })
+    const app = await buildApp({
+      config: withKey,
+      db,
+      control,
+      logger: log,
+      metricsRegistry: registry,
+      redis,
+      dncStore,
+      invalidNumbers,
+    })
     const address = await app.listen({ host: config.api.host, port: config.api.port })
     log.info(
       { address },

@@ -9,17 +9,12 @@ import t from 'tap'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { VirtualClock } from '../../engine/clock.js'
-import { EngineRuntime } from '../../engine/campaign/runtime.js'
 import { createEngineMetrics } from '../../engine/campaign/metrics.js'
-import { RedisAcd } from '../../engine/store/redis/redis-acd.js'
-import { RedisDncStore } from '../../engine/store/redis/dnc-store.js'
-import { RedisInvalidNumberStore } from '../../engine/store/redis/invalid-numbers.js'
+import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
 import { RedisHopper } from '../../engine/store/redis/redis-hopper.js'
 import { migrate } from '../../engine/store/sql/migrate.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import type { CampaignSettings } from '../../engine/store/sql/campaigns.js'
-import { SimTelephony } from '../../engine/telephony/sim/sim-telephony.js'
-import { SimDesk } from '../../engine/telephony/sim/desk.js'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
 import type { OriginateRequest } from '../../engine/telephony/port.js'
 import { createPgTestDb } from '../store/sql/databases.js'
@@ -89,50 +84,32 @@ t.test('a simulated hour of predictive dialing keeps every invariant', async (t)
   const inserted = await repos.leads.insertMany(campaign.id, leads)
   t.equal(inserted.insertedIds.length, leads.length, 'every lead stored')
 
-  const dnc = new RedisDncStore(redis, env.prefix)
-  await dnc.addNumbers({}, dncNumbers)
-  await dnc.addPrefixes({ campaignId: campaign.id }, ['+861377770'])
-
-  const scenario = parseScenario({ agents: AGENTS })
-  const sim = new SimTelephony(clock, scenario, 7, START)
   const originated: Array<OriginateRequest & { at: number }> = []
-  const realOriginate = sim.originate.bind(sim)
-  sim.originate = async (req) => {
-    originated.push({ ...req, at: clock.now() })
-    return realOriginate(req)
-  }
   let maxLines = 0
-  const acd = new RedisAcd({ redis, keys: env.keys })
-  let runtime: EngineRuntime | undefined
-  const desk = new SimDesk({
+  const { runtime, desk, acd, dnc } = createSimulatedEngine({
     clock,
-    acd,
-    behaviour: sim.agents,
-    logger,
-    onReady: async (id) => {
-      await runtime?.agentReady(id)
-    },
-  })
-  runtime = new EngineRuntime({
-    clock,
-    port: sim,
     redis,
     keys: env.keys,
     repos,
-    acd,
-    dnc,
-    invalidNumbers: new RedisInvalidNumberStore(redis, env.prefix),
     metrics: createEngineMetrics(new Registry()),
     logger,
+    scenario: parseScenario({ agents: AGENTS }),
+    seed: 7,
     instanceId: 'test-engine',
-    trunk: { channels: 1000, cps: 50 },
-    ringTimeoutMs: 25_000,
-    tickMs: 1000,
-    upkeepMs: 5000,
-    safeHarborPrompt: 'safe-harbor',
-    routing: 'longest-idle',
-    onWrapUp: (agentId, callId, now) => desk.wrapUpStarted(agentId, callId, now),
+    shiftStartMs: START,
+    overrides: { trunk: { channels: 1000, cps: 50 } },
+    wrapPort: (sim) => {
+      // Record every call placed, as the carrier would see it.
+      const realOriginate = sim.originate.bind(sim)
+      sim.originate = async (req) => {
+        originated.push({ ...req, at: clock.now() })
+        return realOriginate(req)
+      }
+      return sim
+    },
   })
+  await dnc.addNumbers({}, dncNumbers)
+  await dnc.addPrefixes({ campaignId: campaign.id }, ['+861377770'])
 
   // Every Redis and PostgreSQL step the engine started must land before virtual time moves on.
   const drain = async (): Promise<void> => {
