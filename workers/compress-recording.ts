@@ -24,6 +24,8 @@ export interface CompressRecordingTask {
   deleteOriginal?: boolean
   /** libopus complexity 0-10 (10 is its default); 5 is about twice as fast at a small cost in quality. */
   complexity?: number
+  /** Opus packet length: 20 ms (default) or 40/60 ms (fewer, larger packets: a little faster and smaller). */
+  frameMs?: OpusFrameMs
   /** pcap input: the party sending from this "ip:port" goes on the left channel (default: who spoke first). */
   firstSource?: string
 }
@@ -51,10 +53,13 @@ export function mixToMono(a: PcmAudio): PcmAudio {
   return { sampleRate: a.sampleRate, channels: 1, samples: out }
 }
 
-/** Encode to Ogg Opus in memory: 20 ms packets, the last one padded with silence. */
+/** Encode to Ogg Opus in memory: packets of `frameMs`, the last one padded with silence. */
 const OPUS_SET_COMPLEXITY = 4010
+export const OPUS_FRAME_MS = [20, 40, 60] as const
+export type OpusFrameMs = (typeof OPUS_FRAME_MS)[number]
 
-export function encodeOggOpus(audio: PcmAudio, bitrate = 16000, complexity = 5): Uint8Array {
+export function encodeOggOpus(audio: PcmAudio, bitrate = 16000, complexity = 5, frameMs: OpusFrameMs = 20): Uint8Array {
+  if (!OPUS_FRAME_MS.includes(frameMs)) throw new RangeError(`Opus frame ${frameMs} ms: ${OPUS_FRAME_MS.join(', ')}`)
   if (!Number.isInteger(complexity) || complexity < 0 || complexity > 10) throw new RangeError(`Opus complexity ${complexity}: 0-10`)
   const rate = audio.sampleRate as OpusRate
   if (!OPUS_RATES.includes(rate)) throw new Error(`Opus cannot take ${audio.sampleRate} Hz audio (8/12/16/24/48 kHz)`)
@@ -62,15 +67,27 @@ export function encodeOggOpus(audio: PcmAudio, bitrate = 16000, complexity = 5):
   try {
     enc.setBitrate(bitrate)
     enc.encoderCTL(OPUS_SET_COMPLEXITY, complexity)
-    const frame = (rate / 1000) * 20
+    const frame = (rate / 1000) * frameMs
     const step = frame * audio.channels
     const writer = new OggOpusWriter(audio.channels, rate)
-    const buf = Buffer.alloc(step * 2)
-    for (let o = 0; o < audio.samples.length; o += step) {
-      buf.fill(0)
-      const chunk = audio.samples.subarray(o, o + step)
-      for (let i = 0; i < chunk.length; i++) buf.writeInt16LE(chunk[i]!, i * 2)
-      writer.addPacket(new Uint8Array(enc.encode(buf, frame)), (OPUS_GRANULE_RATE / 1000) * 20)
+    const granules = (OPUS_GRANULE_RATE / 1000) * frameMs
+    // The samples go to opusscript as little-endian bytes: on a little-endian host (every one we run on) a view of
+    // the Int16Array is exactly that, with no copy per frame; only the padded last frame needs a buffer of its own.
+    const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+    const samples = audio.samples
+    const last = Buffer.alloc(step * 2)
+    for (let o = 0; o < samples.length; o += step) {
+      let pcm: Buffer
+      if (le && o + step <= samples.length) {
+        pcm = Buffer.from(samples.buffer, samples.byteOffset + o * 2, step * 2)
+      } else {
+        last.fill(0)
+        const chunk = samples.subarray(o, o + step)
+        for (let i = 0; i < chunk.length; i++) last.writeInt16LE(chunk[i]!, i * 2)
+        pcm = last
+      }
+      // encode() returns a fresh Buffer (a Uint8Array): the writer may keep it as it is.
+      writer.addPacket(enc.encode(pcm, frame), granules)
     }
     return writer.finish()
   } finally {
@@ -107,14 +124,15 @@ export default async function compressRecording(task: CompressRecordingTask): Pr
       wav = parseWav(input)
     }
     const audio = task.layout === 'mixed' ? mixToMono(wav) : wav
-    const ogg = encodeOggOpus(audio, task.bitrate ?? 16000, task.complexity ?? 5)
+    const frameMs = task.frameMs ?? 20
+    const ogg = encodeOggOpus(audio, task.bitrate ?? 16000, task.complexity ?? 5, frameMs)
     await writeFile(tmp, ogg)
     const back = await readFile(tmp)
     const sha256 = createHash('sha256').update(back).digest('hex')
     if (sha256 !== createHash('sha256').update(ogg).digest('hex')) throw new Error('the written file differs from the encoded one')
     const want = audio.samples.length / audio.channels
     const got = decodedLength(back)
-    const frame = (audio.sampleRate / 1000) * 20
+    const frame = (audio.sampleRate / 1000) * frameMs
     if (got.channels !== audio.channels || got.samplesPerChannel < want || got.samplesPerChannel - want >= frame) {
       throw new Error(`verification failed: decoded ${got.samplesPerChannel} samples × ${got.channels} ch, recorded ${want} × ${audio.channels}`)
     }
