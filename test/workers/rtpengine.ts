@@ -36,7 +36,6 @@ export async function startRtpengine(): Promise<Rtpengine> {
       '--delete-delay=0',
       '--log-stderr',
       '--log-level=6',
-      '--no-fallback',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
