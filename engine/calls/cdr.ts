@@ -17,6 +17,8 @@ export const CallOutcomes = [
   'abandoned',
   'cancelled',
   'trunk-unavailable',
+  /** The engine placing the call died; the next instance closed it from the journal (true outcome unknown). */
+  'engine-lost',
 ] as const
 export type CallOutcome = (typeof CallOutcomes)[number]
 
@@ -66,6 +68,7 @@ export function leadStatusFor(outcome: CallOutcome): LeadStatus {
       return 'contacted'
     case 'no-answer':
     case 'cancelled':
+    case 'engine-lost':
     case 'congestion':
     case 'trunk-unavailable':
       return 'no-answer'

@@ -93,6 +93,12 @@ export interface CdrSink {
   write(cdr: Cdr): Promise<boolean>
 }
 
+/** Calls in flight, kept where another engine instance can find them if this one dies mid-call. */
+export interface CallJournal {
+  record(call: CallRecord): Promise<void>
+  remove(call: CallRecord): Promise<void>
+}
+
 export interface CampaignDialerSettings {
   campaignId: string
   amd: boolean
@@ -114,6 +120,7 @@ export interface CampaignDialerDeps {
   agents: AgentPool
   screener: Screener
   cdrs: CdrSink
+  journal?: CallJournal
   logger: Logger
   /** Told after each finished call, for metrics and live figures. */
   onFinished?: (cdr: Cdr, call: CallRecord, lead: Lead) => void
@@ -252,6 +259,8 @@ export class CampaignDialer {
     const log = this.log.child({ callId, leadId: lead.id })
     this.live.set(callId, { call, lead, log })
     this.deps.pacer.observe({ type: 'dialed', at: now, callId })
+    // Journaled before the carrier hears of it: a call this instance cannot finish is still closed by another.
+    await this.journal(call, log)
     log.debug({ number: maskPhone(lead.e164 ?? lead.phone) }, 'originating')
     try {
       await this.deps.port.originate({
@@ -283,6 +292,9 @@ export class CampaignDialer {
     const before = l.call
     const tr = step(before, input, this.lifecycle)
     l.call = tr.call
+    if (tr.call.state !== before.state && (tr.call.state === 'answered' || tr.call.state === 'waiting-agent' || tr.call.state === 'bridged')) {
+      void this.journal(tr.call, l.log)
+    }
     if (input.type === 'bridged' && tr.call.state === 'bridged' && before.state !== 'bridged') {
       this.deps.pacer.observe({ type: 'connected', at: input.at, callId })
     }
@@ -342,6 +354,14 @@ export class CampaignDialer {
     }
   }
 
+  private async journal(call: CallRecord, log: Logger): Promise<void> {
+    try {
+      await this.deps.journal?.record(call)
+    } catch (err) {
+      log.warn({ err }, 'could not journal the call in flight')
+    }
+  }
+
   private async serveWaiting(now: number): Promise<void> {
     while (this.waiting.length > 0) {
       const callId = this.waiting[0]!
@@ -384,6 +404,7 @@ export class CampaignDialer {
     } catch (err) {
       l.log.error({ err }, 'writing the CDR failed')
     }
+    await this.deps.journal?.remove(call).catch((err: unknown) => l.log.warn({ err }, 'could not clear the call journal'))
     try {
       await this.deps.leads.complete(lead, leadStatusFor(cdr.outcome), now)
     } catch (err) {

@@ -22,6 +22,7 @@ import { learnFromFailure } from '../screening/invalid-numbers.js'
 import type { Campaign, CampaignSettings } from '../store/sql/campaigns.js'
 import type { Repositories } from '../store/sql/repositories.js'
 import { CampaignLease } from '../store/redis/campaign-lease.js'
+import { RedisCallJournal, type JournaledCall } from '../store/redis/call-journal.js'
 import type { RedisDncStore } from '../store/redis/dnc-store.js'
 import type { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
 import { RedisHopper } from '../store/redis/redis-hopper.js'
@@ -74,6 +75,27 @@ interface Running {
 
 const HOUR_CEILING = 0.04
 
+function lostCdr(c: JournaledCall, now: number): Cdr {
+  const answered = c.answeredAt !== undefined
+  const bridged = c.bridgedAt !== undefined
+  return {
+    callId: c.callId,
+    campaignId: c.campaignId,
+    leadId: c.leadId,
+    agentId: bridged ? c.agentId : undefined,
+    outcome: answered && !bridged ? 'abandoned' : 'engine-lost',
+    disposition: 'system:engine-lost',
+    dialedAt: c.dialedAt,
+    answeredAt: c.answeredAt,
+    bridgedAt: c.bridgedAt,
+    endedAt: Math.max(now, c.dialedAt),
+    talkSeconds: 0,
+    abandoned: answered && !bridged,
+    abandonKind: answered && !bridged ? 'engine-lost' : undefined,
+    endedBy: 'system',
+  }
+}
+
 function defaultPolicy(settings: CampaignSettings): PacingPolicy {
   switch (settings.dialMode) {
     case 'preview':
@@ -89,12 +111,54 @@ export class EngineRuntime implements CampaignControl {
   private readonly running = new Map<string, Running>()
   private readonly lease: CampaignLease
   private readonly pool: AcdAgentPool
+  private readonly journal: RedisCallJournal
   private readonly log: Logger
 
   constructor(private readonly o: EngineRuntimeOptions) {
     this.log = o.logger.child({ component: 'runtime' })
     this.lease = new CampaignLease(o.redis, o.keys.prefix, o.instanceId, Math.max(3 * o.upkeepMs, 5_000))
     this.pool = new AcdAgentPool({ acd: o.acd, redis: o.redis, strategy: o.routing, logger: o.logger, onWrapUp: o.onWrapUp })
+    this.journal = new RedisCallJournal(o.redis, o.keys.prefix)
+  }
+
+  private heartbeatKey(instanceId: string): string {
+    return `${this.o.keys.prefix}:instance:${instanceId}`
+  }
+
+  /** This instance is alive while its heartbeat key exists; calls journaled by an instance without one are orphans. */
+  private async heartbeat(): Promise<void> {
+    await this.o.redis.set(this.heartbeatKey(this.o.instanceId), '1', 'PX', Math.max(3 * this.o.upkeepMs, 5_000))
+  }
+
+  /**
+   * Close the calls of dead instances with one CDR each (outcome engine-lost; an answered call that never reached an
+   * agent counts as abandoned, the conservative reading). Their leads come back when their hopper leases expire.
+   */
+  async reconcile(campaignId: string): Promise<number> {
+    const foreign = await this.journal.foreign(campaignId, this.o.instanceId)
+    let closed = 0
+    const alive = new Map<string, boolean>()
+    for (const c of foreign) {
+      let isAlive = alive.get(c.instanceId)
+      if (isAlive === undefined) {
+        isAlive = (await this.o.redis.exists(this.heartbeatKey(c.instanceId))) === 1
+        alive.set(c.instanceId, isAlive)
+      }
+      if (isAlive) continue
+      const now = this.o.clock.now()
+      if (await this.o.repos.cdrs.write(lostCdr(c, now))) closed++
+      // The agent's conversation went down with the engine: into wrap-up, so the agent is neither lost nor stuck.
+      if (c.agentId !== undefined) {
+        const agent = await this.o.acd.get(c.agentId)
+        if (agent?.state === 'on-call' && agent.callId === c.callId) {
+          await this.o.acd.apply(c.agentId, { type: 'hangup', at: Math.max(now, agent.since), callId: c.callId })
+          this.o.onWrapUp?.(c.agentId, c.callId, now)
+        }
+      }
+      await this.journal.remove(campaignId, c.callId)
+    }
+    if (closed > 0) this.log.warn({ campaignId, closed }, 'closed calls left in flight by a dead engine instance')
+    return closed
   }
 
   get agentPool(): AcdAgentPool {
@@ -116,6 +180,8 @@ export class EngineRuntime implements CampaignControl {
     if (!(await this.lease.acquire(campaignId))) {
       throw new CampaignControlRefused(`campaign ${campaignId} is paced by another engine instance`)
     }
+    await this.heartbeat()
+    await this.reconcile(campaignId)
     const r = await this.assemble(campaign)
     this.running.set(campaignId, r)
     r.dialer.start()
@@ -240,6 +306,21 @@ export class EngineRuntime implements CampaignControl {
         agents: this.pool,
         screener,
         cdrs: o.repos.cdrs,
+        journal: {
+          record: (call) =>
+            this.journal.record({
+              callId: call.callId,
+              campaignId: call.campaignId,
+              leadId: call.leadId,
+              instanceId: o.instanceId,
+              dialedAt: call.dialedAt,
+              state: call.state,
+              answeredAt: call.answeredAt,
+              bridgedAt: call.bridgedAt,
+              agentId: call.agentId,
+            }),
+          remove: (call) => this.journal.remove(call.campaignId, call.callId),
+        },
         logger: o.logger,
         onFinished: (cdr, _call, lead) => this.onFinished(cdr, lead),
       },
@@ -290,6 +371,8 @@ export class EngineRuntime implements CampaignControl {
         this.running.delete(id)
         return
       }
+      await this.heartbeat()
+      await this.reconcile(id)
       await r.supply.renew(now)
       const expired = await o.acd.expireReservations(now)
       for (const e of expired) this.log.warn({ agentId: e.agentId, callId: e.callId }, 'agent did not answer a reserved call: paused')

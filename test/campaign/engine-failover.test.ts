@@ -1,0 +1,138 @@
+/**
+ * ARCHITECTURE invariant 4 under a fault: an engine instance dies with calls in flight; the next instance that
+ * takes the campaign closes each of them with exactly one CDR, frees the agents they held, and dials on.
+ */
+import t from 'tap'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { VirtualClock } from '../../engine/clock.js'
+import { createEngineMetrics } from '../../engine/campaign/metrics.js'
+import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
+import { migrate } from '../../engine/store/sql/migrate.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
+import { RedisCallJournal } from '../../engine/store/redis/call-journal.js'
+import { CampaignLease } from '../../engine/store/redis/campaign-lease.js'
+import { parseScenario } from '../../engine/telephony/sim/scenario.js'
+import type { SimTelephony } from '../../engine/telephony/sim/sim-telephony.js'
+import { createPgTestDb } from '../store/sql/databases.js'
+import { redisEnv } from '../store/redis/fixtures/redis-env.js'
+
+const START = Date.parse('2026-11-24T02:00:00Z')
+const AGENTS = 4
+
+t.test('a dead engine’s calls in flight are closed once by the next instance', async (t) => {
+  const env = redisEnv('failover')
+  const pg = await createPgTestDb()
+  t.teardown(async () => {
+    await env.cleanup()
+    await pg.dispose()
+  })
+  await migrate(pg.db)
+  const repos = repositories(pg.db)
+  const redis = env.connect()
+  const logger = pino({ level: 'silent' })
+  const settings = defaultCampaignSettings()
+  settings.dialMode = 'predictive'
+  settings.pacing.amd = true
+  const campaign = await repos.campaigns.create({ name: 'failover', settings, id: 'camp-failover' })
+  const agentIds = Array.from({ length: AGENTS }, (_, i) => `fa-${i + 1}`)
+  for (const id of agentIds) await repos.agents.create({ id, name: id })
+  await repos.leads.insertMany(
+    campaign.id,
+    Array.from({ length: 400 }, (_, i) => ({ phone: `+86138${String(20_000_000 + i)}`, timezone: 'Asia/Shanghai' })),
+  )
+
+  const originatedBy = new Map<string, string>()
+  const recording = (instance: string) => (sim: SimTelephony) => {
+    const real = sim.originate.bind(sim)
+    sim.originate = async (req) => {
+      originatedBy.set(req.callId, instance)
+      return real(req)
+    }
+    return sim
+  }
+  const build = (clock: VirtualClock, instanceId: string) =>
+    createSimulatedEngine({
+      clock,
+      redis,
+      keys: env.keys,
+      repos,
+      metrics: createEngineMetrics(new Registry()),
+      logger,
+      scenario: parseScenario({ agents: AGENTS }),
+      seed: instanceId === 'engine-a' ? 11 : 12,
+      instanceId,
+      shiftStartMs: START,
+      wrapPort: recording(instanceId),
+    })
+  const drain = async (): Promise<void> => {
+    for (let i = 0; i < 6; i++) {
+      await redis.ping()
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+  const cdrCount = async (): Promise<number> =>
+    Number((await pg.db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')).rows[0]!.n)
+  /** Advance until `stop()` holds after a step (or the time limit). */
+  const run = async (clock: VirtualClock, until: number, stop?: () => Promise<boolean>): Promise<void> => {
+    for (;;) {
+      const next = clock.nextAt()
+      if (next === undefined || next > until) break
+      clock.advanceTo(next)
+      await drain()
+      if (stop && (await stop())) return
+    }
+  }
+
+  // Engine A dials for a while, then dies with answered calls in flight (its clock simply never moves again).
+  const clockA = new VirtualClock(START)
+  const a = build(clockA, 'engine-a')
+  await a.desk.loginAll(agentIds)
+  await a.runtime.start(campaign.id)
+  const journal = new RedisCallJournal(redis, env.keys.prefix)
+  await run(clockA, START + 30 * 60_000, async () => {
+    if (clockA.now() < START + 5 * 60_000) return false
+    const inFlight = await journal.foreign(campaign.id, 'nobody')
+    return inFlight.some((c) => c.bridgedAt !== undefined) && inFlight.some((c) => c.bridgedAt === undefined)
+  })
+  const inFlightAtDeath = await journal.foreign(campaign.id, 'nobody')
+  t.ok(inFlightAtDeath.length > 0, `A died with ${inFlightAtDeath.length} calls in flight`)
+  t.ok(inFlightAtDeath.some((c) => c.bridgedAt !== undefined), 'some of them were with agents')
+  const cdrsBefore = await cdrCount()
+  t.equal(cdrsBefore + inFlightAtDeath.length, originatedBy.size, 'every call A placed is either finished or journaled')
+
+  // Its heartbeat and lease run out (deleted here instead of waiting: no sleeping in tests).
+  await redis.del(`${env.keys.prefix}:instance:engine-a`, new CampaignLease(redis, env.keys.prefix, 'x').key(campaign.id))
+
+  const clockB = new VirtualClock(clockA.now() + 60_000)
+  const b = build(clockB, 'engine-b')
+  await b.runtime.start(campaign.id)
+
+  const cdrs = await repos.cdrs.listByCampaign(campaign.id, { from: 0, to: START + 24 * 3_600_000, limit: 100_000 })
+  const byCall = new Map<string, number>()
+  for (const c of cdrs) byCall.set(c.callId, (byCall.get(c.callId) ?? 0) + 1)
+  t.ok([...byCall.values()].every((n) => n === 1), 'no call has two CDRs')
+  const aCalls = [...originatedBy.entries()].filter(([, who]) => who === 'engine-a').map(([id]) => id)
+  t.ok(aCalls.every((id) => byCall.get(id) === 1), 'every call engine A placed has exactly one CDR')
+  for (const lost of inFlightAtDeath) {
+    const cdr = cdrs.find((c) => c.callId === lost.callId)!
+    t.equal(cdr.disposition, 'system:engine-lost', `lost call ${lost.callId.slice(0, 8)} closed as engine-lost`)
+    if (lost.answeredAt !== undefined && lost.bridgedAt === undefined) t.equal(cdr.abandoned, true, 'answered, no agent: abandoned')
+  }
+  t.equal((await journal.foreign(campaign.id, 'nobody')).filter((c) => c.instanceId === 'engine-a').length, 0, 'journal cleared')
+  for (const lost of inFlightAtDeath.filter((c) => c.agentId !== undefined && c.bridgedAt !== undefined)) {
+    const agent = await b.acd.get(lost.agentId!)
+    t.not(agent?.state, 'on-call', `${lost.agentId} is not stuck on the lost call`)
+  }
+
+  // B goes on dialing the campaign.
+  const before = originatedBy.size
+  await run(clockB, clockB.now() + 5 * 60_000)
+  t.ok([...originatedBy.values()].filter((w) => w === 'engine-b').length > 0, 'engine B dials after the takeover')
+  t.ok(originatedBy.size > before, 'more calls placed after the takeover')
+  await b.runtime.stop(campaign.id)
+  await run(clockB, clockB.now() + 30 * 60_000)
+  b.desk.stop()
+  a.desk.stop()
+})
