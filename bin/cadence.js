@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npx cadence <command>`: the entry points platform teams script. Each command runs a TypeScript module through
+// tsx (a dependency), so no build step is needed.
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const commands = {
+  start: ['engine/main.ts', 'run the engine and/or the API (CADENCE_ROLE), with the demo on embedded defaults'],
+  migrate: ['engine/store/sql/migrate.ts', 'apply the database migrations (DATABASE_URL or embedded PGlite)'],
+}
+
+const [name, ...args] = process.argv.slice(2)
+const command = name ? commands[name] : undefined
+if (!command) {
+  process.stderr.write('usage: cadence <command>\n\ncommands:\n')
+  for (const [n, [, help]] of Object.entries(commands)) process.stderr.write(`  ${n.padEnd(8)} ${help}\n`)
+  process.exit(name === undefined || name === 'help' || name === '--help' ? 0 : 2)
+}
+const res = spawnSync(process.execPath, ['--import', 'tsx', join(root, command[0]), ...args], { stdio: 'inherit' })
+process.exit(res.status ?? 1)
