@@ -18,7 +18,18 @@ export interface Rtpengine {
   stop(): Promise<void>
 }
 
-export async function startRtpengine(): Promise<Rtpengine> {
+/** Ports are chosen at random (other tests and engineers share the machine): a start that fails is retried. */
+export async function startRtpengine(attempts = 3): Promise<Rtpengine> {
+  for (let i = 1; ; i++) {
+    try {
+      return await startOnce()
+    } catch (err) {
+      if (i >= attempts || /did not start/.test((err as Error).message)) throw err
+    }
+  }
+}
+
+async function startOnce(): Promise<Rtpengine> {
   const dir = mkdtempSync(join(tmpdir(), 'cadence-rtpe-'))
   const ngPort = 20000 + Math.floor(Math.random() * 9000)
   const portMin = 30000 + 100 * Math.floor(Math.random() * 250)
@@ -41,6 +52,7 @@ export async function startRtpengine(): Promise<Rtpengine> {
   )
   let log = ''
   await new Promise<void>((resolve, reject) => {
+    child.once('exit', () => rmSync(dir, { recursive: true, force: true }))
     child.once('error', (e) => reject(new Error(`rtpengine did not start (install rtpengine-daemon): ${e.message}`)))
     child.once('exit', (code) => reject(new Error(`rtpengine exited with ${code}: ${log.slice(-500)}`)))
     child.stderr!.on('data', (b: Buffer) => {
