@@ -1,0 +1,183 @@
+/**
+ * bench:api: the real API (Fastify app over a fresh PostgreSQL database, the real engine runtime as its control,
+ * the real Redis) under autocannon, beside a bare Fastify route measured in the same run on the same machine.
+ *
+ *   npm run bench:api -- [--seconds 5] [--connections 50] [--json]
+ *
+ * Rows: a bare route (baseline), a campaign read, the campaign's live figures, a lead's dialability (screening
+ * with the Redis DNC snapshot), and a write (adding a DNC number). Customer-by-phone and the 1,000,000-row import
+ * join when those routes exist (issue 4).
+ */
+import { randomBytes } from 'node:crypto'
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import pg from 'pg'
+import pino from 'pino'
+import { Redis } from 'ioredis'
+import { Registry } from 'prom-client'
+import { buildApp } from '../../api/app.js'
+import { loadConfig } from '../../config/config.js'
+import { VirtualClock } from '../../engine/clock.js'
+import { createEngineMetrics } from '../../engine/campaign/metrics.js'
+import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
+import { RedisInvalidNumberStore } from '../../engine/store/redis/invalid-numbers.js'
+import { CadenceKeys } from '../../engine/store/redis/keys.js'
+import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
+import { migrate } from '../../engine/store/sql/migrate.js'
+import { openPg } from '../../engine/store/sql/pg-driver.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { parseScenario } from '../../engine/telephony/sim/scenario.js'
+
+const args = process.argv.slice(2)
+const opt = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`)
+  const v = i >= 0 ? Number(args[i + 1]) : fallback
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} expects a positive number`)
+  return v
+}
+const seconds = opt('seconds', 5)
+const connections = opt('connections', 50)
+const json = args.includes('--json')
+const adminUrl = process.env['CADENCE_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+interface Row {
+  name: string
+  reqPerSec: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  non2xx: number
+  ofBare: number
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl })
+  await c.connect()
+  try {
+    await c.query(sql)
+  } finally {
+    await c.end()
+  }
+}
+
+function load(url: string, opts: Partial<autocannon.Options>): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: seconds, ...opts }, (err, res) => (err ? reject(err) : resolve(res)))
+  })
+}
+
+async function main(): Promise<void> {
+  const dbName = `cadence_bench_${randomBytes(5).toString('hex')}`
+  const prefix = `cadence-bench-${randomBytes(4).toString('hex')}`
+  await admin(`CREATE DATABASE ${dbName}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${dbName}`
+  const db = openPg({ connectionString: url.toString(), max: 10 })
+  const redis = new Redis({ host: '127.0.0.1', port: 6379 })
+  redis.on('error', () => undefined)
+  const closers: Array<() => Promise<unknown>> = []
+  try {
+    await migrate(db)
+    const repos = repositories(db)
+    const settings = defaultCampaignSettings()
+    const campaign = await repos.campaigns.create({ name: 'bench', settings, id: 'bench' })
+    const leads = await repos.leads.insertMany(
+      campaign.id,
+      Array.from({ length: 10_000 }, (_, i) => ({ phone: `+86139${String(i).padStart(8, '0')}`, timezone: 'Asia/Shanghai' })),
+    )
+    const leadId = leads.insertedIds[0]!
+    const apiKey = (await repos.apiKeys.create({ name: 'bench', role: 'admin' })).key
+
+    const keys = new CadenceKeys(prefix)
+    const logger = pino({ level: 'silent' })
+    const engine = createSimulatedEngine({
+      clock: new VirtualClock(Date.now()),
+      redis,
+      keys,
+      repos,
+      metrics: createEngineMetrics(new Registry()),
+      logger,
+      scenario: parseScenario({ agents: 10 }),
+      seed: 1,
+      instanceId: 'bench',
+    })
+    const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_LOG_LEVEL: 'silent' } })
+    const app = await buildApp({
+      config,
+      db,
+      control: engine.runtime,
+      logger,
+      metricsRegistry: new Registry(),
+      redis,
+      dncStore: engine.dnc,
+      invalidNumbers: new RedisInvalidNumberStore(redis, prefix),
+    })
+    const base = await app.listen({ host: '127.0.0.1', port: 0 })
+    closers.push(() => app.close())
+
+    // The baseline: a bare Fastify route with a response schema, same machine, same run.
+    const bare = Fastify()
+    bare.get('/bare', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }))
+    const bareBase = await bare.listen({ host: '127.0.0.1', port: 0 })
+    closers.push(() => bare.close())
+
+    const headers = { authorization: `Bearer ${apiKey}` }
+    const results: Array<[string, autocannon.Result]> = []
+    results.push(['bare Fastify route (baseline)', await load(`${bareBase}/bare`, {})])
+    results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
+    results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
+    results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
+    let n = 0
+    results.push([
+      'POST DNC number (write)',
+      await load(`${base}/v1/dnc`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        setupClient: (client) => {
+          client.setBody(JSON.stringify({ number: `+86137${String(n++).padStart(8, '0')}` }))
+        },
+      }),
+    ])
+
+    const bareRps = results[0]![1].requests.average
+    const rows: Row[] = results.map(([name, r]) => ({
+      name,
+      reqPerSec: Math.round(r.requests.average),
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      errors: r.errors,
+      non2xx: r.non2xx,
+      ofBare: Number((r.requests.average / bareRps).toFixed(3)),
+    }))
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ seconds, connections, rows }, null, 2)}\n`)
+    } else {
+      const cols = ['name', 'reqPerSec', 'p50Ms', 'p99Ms', 'errors', 'non2xx', 'ofBare'] as const
+      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
+      const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ')
+      process.stdout.write(`bench:api, ${seconds} s per row, ${connections} connections\n`)
+      process.stdout.write(`${line([...cols])}\n${line(widths.map((w) => '-'.repeat(w)))}\n`)
+      for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c])))}\n`)
+      process.stdout.write('ofBare = req/s relative to the bare Fastify route measured in the same run (target for reads: >= 0.5)\n')
+    }
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => undefined)
+    await redis.quit().catch(() => undefined)
+    // A connection of its own: the app may have closed the one it was given.
+    const cleaner = new Redis({ host: '127.0.0.1', port: 6379 })
+    let cursor = '0'
+    do {
+      const [next, found] = await cleaner.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+      cursor = next
+      if (found.length > 0) await cleaner.del(...found)
+    } while (cursor !== '0')
+    await cleaner.quit()
+    await db.close()
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:api failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
