@@ -7,28 +7,11 @@ import type { CdrSink } from '../../campaign/dialer.js'
 import type { Queryable } from './db.js'
 import { dateOrNull, msOf, optionalMs } from './row-time.js'
 
-/** The fields of the engine's Cdr (engine/calls/cdr.ts) that are stored; structurally compatible with it. */
-export interface CdrRecord {
-  callId: string
-  campaignId: string
-  leadId: string
-  agentId?: string
-  outcome: string
-  disposition: string
-  dialedAt: number
-  answeredAt?: number
-  bridgedAt?: number
-  endedAt: number
-  talkSeconds: number
-  waitSeconds?: number
-  abandoned: boolean
-  abandonKind?: string
-  amdOutcome?: string
-  amdReason?: string
-  sipStatus?: number
-  sipReason?: string
-  endedBy?: string
-}
+/**
+ * A stored CDR: the engine's Cdr (engine/calls/cdr.ts), read back with the outcome as plain text (rows written by
+ * another version of the engine may carry an outcome this one does not know).
+ */
+export type CdrRecord = Omit<Cdr, 'outcome'> & { outcome: string }
 
 interface CdrRow {
   call_id: string
