@@ -8,29 +8,20 @@ import { Registry } from 'prom-client'
 import { VirtualClock } from '../../engine/clock.js'
 import { createEngineMetrics } from '../../engine/campaign/metrics.js'
 import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
-import { migrate } from '../../engine/store/sql/migrate.js'
-import { repositories } from '../../engine/store/sql/repositories.js'
 import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { RedisCallJournal } from '../../engine/store/redis/call-journal.js'
 import { CampaignLease } from '../../engine/store/redis/campaign-lease.js'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
 import type { SimTelephony } from '../../engine/telephony/sim/sim-telephony.js'
-import { createPgTestDb } from '../store/sql/databases.js'
-import { redisEnv } from '../store/redis/fixtures/redis-env.js'
+import { engineTestEnv } from './fixtures/engine-env.js'
 
 const START = Date.parse('2026-11-24T02:00:00Z')
 const AGENTS = 4
 
 t.test('a dead engine’s calls in flight are closed once by the next instance', async (t) => {
-  const env = redisEnv('failover')
-  const pg = await createPgTestDb()
-  t.teardown(async () => {
-    await env.cleanup()
-    await pg.dispose()
-  })
-  await migrate(pg.db)
-  const repos = repositories(pg.db)
-  const redis = env.connect()
+  const env = await engineTestEnv('failover')
+  t.teardown(() => env.dispose())
+  const { repos, redis } = env
   const logger = pino({ level: 'silent' })
   const settings = defaultCampaignSettings()
   settings.dialMode = 'predictive'
@@ -66,24 +57,9 @@ t.test('a dead engine’s calls in flight are closed once by the next instance',
       shiftStartMs: START,
       wrapPort: recording(instanceId),
     })
-  const drain = async (): Promise<void> => {
-    for (let i = 0; i < 6; i++) {
-      await redis.ping()
-      await new Promise((r) => setImmediate(r))
-    }
-  }
   const cdrCount = async (): Promise<number> =>
-    Number((await pg.db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')).rows[0]!.n)
-  /** Advance until `stop()` holds after a step (or the time limit). */
-  const run = async (clock: VirtualClock, until: number, stop?: () => Promise<boolean>): Promise<void> => {
-    for (;;) {
-      const next = clock.nextAt()
-      if (next === undefined || next > until) break
-      clock.advanceTo(next)
-      await drain()
-      if (stop && (await stop())) return
-    }
-  }
+    Number((await env.db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')).rows[0]!.n)
+  const run = (clock: VirtualClock, until: number, stop?: () => Promise<boolean>): Promise<void> => env.run(clock, until, stop)
 
   // Engine A dials for a while, then dies with answered calls in flight (its clock simply never moves again).
   const clockA = new VirtualClock(START)

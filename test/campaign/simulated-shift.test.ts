@@ -12,13 +12,10 @@ import { VirtualClock } from '../../engine/clock.js'
 import { createEngineMetrics } from '../../engine/campaign/metrics.js'
 import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
 import { RedisHopper } from '../../engine/store/redis/redis-hopper.js'
-import { migrate } from '../../engine/store/sql/migrate.js'
-import { repositories } from '../../engine/store/sql/repositories.js'
 import type { CampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
 import type { OriginateRequest } from '../../engine/telephony/port.js'
-import { createPgTestDb } from '../store/sql/databases.js'
-import { redisEnv } from '../store/redis/fixtures/redis-env.js'
+import { engineTestEnv } from './fixtures/engine-env.js'
 
 const AGENTS = 8
 const LINES_PER_AGENT = 3
@@ -53,15 +50,9 @@ function localHour(at: number, zone: string): number {
 }
 
 t.test('a simulated hour of predictive dialing keeps every invariant', async (t) => {
-  const env = redisEnv('shift')
-  const pg = await createPgTestDb()
-  t.teardown(async () => {
-    await env.cleanup()
-    await pg.dispose()
-  })
-  await migrate(pg.db)
-  const repos = repositories(pg.db)
-  const redis = env.connect()
+  const env = await engineTestEnv('shift')
+  t.teardown(() => env.dispose())
+  const { repos, redis, db } = env
   const clock = new VirtualClock(START)
   const logger = pino({ level: process.env.SHIFT_LOG ?? 'silent' })
 
@@ -111,29 +102,11 @@ t.test('a simulated hour of predictive dialing keeps every invariant', async (t)
   await dnc.addNumbers({}, dncNumbers)
   await dnc.addPrefixes({ campaignId: campaign.id }, ['+861377770'])
 
-  // Every Redis and PostgreSQL step the engine started must land before virtual time moves on.
-  const drain = async (): Promise<void> => {
-    for (let i = 0; i < 6; i++) {
-      await redis.ping()
-      await new Promise((r) => setImmediate(r))
-    }
-  }
-  const runUntil = async (until: number): Promise<void> => {
-    for (;;) {
-      let next = clock.nextAt()
-      if (next === undefined) {
-        await drain()
-        next = clock.nextAt()
-      }
-      if (next === undefined || next > until) break
-      clock.advanceTo(next)
-      await drain()
-      const finished = await pg.db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')
-      const live = originated.length - Number(finished.rows[0]!.n)
-      maxLines = Math.max(maxLines, live)
-    }
-    clock.advanceTo(until)
-  }
+  const runUntil = (until: number): Promise<void> =>
+    env.run(clock, until, async () => {
+      const finished = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')
+      maxLines = Math.max(maxLines, originated.length - Number(finished.rows[0]!.n))
+    })
 
   await desk.loginAll(agentIds)
   await runtime.start(campaign.id)
