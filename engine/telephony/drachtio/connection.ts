@@ -84,7 +84,9 @@ export class DrachtioConnection extends EventEmitter {
     return first
   }
 
+  /** Idempotent: drachtio-srf asserts when disconnect() finds no socket. */
   async stop(): Promise<void> {
+    if (this.stopping) return
     this.stopping = true
     this.unsubscribe()
     this.srf.disconnect()

@@ -1,0 +1,352 @@
+/**
+ * The TelephonyPort over drachtio-server (issue 5): outbound calls through a carrier trunk's gateways with
+ * drachtio-srf createUAC. Same event semantics as SimTelephony: ringing (first 180/183), early-media (first 183 with
+ * SDP), answered, then exactly one of `failed` (before answer; SIP status and reason kept) or `ended` (after).
+ *
+ * Crank-back: a gateway failing with 5xx / 408, or giving no provisional before the ring timeout, is followed by the
+ * trunk's next gateway; never after early media, never after a callee's answer (busy, invalid, declined), never after
+ * our own hangup. The ring timeout (per gateway attempt) is never below `minRingTimeoutMs` (15 s, the regulatory
+ * minimum ring time) and ends the attempt with CANCEL.
+ */
+import type { Logger } from 'pino'
+import { RealClock, type Clock, type TimerHandle } from '../../clock.js'
+import { maskPhone } from '../../leads/lead.js'
+import {
+  CallEvents,
+  type CallEventListener,
+  type CallEventMap,
+  type CallEventName,
+  type EndedBy,
+  type FailureCause,
+  type OriginateRequest,
+  type TelephonyPort,
+} from '../port.js'
+import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkConfig } from '../carriers/trunk.js'
+import { ConnectionEvents, type DrachtioConnection } from './connection.js'
+import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
+import { createUac, isUacFailure, type UacDialog, type UacProvisional, type UacRequest } from './uac.js'
+
+/** The regulatory minimum ring time; production never goes below it. */
+export const MIN_RING_TIMEOUT_MS = 15_000
+
+/**
+ * Where a call's media is anchored. The adapter asks for the SDP to offer, hands over the far end's SDP (early or
+ * final), and releases the call's media on every exit path (release is idempotent).
+ */
+export interface MediaAnchor {
+  offer(callId: string): Promise<string>
+  answer(callId: string, remoteSdp: string, remoteTag: string): Promise<void>
+  release(callId: string): Promise<void>
+}
+
+/** An SDP given as is: no media anchoring (tests of signalling, or a site whose carrier talks straight to phones). */
+export class StaticSdp implements MediaAnchor {
+  constructor(private readonly sdp: string) {}
+  async offer(): Promise<string> {
+    return this.sdp
+  }
+  async answer(): Promise<void> {}
+  async release(): Promise<void> {}
+}
+
+export class TelephonyRefused extends Error {
+  override name = 'TelephonyRefused'
+}
+
+export interface DrachtioTelephonyOptions {
+  connection: DrachtioConnection
+  trunks: TrunkConfig[]
+  /** Trunk used when the request names none. Defaults to the first. */
+  defaultTrunkId?: string
+  media: MediaAnchor
+  logger: Logger
+  clock?: Clock
+  /** Floor for ringTimeoutMs. Defaults to 15 s; only tests lower it. */
+  minRingTimeoutMs?: number
+}
+
+interface LiveCall {
+  request: OriginateRequest
+  trunk: TrunkConfig
+  log: Logger
+  state: 'trying' | 'answered' | 'done'
+  /** Set when our CANCEL is in flight (or wanted before the INVITE was sent), and why. */
+  cancel: OurCancel
+  invite?: UacRequest
+  dialog?: UacDialog
+  timer?: TimerHandle
+  rang: boolean
+  earlyMedia: boolean
+  /** A provisional above 100 came from the current gateway (so the timeout means the callee did not answer). */
+  progressed: boolean
+}
+
+export class DrachtioTelephony implements TelephonyPort {
+  private readonly conn: DrachtioConnection
+  private readonly trunks = new Map<string, TrunkConfig>()
+  private readonly defaultTrunkId: string
+  private readonly media: MediaAnchor
+  private readonly log: Logger
+  private readonly clock: Clock
+  private readonly minRingMs: number
+  private readonly calls = new Map<string, LiveCall>()
+  private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
+
+  constructor(opts: DrachtioTelephonyOptions) {
+    if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
+    for (const t of opts.trunks) this.trunks.set(t.id, validateTrunk(t))
+    this.defaultTrunkId = opts.defaultTrunkId ?? opts.trunks[0]!.id
+    if (!this.trunks.has(this.defaultTrunkId)) throw new TelephonyRefused(`default trunk ${this.defaultTrunkId} is not configured`)
+    this.conn = opts.connection
+    this.media = opts.media
+    this.log = opts.logger.child({ component: 'drachtio-telephony' })
+    this.clock = opts.clock ?? new RealClock()
+    this.minRingMs = opts.minRingTimeoutMs ?? MIN_RING_TIMEOUT_MS
+    // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
+    // engine's accounting (channels, lead in flight) is released; answered dialogs live on in the server.
+    this.conn.on(ConnectionEvents.Down, () => {
+      for (const call of [...this.calls.values()]) {
+        if (call.state !== 'trying') continue
+        call.log.warn('drachtio connection lost while the call was being set up')
+        this.fail(call, 'trunk-unavailable')
+      }
+    })
+  }
+
+  async originate(request: OriginateRequest): Promise<void> {
+    if (this.calls.has(request.callId)) throw new TelephonyRefused(`originate: call ${request.callId} already exists`)
+    if (!(request.ringTimeoutMs >= this.minRingMs)) {
+      throw new TelephonyRefused(`originate: ringTimeoutMs ${request.ringTimeoutMs} is below the ${this.minRingMs} ms minimum`)
+    }
+    if (!this.conn.connected) throw new TelephonyRefused('originate: not connected to drachtio; not dialing')
+    const trunk = this.trunks.get(request.trunkId ?? this.defaultTrunkId)
+    if (!trunk) throw new TelephonyRefused(`originate: unknown trunk ${request.trunkId}`)
+    const call: LiveCall = {
+      request,
+      trunk,
+      log: this.log.child({ callId: request.callId, campaignId: request.campaignId, trunkId: trunk.id, to: maskPhone(request.number) }),
+      state: 'trying',
+      cancel: 'none',
+      rang: false,
+      earlyMedia: false,
+      progressed: false,
+    }
+    this.calls.set(request.callId, call)
+    void this.run(call).catch((err: unknown) => {
+      // run() handles SIP outcomes itself; this is a bug or a dead connection: the call still ends exactly once
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'call attempt failed unexpectedly')
+      this.fail(call, 'trunk-unavailable')
+    })
+  }
+
+  async bridge(callId: string, _agentId: string): Promise<void> {
+    throw new TelephonyRefused(`bridge: not implemented by the drachtio adapter yet (call ${callId})`)
+  }
+
+  async play(callId: string, prompt: string): Promise<void> {
+    throw new TelephonyRefused(`play: not implemented by the drachtio adapter yet (call ${callId}, prompt ${prompt})`)
+  }
+
+  async record(callId: string): Promise<void> {
+    throw new TelephonyRefused(`record: not implemented by the drachtio adapter yet (call ${callId})`)
+  }
+
+  async hold(callId: string): Promise<void> {
+    throw new TelephonyRefused(`hold: not implemented by the drachtio adapter yet (call ${callId})`)
+  }
+
+  async transfer(callId: string): Promise<void> {
+    throw new TelephonyRefused(`transfer: not implemented by the drachtio adapter yet (call ${callId})`)
+  }
+
+  async hangup(callId: string, cause: string): Promise<void> {
+    const call = this.calls.get(callId)
+    if (!call || call.state === 'done') return
+    call.log.info({ cause }, 'hangup requested')
+    if (call.state === 'answered') {
+      const dialog = call.dialog
+      this.end(call, 'system')
+      dialog?.destroy({}, (err) => {
+        if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
+      })
+      return
+    }
+    this.cancelAttempt(call, 'hangup')
+  }
+
+  on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
+    let set = this.listeners.get(event)
+    if (!set) this.listeners.set(event, (set = new Set()))
+    set.add(listener as (e: never) => void)
+  }
+
+  off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
+    this.listeners.get(event)?.delete(listener as (e: never) => void)
+  }
+
+  /** Calls not yet ended (a test's and the status page's view of leaks). */
+  activeCalls(): number {
+    return this.calls.size
+  }
+
+  private async run(call: LiveCall): Promise<void> {
+    const { request, trunk } = call
+    const sdp = await this.media.offer(request.callId)
+    const user = dialString(trunk, request.number)
+    const callingNumber = presentedCallerId(trunk, request.callerId)
+    let last: { status: number; reason: string } = { status: 503, reason: 'No gateway tried' }
+    for (let i = 0; i < trunk.gateways.length; i++) {
+      if (call.cancel !== 'none') break
+      const gateway = trunk.gateways[i]!
+      const uri = gatewayUri(gateway, user)
+      call.progressed = false
+      call.invite = undefined
+      this.armRingTimer(call)
+      call.log.info({ gateway: gateway.address, attempt: i + 1 }, 'INVITE to gateway')
+      let dialog: UacDialog
+      try {
+        dialog = await createUac(
+          this.conn.srf,
+          uri,
+          {
+            localSdp: sdp,
+            headers: { 'X-Cadence-Call-Id': request.callId },
+            ...(callingNumber !== undefined ? { callingNumber } : {}),
+            ...(gateway.auth ? { auth: gateway.auth } : {}),
+          },
+          (req) => {
+            call.invite = req
+            // hangup() or the timer came before drachtio told us the INVITE was out: cancel now
+            if (call.cancel !== 'none') this.cancelAttempt(call, call.cancel)
+          },
+          (res) => this.onProvisional(call, res),
+        )
+      } catch (err) {
+        this.clearRingTimer(call)
+        if (!isUacFailure(err)) throw err
+        last = { status: err.status, reason: err.reason }
+        // re-read: hangup() or the ring timer may have changed it while we awaited
+        const cancel: OurCancel = call.cancel as OurCancel
+        const gatewayTimedOut = cancel === 'ring-timeout' && !call.progressed
+        const more = i + 1 < trunk.gateways.length
+        if (more && (gatewayTimedOut || (cancel === 'none' && mayCrankBack(err.status, call.earlyMedia)))) {
+          call.log.warn({ status: err.status, reason: err.reason, gateway: gateway.address }, 'gateway failed; trying the next one')
+          call.cancel = 'none'
+          continue
+        }
+        call.log.info({ status: err.status, reason: err.reason }, 'call failed')
+        this.fail(call, causeOfStatus(err.status, cancel), last)
+        return
+      }
+      this.clearRingTimer(call)
+      this.onAnswered(call, dialog)
+      return
+    }
+    this.fail(call, call.cancel === 'hangup' ? 'cancelled' : causeOfStatus(last.status, call.cancel), last)
+  }
+
+  private onProvisional(call: LiveCall, res: UacProvisional): void {
+    if (call.state !== 'trying' || res.status <= 100) return
+    call.progressed = true
+    const at = this.clock.now()
+    if (!call.rang) {
+      call.rang = true
+      this.emit(CallEvents.Ringing, { callId: call.request.callId, at })
+    }
+    if (res.status === 183 && res.body && res.body.length > 0 && !call.earlyMedia) {
+      call.earlyMedia = true
+      this.emit(CallEvents.EarlyMedia, { callId: call.request.callId, at })
+    }
+  }
+
+  private onAnswered(call: LiveCall, dialog: UacDialog): void {
+    if (call.state !== 'trying' || call.cancel !== 'none') {
+      // the 200 crossed our CANCEL: the far end answered a call we no longer want
+      call.log.info('answered after our CANCEL; sending BYE')
+      dialog.destroy()
+      this.fail(call, call.cancel === 'hangup' ? 'cancelled' : 'no-answer', { status: 487, reason: 'Request Terminated' })
+      return
+    }
+    call.state = 'answered'
+    call.dialog = dialog
+    dialog.on('destroy', () => {
+      if (call.state !== 'answered') return
+      call.log.info('far end hung up')
+      this.end(call, 'customer')
+    })
+    void this.media.answer(call.request.callId, dialog.remote.sdp ?? '', dialog.sip.remoteTag).catch((err: unknown) => {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the answer; hanging up')
+      void this.hangup(call.request.callId, 'media-failure')
+    })
+    call.log.info('answered')
+    this.emit(CallEvents.Answered, { callId: call.request.callId, at: this.clock.now() })
+  }
+
+  private armRingTimer(call: LiveCall): void {
+    this.clearRingTimer(call)
+    call.timer = this.clock.setTimeout(() => {
+      call.timer = undefined
+      if (call.state === 'trying' && call.cancel === 'none') {
+        call.log.info({ ringTimeoutMs: call.request.ringTimeoutMs }, 'ring timeout; cancelling')
+        this.cancelAttempt(call, 'ring-timeout')
+      }
+    }, call.request.ringTimeoutMs)
+  }
+
+  private clearRingTimer(call: LiveCall): void {
+    if (call.timer) this.clock.clearTimeout(call.timer)
+    call.timer = undefined
+  }
+
+  private cancelAttempt(call: LiveCall, why: Exclude<OurCancel, 'none'>): void {
+    if (call.cancel === 'none' || why === 'hangup') call.cancel = why
+    try {
+      call.invite?.cancel((err) => {
+        if (err) call.log.debug({ err: String(err) }, 'CANCEL not sent (the INVITE already had its final answer)')
+      })
+    } catch (err) {
+      // drachtio-srf asserts on a socket that is gone: the admin connection dropped under this call
+      call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'CANCEL not sent: no drachtio connection')
+      this.fail(call, why === 'hangup' ? 'cancelled' : 'trunk-unavailable')
+    }
+  }
+
+  private fail(call: LiveCall, cause: FailureCause, sip?: { status: number; reason: string }): void {
+    if (call.state === 'done') return
+    this.finish(call)
+    this.emit(CallEvents.Failed, {
+      callId: call.request.callId,
+      at: this.clock.now(),
+      cause,
+      ...(sip ? { sipStatus: sip.status, sipReason: sip.reason } : {}),
+    })
+  }
+
+  private end(call: LiveCall, endedBy: EndedBy): void {
+    if (call.state === 'done') return
+    this.finish(call)
+    this.emit(CallEvents.Ended, { callId: call.request.callId, at: this.clock.now(), endedBy })
+  }
+
+  private finish(call: LiveCall): void {
+    call.state = 'done'
+    this.clearRingTimer(call)
+    call.dialog?.removeAllListeners('destroy')
+    this.calls.delete(call.request.callId)
+    void this.media.release(call.request.callId).catch((err: unknown) => {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released')
+    })
+  }
+
+  private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {
+    const set = this.listeners.get(event)
+    if (!set) return
+    for (const l of [...set]) {
+      try {
+        ;(l as CallEventListener<E>)(payload)
+      } catch (err) {
+        this.log.error({ err: err instanceof Error ? err.message : String(err), event }, 'call event listener threw')
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Shared set-up for the DrachtioTelephony scenario tests: the drachtio double (or a real server, see replay/target.ts)
+ * with the engine's DrachtioConnection, sipp processes as the carrier's gateways, and an ordered record of the port's
+ * events. Every wait is bounded.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import type { Clock } from '../../../engine/clock.js'
+import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
+import { DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
+import { CallEvents, type CallEventMap, type CallEventName, type OriginateRequest } from '../../../engine/telephony/port.js'
+import { SCENARIOS, startSipp, type SippRun } from '../../doubles/drachtio/replay/sipp.js'
+import { APP_SDP, startTarget, until, type Target } from '../../doubles/drachtio/replay/target.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+
+/** A sipp scenario of ours (carrier-sipp/), addressed relative to the double's scenario folder that startSipp reads. */
+export function carrierScenario(file: string): string {
+  return path.relative(SCENARIOS, path.join(HERE, 'carrier-sipp', file))
+}
+
+/**
+ * A sipp gateway playing one scenario. `fill` replaces `[name]` in the scenario text before sipp reads it: sipp checks
+ * a response code when it parses the file, so `-key status 486` cannot set one.
+ */
+export async function gateway(file: string, fill: Record<string, string> = {}, limitSeconds = 30): Promise<SippRun> {
+  let scenario = file.startsWith('uas-') ? file : carrierScenario(file)
+  let dir: string | undefined
+  if (Object.keys(fill).length > 0) {
+    let text = readFileSync(path.join(SCENARIOS, scenario), 'utf8')
+    for (const [k, v] of Object.entries(fill)) text = text.split(`[${k}]`).join(v)
+    dir = mkdtempSync(path.join(tmpdir(), 'cadence-gw-'))
+    writeFileSync(path.join(dir, file), text)
+    scenario = path.relative(SCENARIOS, path.join(dir, file))
+  }
+  const run = await startSipp({ scenario, limitSeconds })
+  if (dir) {
+    const d = dir
+    void run.done.finally(() => rmSync(d, { recursive: true, force: true }))
+  }
+  return run
+}
+
+export interface Recorded {
+  name: CallEventName
+  event: CallEventMap[CallEventName]
+}
+
+export interface Harness {
+  target: Target
+  conn: DrachtioConnection
+  port: DrachtioTelephony
+  events: Recorded[]
+  names(callId: string): CallEventName[]
+  waitFor(name: CallEventName, callId: string): Promise<CallEventMap[CallEventName]>
+  trunk(...gateways: SippRun[]): TrunkConfig
+  close(): Promise<void>
+}
+
+export async function harness(opts: {
+  trunks: (h: { trunk: (...g: SippRun[]) => TrunkConfig }) => TrunkConfig[]
+  clock?: Clock
+  media?: MediaAnchor
+}): Promise<Harness> {
+  const target = await startTarget()
+  const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+  const conn = new DrachtioConnection({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret, logger })
+  await conn.start()
+  const trunk = (...gws: SippRun[]): TrunkConfig => ({ id: 'carrier-a', gateways: gws.map((g) => ({ address: `127.0.0.1:${g.port}` })) })
+  const port = new DrachtioTelephony({
+    connection: conn,
+    trunks: opts.trunks({ trunk }),
+    media: opts.media ?? new StaticSdp(APP_SDP),
+    logger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  })
+  const events: Recorded[] = []
+  for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
+  const h: Harness = {
+    target,
+    conn,
+    port,
+    events,
+    trunk,
+    names: (callId) => events.filter((e) => e.event.callId === callId).map((e) => e.name),
+    async waitFor(name, callId) {
+      await until(() => events.some((e) => e.name === name && e.event.callId === callId), `${name} of ${callId}`, 20000)
+      return events.find((e) => e.name === name && e.event.callId === callId)!.event
+    },
+    async close() {
+      await conn.stop()
+      await target.close()
+    },
+  }
+  return h
+}
+
+let seq = 0
+export function request(over: Partial<OriginateRequest> = {}): OriginateRequest {
+  seq++
+  return {
+    callId: `call-${process.pid}-${seq}`,
+    campaignId: 'camp-1',
+    leadId: `lead-${seq}`,
+    number: '+4930123456',
+    ringTimeoutMs: 25_000,
+    amd: false,
+    ...over,
+  }
+}
