@@ -21,6 +21,7 @@ import {
   type OriginateRequest,
   type TelephonyPort,
 } from '../port.js'
+import type { TrunkCaps, TrunkGrant } from '../../store/redis/trunk-caps.js'
 import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkConfig } from '../carriers/trunk.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
@@ -51,6 +52,13 @@ export class StaticSdp implements MediaAnchor {
 
 export class TelephonyRefused extends Error {
   override name = 'TelephonyRefused'
+  constructor(
+    message: string,
+    /** Set when a trunk cap refused the call: the dialer holds the lead and tries again later. */
+    readonly cap?: TrunkGrant,
+  ) {
+    super(message)
+  }
 }
 
 export interface DrachtioTelephonyOptions {
@@ -63,6 +71,11 @@ export interface DrachtioTelephonyOptions {
   clock?: Clock
   /** Floor for ringTimeoutMs. Defaults to 15 s; only tests lower it. */
   minRingTimeoutMs?: number
+  /**
+   * The trunks' channel and CPS caps, shared with the other engine instances (Redis). Without it the caps in the
+   * trunk config are not enforced.
+   */
+  caps?: TrunkCaps
 }
 
 interface LiveCall {
@@ -70,6 +83,8 @@ interface LiveCall {
   trunk: TrunkConfig
   log: Logger
   state: 'trying' | 'answered' | 'done'
+  /** A trunk channel is held in the shared caps and must be given back. */
+  holdsChannel: boolean
   /** Set when our CANCEL is in flight (or wanted before the INVITE was sent), and why. */
   cancel: OurCancel
   invite?: UacRequest
@@ -89,6 +104,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly log: Logger
   private readonly clock: Clock
   private readonly minRingMs: number
+  private readonly caps: TrunkCaps | undefined
   private readonly calls = new Map<string, LiveCall>()
   private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
 
@@ -102,6 +118,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.log = opts.logger.child({ component: 'drachtio-telephony' })
     this.clock = opts.clock ?? new RealClock()
     this.minRingMs = opts.minRingTimeoutMs ?? MIN_RING_TIMEOUT_MS
+    this.caps = opts.caps
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
     // engine's accounting (channels, lead in flight) is released; answered dialogs live on in the server.
     this.conn.on(ConnectionEvents.Down, () => {
@@ -121,7 +138,19 @@ export class DrachtioTelephony implements TelephonyPort {
     if (!this.conn.connected) throw new TelephonyRefused('originate: not connected to drachtio; not dialing')
     const trunk = this.trunks.get(request.trunkId ?? this.defaultTrunkId)
     if (!trunk) throw new TelephonyRefused(`originate: unknown trunk ${request.trunkId}`)
+    if (this.caps && (trunk.maxChannels || trunk.maxCps)) {
+      const grant = await this.caps.acquire(trunk.id, request.callId, { maxChannels: trunk.maxChannels ?? 0, maxCps: trunk.maxCps ?? 0 })
+      if (!grant.granted) {
+        throw new TelephonyRefused(
+          grant.limit === 'channels'
+            ? `originate: trunk ${trunk.id} has all ${grant.inUse} channels in use`
+            : `originate: trunk ${trunk.id} is at its calls-per-second cap; next token in ${grant.retryInMs} ms`,
+          grant,
+        )
+      }
+    }
     const call: LiveCall = {
+      holdsChannel: this.caps !== undefined && Boolean(trunk.maxChannels || trunk.maxCps),
       request,
       trunk,
       log: this.log.child({ callId: request.callId, campaignId: request.campaignId, trunkId: trunk.id, to: maskPhone(request.number) }),
@@ -333,6 +362,11 @@ export class DrachtioTelephony implements TelephonyPort {
     this.clearRingTimer(call)
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
+    if (call.holdsChannel && this.caps) {
+      void this.caps.release(call.trunk.id, call.request.callId).catch((err: unknown) => {
+        call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'trunk channel not released; its lease will run out')
+      })
+    }
     void this.media.release(call.request.callId).catch((err: unknown) => {
       call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released')
     })

@@ -11,6 +11,7 @@ import pino from 'pino'
 import type { Clock } from '../../../engine/clock.js'
 import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
 import { DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import type { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
 import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
 import { CallEvents, type CallEventMap, type CallEventName, type OriginateRequest } from '../../../engine/telephony/port.js'
 import { SCENARIOS, startSipp, type SippRun } from '../../doubles/drachtio/replay/sipp.js'
@@ -27,7 +28,7 @@ export function carrierScenario(file: string): string {
  * A sipp gateway playing one scenario. `fill` replaces `[name]` in the scenario text before sipp reads it: sipp checks
  * a response code when it parses the file, so `-key status 486` cannot set one.
  */
-export async function gateway(file: string, fill: Record<string, string> = {}, limitSeconds = 30): Promise<SippRun> {
+export async function gateway(file: string, fill: Record<string, string> = {}, limitSeconds = 30, calls = 1): Promise<SippRun> {
   let scenario = file.startsWith('uas-') ? file : carrierScenario(file)
   let dir: string | undefined
   if (Object.keys(fill).length > 0) {
@@ -37,7 +38,8 @@ export async function gateway(file: string, fill: Record<string, string> = {}, l
     writeFileSync(path.join(dir, file), text)
     scenario = path.relative(SCENARIOS, path.join(dir, file))
   }
-  const run = await startSipp({ scenario, limitSeconds })
+  // sipp keeps the last -m it is given
+  const run = await startSipp({ scenario, limitSeconds, ...(calls > 1 ? { extra: ['-m', String(calls)] } : {}) })
   if (dir) {
     const d = dir
     void run.done.finally(() => rmSync(d, { recursive: true, force: true }))
@@ -65,6 +67,7 @@ export async function harness(opts: {
   trunks: (h: { trunk: (...g: SippRun[]) => TrunkConfig }) => TrunkConfig[]
   clock?: Clock
   media?: MediaAnchor
+  caps?: TrunkCaps
 }): Promise<Harness> {
   const target = await startTarget()
   const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
@@ -77,6 +80,7 @@ export async function harness(opts: {
     media: opts.media ?? new StaticSdp(APP_SDP),
     logger,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.caps ? { caps: opts.caps } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
