@@ -284,6 +284,11 @@ export class DrachtioTelephony implements TelephonyPort {
     }
     if (res.status === 183 && res.body && res.body.length > 0 && !call.earlyMedia) {
       call.earlyMedia = true
+      // anchor the early media too: announcements and SIT tones before answer are what screening learns from
+      const toTag = res.getParsedHeader('To')?.params?.tag ?? ''
+      void this.media.answer(call.request.callId, res.body, toTag).catch((err: unknown) => {
+        call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'early media not anchored')
+      })
       this.emit(CallEvents.EarlyMedia, { callId: call.request.callId, at })
     }
   }

@@ -14,6 +14,7 @@ export interface UacProvisional {
   status: number
   reason: string
   body?: string
+  getParsedHeader(name: 'To'): { params?: { tag?: string } } | undefined
 }
 
 export interface UacDialog {

@@ -87,3 +87,26 @@ t.test('every exit path deletes its offer: customer BYE, busy, crank-back, cance
   t.strictSame(await sessions(), [], 'rtpengine lists no session after all calls ended')
   t.equal(h.port.activeCalls(), 0)
 })
+
+t.test('early media (183 with SDP) is anchored before the answer', async (t) => {
+  const gw = await gateway('uas-183-sdp-then-200.xml')
+  const h = await harness({ trunks: ({ trunk }) => [trunk(gw)], media: anchor })
+  t.teardown(() => h.close())
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('early-media', req.callId)
+  // the carrier's early SDP reaches rtpengine as an answer under the 183's To-tag
+  let tags: string[] = []
+  for (let i = 0; i < 50 && !tags.some((tag) => tag.includes('SIPpTag')); i++) {
+    const q = await pool.command(engine, 'query', { 'call-id': req.callId }).catch(() => undefined)
+    tags = Object.keys((q?.tags as Record<string, unknown> | undefined) ?? {})
+    if (!tags.some((tag) => tag.includes('SIPpTag'))) await new Promise((r) => setTimeout(r, 20))
+  }
+  t.ok(tags.some((tag) => tag.includes('SIPpTag')), `rtpengine knows the callee's tag (${tags.join(', ')})`)
+  await h.waitFor('answered', req.callId)
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  t.equal((await gw.done).code, 0)
+  await until(() => anchor.anchored() === 0, 'the anchor to release the call')
+  t.strictSame(await sessions(), [], 'rtpengine lists no session')
+})
