@@ -10,7 +10,9 @@ import type { PacingSnapshot } from './policy.js'
  * 2. corrects the setpoint by calibration: realised drops today / predicted drops today (slow, noisy, with a prior),
  *    which absorbs model error (estimation lag, customer hang-ups, routing delay);
  * 3. guards the rolling hour and the day: when the drops already in the trailing hour (or the day, or 30 days) use
- *    up their budget, it clamps the threshold so near-zero-risk calls only are placed until drops age out.
+ *    up their budget, it clamps the threshold so near-zero-risk calls only are placed until drops age out. The hour
+ *    guard looks ahead (forwardHourGuard): a drop that ages out in a minute holds budget for a minute, a fresh one for
+ *    the hour, so the pace is rationed by when the budget comes back, not by a count alone.
  */
 export interface GovernorOptions {
   /** Fraction of the ceiling to aim for (headroom for noise). */
@@ -24,6 +26,15 @@ export interface GovernorOptions {
   calibrationPrior: number
   /** Fraction of the hour ceiling the trailing-hour guard aims to stay under. */
   hourGuardFraction: number
+  /**
+   * `forward`: ration drops by when the drops already in the rolling hour age out (needs the snapshot's
+   * lastHourDropTimes; falls back to `count` without them). `count`: squeeze by how many drops the trailing hour holds.
+   */
+  hourGuard: 'forward' | 'count'
+  /** Largest factor by which budget left unspent so far in the day (and 30 days) may raise the target; 1 = off. */
+  daySpend: number
+  /** Poisson margin (standard deviations) the forward guard keeps between expected new drops and the headroom. */
+  hourGuardZ: number
 }
 
 export const defaultGovernorOptions: GovernorOptions = {
@@ -33,6 +44,9 @@ export const defaultGovernorOptions: GovernorOptions = {
   predictedTauMs: 15 * 60_000,
   calibrationPrior: 4,
   hourGuardFraction: 0.8,
+  hourGuard: 'forward',
+  hourGuardZ: 1.5,
+  daySpend: 1,
 }
 
 export class AbandonGovernor {
@@ -83,10 +97,15 @@ export class AbandonGovernor {
     const calib = (day.drops + o.calibrationPrior) / (this.dayPredDrops + o.calibrationPrior)
     let target = setpoint / Math.max(0.25, Math.min(4, calib))
     // Day and 30-day: if drops already exceed the setpoint share, aim lower for the rest of the period.
+    let spend = o.daySpend
     for (const w of [day, s.abandon.thirtyDays]) {
       const allowed = setpoint * w.live + 2
       if (w.drops > allowed) target *= Math.max(0.2, allowed / w.drops)
+      spend = Math.min(spend, (setpoint * w.live + o.calibrationPrior) / (w.drops + o.calibrationPrior))
     }
+    // Budget left unspent (drops below the setpoint's share so far) is spent on the rest of the period: without
+    // this the cut above makes the controller one-sided and the day ends well under its setpoint.
+    if (spend > 1) target *= spend
     this.lastTarget = target
     // Rolling-hour guard: between the setpoint's share of the hour and the guard budget, squeeze the threshold
     // linearly towards almost nothing, so drops already in the trailing hour ration the next ones.
@@ -99,8 +118,11 @@ export class AbandonGovernor {
     const budget = s.hourCeiling * o.hourGuardFraction * expectedHourLive
     const soft = Math.min(budget - 2, setpoint * expectedHourLive)
     let guard = 1
+    const times = s.abandon.lastHourDropTimes
     if (h.drops >= budget) guard = 0.02
-    else if (h.drops > soft) guard = Math.max(0.02, 1 - (h.drops - soft) / Math.max(1, budget - soft))
+    else if (o.hourGuard === 'forward' && times !== undefined && ratePerS > 0) {
+      guard = forwardHourGuard(times, s.now, budget, setpoint * ratePerS, o.hourGuardZ)
+    } else if (h.drops > soft) guard = Math.max(0.02, 1 - (h.drops - soft) / Math.max(1, budget - soft))
     const dayHeadroom = ceiling * (day.live + 30) - day.drops
     if (dayHeadroom < 3) guard = Math.min(guard, Math.max(0.02, dayHeadroom > 0 ? (dayHeadroom / 3) ** 2 : 0.02))
     const predicted = this.predDen > 0.5 ? this.predNum / this.predDen : target
@@ -125,4 +147,30 @@ export class AbandonGovernor {
     if (this.lastAt === undefined || now > this.lastAt) this.lastAt = now
     if (this.firstAt === undefined) this.firstAt = now
   }
+}
+
+/**
+ * The rolling-hour guard that looks ahead: the hour ending x minutes from now still holds the drops newer than
+ * now - 60 min + x, so the drops it may add in those x minutes are the budget minus those. For every x (1 min steps)
+ * the expected new drops at full pace, plus a Poisson margin of z standard deviations, must fit that headroom; the
+ * guard is the largest pace (as a fraction of full) that fits every x. Drops about to age out free budget soon;
+ * fresh ones hold it for the hour. `dropTimes` oldest first, `dropsPerS` the expected drop rate at full pace.
+ */
+export function forwardHourGuard(dropTimes: number[], now: number, budget: number, dropsPerS: number, z: number): number {
+  if (!(dropsPerS > 0)) return 1
+  let guard = 1
+  let i = 0
+  const n = dropTimes.length
+  for (let x = 60; x <= 3600; x += 60) {
+    const edge = now - 3_600_000 + x * 1000
+    while (i < n && dropTimes[i]! <= edge) i++
+    const head = budget - (n - i)
+    if (head <= 0) return 0.02
+    // Largest mean m with m + z sqrt(m) <= head.
+    const r = (-z + Math.sqrt(z * z + 4 * head)) / 2
+    const m = r * r
+    guard = Math.min(guard, m / (dropsPerS * x))
+    if (i >= n) break
+  }
+  return Math.max(0.02, Math.min(1, guard))
 }

@@ -21,6 +21,11 @@ export interface AbandonStatus {
   lastHour: WindowCounts
   /** Worst rolling-hour FCC rate seen so far (windows with at least `minHourAnswers` live answers). */
   worstHourRate: number
+  /**
+   * When each drop of the rolling hour happened (epoch ms, oldest first). Lets a governor see when drops will age
+   * out of the hour, not only how many there are. Optional: snapshots built by hand may leave it out.
+   */
+  lastHourDropTimes?: number[]
 }
 
 export interface AbandonLedgerOptions {
@@ -48,6 +53,8 @@ export class AbandonLedger {
   /** Cumulative counts up to and including event i. */
   private cumLive: number[] = []
   private cumDrops: number[] = []
+  /** Times of drops only (few), so the rolling hour's drop times cost a binary search. */
+  private dropTimes: number[] = []
   private base = { live: 0, drops: 0 }
   private worst = 0
   private startedAt: number | undefined
@@ -68,6 +75,7 @@ export class AbandonLedger {
     this.times.push(at)
     this.cumLive.push(pl + 1)
     this.cumDrops.push(pd + (dropped ? 1 : 0))
+    if (dropped) this.dropTimes.push(at)
     this.trackWorst(at)
     if (this.times.length > 4096 && at - this.times[0]! > 31 * DAY_MS) this.prune(at - 31 * DAY_MS)
   }
@@ -90,6 +98,7 @@ export class AbandonLedger {
       thirtyDays: this.counts(now - 30 * DAY_MS, now),
       lastHour: this.counts(now - HOUR_MS, now),
       worstHourRate: this.worst,
+      lastHourDropTimes: this.dropTimesIn(now - HOUR_MS, now),
     }
   }
 
@@ -117,6 +126,21 @@ export class AbandonLedger {
     if (c.live >= this.options.minHourAnswers) this.worst = Math.max(this.worst, c.drops / c.live)
   }
 
+  /** Drop times in (from, to], oldest first. */
+  dropTimesIn(from: number, to: number): number[] {
+    const d = this.dropTimes
+    let lo = 0
+    let hi = d.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (d[mid]! <= from) lo = mid + 1
+      else hi = mid
+    }
+    const out: number[] = []
+    for (let i = lo; i < d.length && d[i]! <= to; i++) out.push(d[i]!)
+    return out
+  }
+
   /** Cumulative counts of events with time <= t. */
   private cumAt(t: number): WindowCounts {
     let lo = 0
@@ -138,5 +162,8 @@ export class AbandonLedger {
     this.times = this.times.slice(k)
     this.cumLive = this.cumLive.slice(k)
     this.cumDrops = this.cumDrops.slice(k)
+    let j = 0
+    while (j < this.dropTimes.length && this.dropTimes[j]! < before) j++
+    if (j > 0) this.dropTimes = this.dropTimes.slice(j)
   }
 }

@@ -174,3 +174,18 @@ for (const [name, make] of policies) {
     t.pass('property held')
   })
 }
+
+t.test('a shorter serve window makes calls riskier, so predictive places no more of them', async (t) => {
+  // Agents in wrap-up free up over the next seconds: a window that waits less for them counts on fewer of them.
+  const agents: [AgentState, number][] = [...ready(2), ...Array.from({ length: 8 }, () => ['wrap-up', 12] as [AgentState, number])]
+  const wide = new PredictivePolicy({ serveWindowS: 2 }).decide(snapshot({ agents }))
+  const narrow = new PredictivePolicy({ serveWindowS: 0.5 }).decide(snapshot({ agents }))
+  t.ok(narrow <= wide, `${narrow} <= ${wide}`)
+  const m = { ...model, dropAfterS: 2 }
+  const tb = buildTables(m, NOW)
+  const s2 = snapshot({ agents })
+  const riskWide = marginalDropChance(lookahead({ ...s2, model: m }, tb, false), 3)
+  const m05 = { ...model, dropAfterS: 0.5 }
+  const riskNarrow = marginalDropChance(lookahead({ ...s2, model: m05 }, buildTables(m05, NOW), false), 3)
+  t.ok(riskNarrow > riskWide, `risk ${riskNarrow} > ${riskWide}`)
+})
