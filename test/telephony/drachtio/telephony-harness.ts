@@ -70,7 +70,9 @@ export async function harness(opts: {
   caps?: TrunkCaps
 }): Promise<Harness> {
   const target = await startTarget()
-  const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+  // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
+  const logLines: string[] = []
+  const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'info' }, { write: (line: string) => void logLines.push(line) })
   const conn = new DrachtioConnection({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret, logger })
   await conn.start()
   const trunk = (...gws: SippRun[]): TrunkConfig => ({ id: 'carrier-a', gateways: gws.map((g) => ({ address: `127.0.0.1:${g.port}` })) })
@@ -92,7 +94,15 @@ export async function harness(opts: {
     trunk,
     names: (callId) => events.filter((e) => e.event.callId === callId).map((e) => e.name),
     async waitFor(name, callId) {
-      await until(() => events.some((e) => e.name === name && e.event.callId === callId), `${name} of ${callId}`, 20000)
+      try {
+        await until(() => events.some((e) => e.name === name && e.event.callId === callId), `${name} of ${callId}`, 20000)
+      } catch (err) {
+        const seen = events.filter((e) => e.event.callId === callId).map((e) => e.name)
+        const frames = target.recorder.frames.slice(-12).map((f) => `${f.dir} ${f.payload.slice(0, 300)}`)
+        throw new Error(
+          `${(err as Error).message}; events so far: [${seen.join(', ')}]\nadapter log:\n${logLines.slice(-20).join('')}\nlast admin frames:\n${frames.join('\n---\n')}`,
+        )
+      }
       return events.find((e) => e.name === name && e.event.callId === callId)!.event
     },
     async close() {
