@@ -22,6 +22,7 @@ import {
   type TelephonyPort,
 } from '../port.js'
 import type { TrunkCaps, TrunkGrant } from '../../store/redis/trunk-caps.js'
+import { GatewayBreaker } from '../carriers/gateway-breaker.js'
 import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkConfig } from '../carriers/trunk.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
@@ -76,6 +77,8 @@ export interface DrachtioTelephonyOptions {
    * trunk config are not enforced.
    */
   caps?: TrunkCaps
+  /** Skips gateways that keep failing; defaults to 3 failures in a row, 30 s open. */
+  breaker?: GatewayBreaker
 }
 
 interface LiveCall {
@@ -105,6 +108,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly clock: Clock
   private readonly minRingMs: number
   private readonly caps: TrunkCaps | undefined
+  readonly breaker: GatewayBreaker
   private readonly calls = new Map<string, LiveCall>()
   private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
 
@@ -119,6 +123,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.clock = opts.clock ?? new RealClock()
     this.minRingMs = opts.minRingTimeoutMs ?? MIN_RING_TIMEOUT_MS
     this.caps = opts.caps
+    this.breaker = opts.breaker ?? new GatewayBreaker(this.clock)
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
     // engine's accounting (channels, lead in flight) is released; answered dialogs live on in the server.
     this.conn.on(ConnectionEvents.Down, () => {
@@ -224,9 +229,10 @@ export class DrachtioTelephony implements TelephonyPort {
     const user = dialString(trunk, request.number)
     const callingNumber = presentedCallerId(trunk, request.callerId)
     let last: { status: number; reason: string } = { status: 503, reason: 'No gateway tried' }
-    for (let i = 0; i < trunk.gateways.length; i++) {
+    const gateways = this.breaker.order(trunk.gateways)
+    for (let i = 0; i < gateways.length; i++) {
       if (call.cancel !== 'none') break
-      const gateway = trunk.gateways[i]!
+      const gateway = gateways[i]!
       const uri = gatewayUri(gateway, user)
       call.progressed = false
       call.invite = undefined
@@ -257,8 +263,11 @@ export class DrachtioTelephony implements TelephonyPort {
         // re-read: hangup() or the ring timer may have changed it while we awaited
         const cancel: OurCancel = call.cancel as OurCancel
         const gatewayTimedOut = cancel === 'ring-timeout' && !call.progressed
-        const more = i + 1 < trunk.gateways.length
-        if (more && (gatewayTimedOut || (cancel === 'none' && mayCrankBack(err.status, call.earlyMedia)))) {
+        const more = i + 1 < gateways.length
+        const gatewayFault = gatewayTimedOut || (cancel === 'none' && mayCrankBack(err.status, call.earlyMedia))
+        // our own hangup says nothing about the gateway
+        if (cancel !== 'hangup') this.breaker.record(gateway.address, !gatewayFault)
+        if (more && gatewayFault) {
           call.log.warn({ status: err.status, reason: err.reason, gateway: gateway.address }, 'gateway failed; trying the next one')
           call.cancel = 'none'
           continue
@@ -268,6 +277,7 @@ export class DrachtioTelephony implements TelephonyPort {
         return
       }
       this.clearRingTimer(call)
+      this.breaker.record(gateway.address, true)
       this.onAnswered(call, dialog)
       return
     }

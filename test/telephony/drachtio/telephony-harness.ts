@@ -12,6 +12,7 @@ import type { Clock } from '../../../engine/clock.js'
 import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
 import { DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
 import type { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
+import type { GatewayBreaker } from '../../../engine/telephony/carriers/gateway-breaker.js'
 import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
 import { CallEvents, type CallEventMap, type CallEventName, type OriginateRequest } from '../../../engine/telephony/port.js'
 import { SCENARIOS, startSipp, type SippRun } from '../../doubles/drachtio/replay/sipp.js'
@@ -68,6 +69,7 @@ export async function harness(opts: {
   clock?: Clock
   media?: MediaAnchor
   caps?: TrunkCaps
+  breaker?: GatewayBreaker
 }): Promise<Harness> {
   const target = await startTarget()
   // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
@@ -83,6 +85,7 @@ export async function harness(opts: {
     logger,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.caps ? { caps: opts.caps } : {}),
+    ...(opts.breaker ? { breaker: opts.breaker } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
