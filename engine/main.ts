@@ -15,7 +15,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from '../config/
 import { ScaledClock } from './clock.js'
 import { createEngineMetrics } from './campaign/metrics.js'
 import { createSimulatedEngine } from './campaign/simulated-engine.js'
-import type { CampaignControl } from './campaign/control.js'
+import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
 import { CadenceKeys } from './store/redis/keys.js'
 import { RedisDncStore } from './store/redis/dnc-store.js'
@@ -114,8 +114,18 @@ async function main(): Promise<void> {
       const demo = await ensureDemo(repos)
       if (demo.created) log.info({ campaignId: DEMO_CAMPAIGN_ID, leads: demo.leads }, 'demo: campaign, agents and leads created')
       await desk.loginAll(demoAgentIds())
-      await runtime.start(DEMO_CAMPAIGN_ID)
+      try {
+        await runtime.start(DEMO_CAMPAIGN_ID)
+      } catch (err) {
+        if (!(err instanceof CampaignControlRefused)) throw err
+        log.warn(
+          { campaignId: DEMO_CAMPAIGN_ID, reason: err.message },
+          'demo: another instance paces the campaign (or a killed run still holds its lease); this one takes over when that lease runs out',
+        )
+      }
       await repos.campaigns.setState(DEMO_CAMPAIGN_ID, 'running')
+      // Campaigns left running by an engine that died are taken over by this one.
+      runtime.startAdoption(15_000)
       log.info(
         { campaignId: DEMO_CAMPAIGN_ID, agents: demoAgentIds().length, speed: config.sim.speed },
         'demo: predictive campaign dialing the simulated carrier (CADENCE_SIM_SPEED=60 runs a minute per second)',

@@ -113,6 +113,7 @@ export class EngineRuntime implements CampaignControl {
   private readonly pool: AcdAgentPool
   private readonly journal: RedisCallJournal
   private readonly log: Logger
+  private adoption?: TimerHandle
 
   constructor(private readonly o: EngineRuntimeOptions) {
     this.log = o.logger.child({ component: 'runtime' })
@@ -251,8 +252,39 @@ export class EngineRuntime implements CampaignControl {
     return out
   }
 
+  /**
+   * Take over campaigns operators left running whose pacing lease no instance holds (their engine died): the lease
+   * moves to whichever live instance asks first. Returns the campaigns this instance took.
+   */
+  async adoptRunning(): Promise<string[]> {
+    const adopted: string[] = []
+    for (const c of await this.o.repos.campaigns.listByState('running')) {
+      if (this.running.has(c.id)) continue
+      try {
+        await this.start(c.id)
+        adopted.push(c.id)
+      } catch (err) {
+        if (!(err instanceof CampaignControlRefused)) this.log.error({ err, campaignId: c.id }, 'could not adopt a running campaign')
+      }
+    }
+    if (adopted.length > 0) this.log.warn({ campaigns: adopted }, 'took over running campaigns whose engine is gone')
+    return adopted
+  }
+
+  /** Keep adopting orphaned running campaigns every `everyMs` until shutdown. */
+  startAdoption(everyMs: number): void {
+    const loop = (): void => {
+      this.adoption = this.o.clock.setTimeout(() => {
+        void this.adoptRunning().finally(loop)
+      }, everyMs)
+    }
+    loop()
+  }
+
   /** Stop every campaign loop (calls in flight are left to finish) and release the leases. */
   async shutdown(): Promise<void> {
+    if (this.adoption) this.o.clock.clearTimeout(this.adoption)
+    this.adoption = undefined
     for (const id of [...this.running.keys()]) await this.stop(id)
   }
 

@@ -78,12 +78,19 @@ t.test('a dead engine’s calls in flight are closed once by the next instance',
   const cdrsBefore = await cdrCount()
   t.equal(cdrsBefore + inFlightAtDeath.length, originatedBy.size, 'every call A placed is either finished or journaled')
 
+  // While A's lease stands, no other instance adopts the campaign.
+  await repos.campaigns.setState(campaign.id, 'running')
+  const c = build(new VirtualClock(clockA.now()), 'engine-c')
+  t.same(await c.runtime.adoptRunning(), [], 'a held campaign is not adopted')
+
   // Its heartbeat and lease run out (deleted here instead of waiting: no sleeping in tests).
   await redis.del(`${env.keys.prefix}:instance:engine-a`, new CampaignLease(redis, env.keys.prefix, 'x').key(campaign.id))
 
   const clockB = new VirtualClock(clockA.now() + 60_000)
   const b = build(clockB, 'engine-b')
-  await b.runtime.start(campaign.id)
+  // Operators had the campaign running; engine B adopts it because nobody holds its lease any more.
+  t.same(await b.runtime.adoptRunning(), [campaign.id], 'engine B takes over the running campaign')
+  t.same(await b.runtime.adoptRunning(), [], 'and does not take it twice')
 
   const cdrs = await repos.cdrs.listByCampaign(campaign.id, { from: 0, to: START + 24 * 3_600_000, limit: 100_000 })
   const byCall = new Map<string, number>()
