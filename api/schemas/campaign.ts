@@ -7,6 +7,7 @@ import { AgentStates } from '../../engine/acd/agent-state.js'
 import { DialModes } from '../../engine/campaign/control.js'
 import { AbandonDenominators, AbandonWindows } from '../../engine/store/sql/campaigns.js'
 import { problemResponses } from './problem.js'
+import { pageOf, pagingQuery } from './page.js'
 
 const hhmm = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' } as const
 
@@ -161,21 +162,11 @@ export const listCampaignsSchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
+      ...pagingQuery(100, 500),
     },
   },
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'total', 'limit', 'offset'],
-      properties: {
-        items: { type: 'array', items: { $ref: 'cadence/campaign#' } },
-        total: { type: 'integer' },
-        limit: { type: 'integer' },
-        offset: { type: 'integer' },
-      },
-    },
+    200: pageOf('cadence/campaign#'),
     ...problemResponses,
   },
 } as const

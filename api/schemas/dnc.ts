@@ -1,4 +1,5 @@
 import { problemResponses } from './problem.js'
+import { pageOf, pagingQuery } from './page.js'
 
 const campaignId = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' } as const
 const region = { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 region for national-format numbers' } as const
@@ -46,21 +47,11 @@ export const listDncSchema = {
       kind: { type: 'string', enum: ['number', 'prefix'] },
       number: { type: 'string', minLength: 1, maxLength: 64, description: 'only this number or prefix (normalized first)' },
       region,
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
+      ...pagingQuery(100, 1000),
     },
   },
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'total', 'limit', 'offset'],
-      properties: {
-        items: { type: 'array', items: { $ref: 'cadence/dnc-entry#' } },
-        total: { type: 'integer' },
-        limit: { type: 'integer' },
-        offset: { type: 'integer' },
-      },
-    },
+    200: pageOf('cadence/dnc-entry#'),
     ...problemResponses,
   },
 } as const

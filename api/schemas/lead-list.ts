@@ -1,5 +1,6 @@
 import { campaignIdParams } from './campaign.js'
 import { problemResponses } from './problem.js'
+import { pageOf, pagingQuery } from './page.js'
 
 const id = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.:-]+$' } as const
 const region = { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 region for national-format numbers' } as const
@@ -74,21 +75,11 @@ export const listLeadListsSchema = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
+      ...pagingQuery(50, 500),
     },
   },
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'total', 'limit', 'offset'],
-      properties: {
-        items: { type: 'array', items: { $ref: 'cadence/lead-list#' } },
-        total: { type: 'integer' },
-        limit: { type: 'integer' },
-        offset: { type: 'integer' },
-      },
-    },
+    200: pageOf('cadence/lead-list#'),
     ...problemResponses,
   },
 } as const
