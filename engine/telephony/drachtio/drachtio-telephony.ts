@@ -27,6 +27,7 @@ import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkCon
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
 import { createUac, isUacFailure, type UacDialog, type UacProvisional, type UacRequest } from './uac.js'
+import { CallEventBus } from '../call-event-bus.js'
 
 /** The regulatory minimum ring time; production never goes below it. */
 export const MIN_RING_TIMEOUT_MS = 15_000
@@ -110,7 +111,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly caps: TrunkCaps | undefined
   readonly breaker: GatewayBreaker
   private readonly calls = new Map<string, LiveCall>()
-  private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
+  private readonly events: CallEventBus
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -120,6 +121,9 @@ export class DrachtioTelephony implements TelephonyPort {
     this.conn = opts.connection
     this.media = opts.media
     this.log = opts.logger.child({ component: 'drachtio-telephony' })
+    this.events = new CallEventBus((err, event) =>
+      this.log.error({ err: err instanceof Error ? err.message : String(err), event }, 'call event listener threw'),
+    )
     this.clock = opts.clock ?? new RealClock()
     this.minRingMs = opts.minRingTimeoutMs ?? MIN_RING_TIMEOUT_MS
     this.caps = opts.caps
@@ -209,13 +213,11 @@ export class DrachtioTelephony implements TelephonyPort {
   }
 
   on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
-    let set = this.listeners.get(event)
-    if (!set) this.listeners.set(event, (set = new Set()))
-    set.add(listener as (e: never) => void)
+    this.events.on(event, listener)
   }
 
   off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
-    this.listeners.get(event)?.delete(listener as (e: never) => void)
+    this.events.off(event, listener)
   }
 
   /** Calls not yet ended (a test's and the status page's view of leaks). */
@@ -388,14 +390,6 @@ export class DrachtioTelephony implements TelephonyPort {
   }
 
   private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {
-    const set = this.listeners.get(event)
-    if (!set) return
-    for (const l of [...set]) {
-      try {
-        ;(l as CallEventListener<E>)(payload)
-      } catch (err) {
-        this.log.error({ err: err instanceof Error ? err.message : String(err), event }, 'call event listener threw')
-      }
-    }
+    this.events.emit(event, payload)
   }
 }

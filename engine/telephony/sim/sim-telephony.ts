@@ -13,6 +13,7 @@ import { Rng } from '../../random/rng.js'
 import { SimAgents } from './agents.js'
 import { SimCarrier, type DialFate } from './carrier.js'
 import type { Scenario } from './scenario.js'
+import { CallEventBus } from '../call-event-bus.js'
 
 /**
  * The TelephonyPort over the simulated carrier, so the live engine can run a campaign on the simulated site
@@ -51,7 +52,7 @@ export class SimTelephony implements TelephonyPort {
   readonly agents: SimAgents
   private readonly carrier: SimCarrier
   private readonly calls = new Map<string, PortCall>()
-  private readonly listeners = new Map<CallEventName, Set<(e: never) => void>>()
+  private readonly events = new CallEventBus()
 
   constructor(
     private readonly clock: Clock,
@@ -144,13 +145,11 @@ export class SimTelephony implements TelephonyPort {
   }
 
   on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
-    let set = this.listeners.get(event)
-    if (!set) this.listeners.set(event, (set = new Set()))
-    set.add(listener as (e: never) => void)
+    this.events.on(event, listener)
   }
 
   off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void {
-    this.listeners.get(event)?.delete(listener as (e: never) => void)
+    this.events.off(event, listener)
   }
 
   /** Calls not yet ended (for tests and the demo's status page). */
@@ -194,8 +193,6 @@ export class SimTelephony implements TelephonyPort {
   }
 
   private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {
-    const set = this.listeners.get(event)
-    if (!set) return
-    for (const l of [...set]) (l as CallEventListener<E>)(payload)
+    this.events.emit(event, payload)
   }
 }
