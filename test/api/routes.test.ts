@@ -1,32 +1,10 @@
 import t from 'tap'
-import type { LightMyRequestResponse } from 'fastify'
 import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { forEachDriver } from '../store/sql/databases.js'
 import { harness } from './harness.js'
+import { problem } from './problem-assert.js'
 
-interface ProblemBody {
-  type: string
-  title: string
-  status: number
-  detail?: string
-  instance?: string
-  requestId?: string
-  errors?: Array<{ field: string; message: string }>
-}
-
-function problem(t: Tap, res: LightMyRequestResponse, status: number): ProblemBody {
-  t.equal(res.statusCode, status, `status ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/, 'served as problem details')
-  const body = res.json<ProblemBody>()
-  t.equal(body.status, status)
-  t.type(body.type, 'string')
-  t.type(body.title, 'string')
-  t.notMatch(res.body, /\bat .+\.(ts|js):\d+/, 'no stack trace')
-  return body
-}
-
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
 forEachDriver(t, async (t, db) => {
   const h = await harness(db)
