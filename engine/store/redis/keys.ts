@@ -51,6 +51,14 @@ export interface AcdKeys {
   callPrefix: string
 }
 
+/** One agent's SIP registrations (engine/telephony/registrar/), on the agent's own slot. */
+export interface RegistrationKeys {
+  /** ZSET contact URI -> binding expiry (ms). */
+  contacts: string
+  /** HASH contact URI -> JSON details (Call-ID, CSeq, where the REGISTER came from). */
+  details: string
+}
+
 export class CadenceKeys {
   constructor(readonly prefix = 'cadence') {
     if (!/^[A-Za-z0-9_.:-]+$/.test(prefix)) throw new Error(`invalid key prefix ${JSON.stringify(prefix)}`)
@@ -84,6 +92,12 @@ export class CadenceKeys {
       queuePrefix: `${base}queue:`,
       callPrefix: `${base}call:`,
     }
+  }
+
+  registrations(agentId: string): RegistrationKeys {
+    assertKeyId('agent', agentId)
+    const base = `${this.prefix}:{reg:${agentId}}:`
+    return { contacts: `${base}contacts`, details: `${base}details` }
   }
 
   queue(pool: string, queueId: string): string {
