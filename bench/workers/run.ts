@@ -1,6 +1,7 @@
 /**
  * bench:workers: keyword-spotting precision/recall, and recording compression speed and size, our in-process encoder
- * (libopus compiled to WASM, via opusscript, into our Ogg writer) beside ffmpeg's native libopus at the same bitrate, in the same run, on the same
+ * (libopus through @evan/opus: its prebuilt native addon, or WASM with SIMD under OPUS_FORCE_WASM=1, into our Ogg writer)
+ * beside ffmpeg's native libopus at the same bitrate, complexity and frame length, in the same run, on the same
  * 60 s stereo call assembled from the media corpus. Prints a table; with --json only JSON.
  *
  *   npm run bench:workers [-- --json] [-- --bitrate 16000] [-- --seconds 60] [-- --complexity 5] [-- --frame-ms 20|40|60]
@@ -13,7 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeOggOpus, decodedLength, type OpusFrameMs } from '../../workers/compress-recording.js'
+import { encodeOggOpus, decodedLength, OPUS_BACKEND, type OpusFrameMs } from '../../workers/compress-recording.js'
 import { keywordScores } from './keywords.js'
 import { pcmWav, type PcmAudio } from '../../workers/wav.js'
 import { loadCorpus, readCorpusAudio } from '../../test/fixtures/corpus.js'
@@ -97,7 +98,7 @@ function main(): void {
     writeFileSync(join(dir, 'ours.opus'), ours.out)
     const check = decodedLength(ours.out)
     if (check.samplesPerChannel < seconds * 8000) throw new Error('our file decodes short')
-    rows.push(row(`cadence (opusscript WASM libopus), median of ${runs}`, ours.cpu, ours.wall, ours.out.length))
+    rows.push(row(`cadence (@evan/opus ${OPUS_BACKEND} libopus), median of ${runs}`, ours.cpu, ours.wall, ours.out.length))
     rows.push(row('cadence, first encode in a fresh thread', cold.cpu, cold.wall, cold.out.length))
 
     const ff = join(dir, 'ffmpeg.opus')
