@@ -414,7 +414,13 @@ export class EngineRuntime implements CampaignControl {
       m.setAbandonRatio(id, 'day', ratios.day)
       m.setAbandonRatio(id, '30d', ratios.rolling30d)
       m.setAbandonRatio(id, 'worst-rolling-hour', ratios.worstRollingHour)
+      const ceiling = r.campaign.settings.pacing.abandonCeiling
+      m.setAbandonCeiling(id, 'day', ceiling)
+      m.setAbandonCeiling(id, '30d', ceiling)
+      m.setAbandonCeiling(id, 'worst-rolling-hour', Math.max(ceiling, HOUR_CEILING))
       m.setDialRatio(id, r.pacer.ratio())
+      m.setHopperLeads(id, await r.supply.size(id))
+      m.setCampaignDialing(id, r.dialer.isRunning())
       const counts: Record<string, number> = Object.fromEntries(AgentStates.map((s) => [s, 0]))
       for (const a of await this.pool.snapshot(id)) counts[a.state] = (counts[a.state] ?? 0) + 1
       m.setAgents(id, counts)
