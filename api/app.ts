@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client'
 import type { Config } from '../config/config.js'
 import type { CampaignControl } from '../engine/campaign/control.js'
 import { ApiKeyRepository } from '../engine/store/sql/api-keys.js'
+import { UserTokenRepository } from '../engine/store/sql/user-tokens.js'
 import type { Db } from '../engine/store/sql/db.js'
 import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js'
 import type { DncLookup } from '../engine/screening/dnc.js'
@@ -18,7 +19,7 @@ import { metricsPlugin } from './plugins/metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { agentRoutes } from './routes/agents.js'
 import { campaignRoutes } from './routes/campaigns.js'
-import { healthRoutes, type RedisPing } from './routes/health.js'
+import { healthRoutes, readinessChecks, type RedisPing } from './routes/health.js'
 import { dncRoutes, type DncMirror } from './routes/dnc.js'
 import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
@@ -75,10 +76,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(errorsPlugin)
   const keyCache = new ApiKeyCache(apiKeys, { ttlMs: options.apiKeyCacheTtlMs ?? 10_000 })
   app.addHook('onClose', async () => keyCache.close())
-  await app.register(authPlugin, { apiKeys: keyCache })
+  await app.register(authPlugin, { apiKeys: keyCache, tokens: new UserTokenRepository(db) })
   await app.register(metricsPlugin, {
     registry: metricsRegistry,
     auth: config.api.metricsPublic ? 'public' : { roles: ['admin', 'supervisor'] },
+    readiness: () => readinessChecks(db, options.redis, options.readinessTimeoutMs ?? 2000),
   })
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(campaignRoutes, { db, control })

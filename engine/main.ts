@@ -8,12 +8,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
-import { collectDefaultMetrics, Registry } from 'prom-client'
 import { buildApp } from '../api/app.js'
 import { syncDncMirror } from '../api/routes/dnc.js'
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js'
 import { ScaledClock } from './clock.js'
-import { createEngineMetrics } from './campaign/metrics.js'
+import { createEngineMetrics, createProcessRegistry } from './campaign/metrics.js'
 import { createSimulatedEngine } from './campaign/simulated-engine.js'
 import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
@@ -80,8 +79,7 @@ async function main(): Promise<void> {
   log.info({ driver: db.driver, schemaVersion, applied }, 'database ready')
   const repos = repositories(db)
 
-  const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'cadence_process_' })
+  const registry = createProcessRegistry()
   const metrics = createEngineMetrics(registry)
 
   const instanceId = `engine-${randomUUID().slice(0, 8)}`

@@ -19,8 +19,8 @@ export interface HealthRoutesOptions {
   timeoutMs: number
 }
 
-type CheckStatus = 'up' | 'down' | 'not-configured'
-interface Check {
+export type CheckStatus = 'up' | 'down' | 'not-configured'
+export interface Check {
   status: CheckStatus
   error?: string
 }
@@ -47,6 +47,19 @@ async function probe(fn: () => Promise<unknown>, timeoutMs: number): Promise<Che
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** PostgreSQL and Redis probed side by side, each within the timeout: what /ready answers and /metrics exports. */
+export async function readinessChecks(
+  db: { ping(): Promise<unknown> },
+  redis: RedisPing | undefined,
+  timeoutMs: number,
+): Promise<{ postgres: Check; redis: Check }> {
+  const [postgres, redisCheck] = await Promise.all([
+    probe(() => db.ping(), timeoutMs),
+    redis ? probe(() => redis.ping(), timeoutMs) : Promise.resolve<Check>({ status: 'not-configured' }),
+  ])
+  return { postgres, redis: redisCheck }
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
@@ -95,12 +108,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       },
     },
     async (request, reply) => {
-      const redis = options.redis
-      const [postgres, redisCheck] = await Promise.all([
-        probe(() => options.db.ping(), options.timeoutMs),
-        redis ? probe(() => redis.ping(), options.timeoutMs) : Promise.resolve<Check>({ status: 'not-configured' }),
-      ])
-      const checks = { postgres, redis: redisCheck }
+      const checks = await readinessChecks(options.db, options.redis, options.timeoutMs)
+      const { postgres, redis: redisCheck } = checks
       const down = [postgres.status === 'down' ? 'PostgreSQL' : '', redisCheck.status === 'down' ? 'Redis' : ''].filter(
         (s) => s !== '',
       )
