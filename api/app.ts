@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js'
 import type { CampaignControl } from '../engine/campaign/control.js'
 import { ApiKeyRepository } from '../engine/store/sql/api-keys.js'
 import { UserTokenRepository } from '../engine/store/sql/user-tokens.js'
+import { PiiCipher } from '../engine/security/pii-cipher.js'
 import type { Db } from '../engine/store/sql/db.js'
 import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js'
 import type { DncLookup } from '../engine/screening/dnc.js'
@@ -23,6 +24,7 @@ import { healthRoutes, readinessChecks, type RedisPing } from './routes/health.j
 import { dncRoutes, type DncMirror } from './routes/dnc.js'
 import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
+import { identityRoutes } from './routes/identity.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -49,6 +51,9 @@ export interface BuildAppOptions {
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, db, control, metricsRegistry } = options
+  // Routes that store personal data need the keys; refusing to start beats storing a phone number in clear.
+  if (config.pii === undefined) throw new Error('buildApp: config.pii is unset (set CADENCE_PII_KEYS and CADENCE_PII_LOOKUP_KEY)')
+  const pii = new PiiCipher(config.pii)
   const app = Fastify({
     loggerInstance: options.logger,
     // Bodies here are small JSON documents; a large one is a mistake or an attack.
@@ -83,10 +88,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     readiness: () => readinessChecks(db, options.redis, options.readinessTimeoutMs ?? 2000),
   })
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
+  await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
   await app.register(campaignRoutes, { db, control })
   await app.register(agentRoutes, { control })
   await app.register(leadListRoutes, { db })
   await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
   await app.register(dncRoutes, { db, mirror: options.dncStore })
+  // Routes added after this line get `pii` (a PiiCipher) for personal data: customers, notes, recordings' numbers.
+  void pii
   return app
 }

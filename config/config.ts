@@ -4,6 +4,7 @@
  * line naming the key and the form it expects, and start-up stops.
  */
 import { readFileSync } from 'node:fs'
+import type { PiiKeyring } from '../engine/security/pii-cipher.js'
 import { keys, type KeyName, type KeySpec, type LogLevel, type Role, type ValueOf } from './keys.js'
 
 export type { LogLevel, Role } from './keys.js'
@@ -23,7 +24,11 @@ export interface Config {
     metricsPublic: boolean
     /** Bootstrap admin API key (secret: never log it). */
     adminKey: string | undefined
+    /** Lifetime of a login token. */
+    tokenTtlSeconds: number
   }
+  /** Keys for personal data at rest; undefined: the embedded default generates and keeps its own (engine/main.ts). */
+  pii: PiiKeyring | undefined
   redis: { url: string; keyPrefix: string }
   database: DatabaseTarget
   log: { level: LogLevel }
@@ -109,13 +114,30 @@ function assemble(v: Values): Config {
       port: need(v.apiPort, 'apiPort'),
       metricsPublic: need(v.metricsPublic, 'metricsPublic'),
       adminKey: v.adminKey,
+      tokenTtlSeconds: need(v.tokenTtlSeconds, 'tokenTtlSeconds'),
     },
+    pii: piiKeyring(v),
     redis: { url: need(v.redisUrl, 'redisUrl'), keyPrefix: need(v.redisPrefix, 'redisPrefix') },
     database,
     log: { level: need(v.logLevel, 'logLevel') },
     demo: { enabled: need(v.demo, 'demo') },
     sim: { speed: need(v.simSpeed, 'simSpeed') },
   }
+}
+
+function piiKeyring(v: Values): PiiKeyring | undefined {
+  if (v.piiKeys === undefined) {
+    if (v.piiLookupKey !== undefined || v.piiKeyId !== undefined) {
+      throw new ConfigError(['CADENCE_PII_LOOKUP_KEY / CADENCE_PII_KEY_ID: set CADENCE_PII_KEYS too'])
+    }
+    return undefined
+  }
+  if (v.piiLookupKey === undefined) throw new ConfigError(['CADENCE_PII_LOOKUP_KEY: required when CADENCE_PII_KEYS is set'])
+  const currentKeyId = v.piiKeyId ?? [...v.piiKeys.keys()][0]!
+  if (!v.piiKeys.has(currentKeyId)) {
+    throw new ConfigError([`CADENCE_PII_KEY_ID: expected one of the ids in CADENCE_PII_KEYS, got ${JSON.stringify(currentKeyId)}`])
+  }
+  return { keys: v.piiKeys, currentKeyId, lookupKey: Buffer.from(v.piiLookupKey, 'base64') }
 }
 
 function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> | string {
@@ -173,6 +195,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     api: `${config.api.host}:${config.api.port}`,
     metricsPublic: config.api.metricsPublic,
     adminKey: config.api.adminKey === undefined ? 'unset' : 'set',
+    tokenTtlSeconds: config.api.tokenTtlSeconds,
+    pii: config.pii === undefined ? 'embedded default' : `keys ${[...config.pii.keys.keys()].join(',')} (current ${config.pii.currentKeyId})`,
     redis: redactUrl(config.redis.url),
     redisPrefix: config.redis.keyPrefix,
     database: db.kind === 'postgres' ? redactUrl(db.url) : db.kind === 'pglite' ? `pglite:${db.dataDir}` : 'pglite:memory',

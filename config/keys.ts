@@ -1,3 +1,5 @@
+import { parseKeyList } from '../engine/security/pii-cipher.js'
+
 /**
  * Every configuration key, once: its environment variable, its path in the optional JSON file, its default, the form
  * it expects and what it is for. The loader, the error messages and the table in config/README.md all come from here,
@@ -104,6 +106,12 @@ function parseNonEmptyPath(raw: unknown): Parsed<string> {
 
 const postgresUrl = parseUrl(['postgres:', 'postgresql:'])
 
+function parsePiiKeys(raw: unknown): Parsed<Map<string, Buffer>> {
+  if (typeof raw !== 'string') return bad
+  const keys = parseKeyList(raw)
+  return typeof keys === 'string' ? bad : ok(keys)
+}
+
 export const keys = {
   role: {
     env: 'CADENCE_ROLE',
@@ -151,6 +159,46 @@ export const keys = {
     secret: true,
     parse: (raw: unknown): Parsed<string> =>
       typeof raw === 'string' && /^[\x21-\x7e]{24,256}$/.test(raw) ? ok(raw) : bad,
+  } satisfies KeySpec<string>,
+  tokenTtlSeconds: {
+    env: 'CADENCE_TOKEN_TTL_SECONDS',
+    file: 'api.tokenTtlSeconds',
+    default: 3600,
+    defaultDoc: '`3600`',
+    expected: 'an integer 60-86400',
+    doc: 'Lifetime of a login token from `POST /v1/auth/login`; the user logs in again after it (API keys do not expire).',
+    parse: parseInteger(60, 86_400),
+  } satisfies KeySpec<number>,
+  piiKeys: {
+    env: 'CADENCE_PII_KEYS',
+    file: 'pii.keys',
+    default: undefined,
+    defaultDoc: 'unset (generated once into `.cadence/pii-keys.json`, mode 0600)',
+    expected: 'a comma-separated list of <id>:<base64 of 32 random bytes>',
+    doc: 'AES-256-GCM keys that encrypt personal data (phone numbers, names, notes) at rest. Rotation: add a key, point `CADENCE_PII_KEY_ID` at it, re-encrypt (`cadence pii reencrypt`), then drop the old one. Never logged.',
+    secret: true,
+    parse: parsePiiKeys,
+  } satisfies KeySpec<Map<string, Buffer>>,
+  piiKeyId: {
+    env: 'CADENCE_PII_KEY_ID',
+    file: 'pii.currentKeyId',
+    default: undefined,
+    defaultDoc: 'unset (the first key of `CADENCE_PII_KEYS`)',
+    expected: '1-32 characters among letters, digits, _ and -',
+    doc: 'Which key of `CADENCE_PII_KEYS` encrypts new personal data; the others only decrypt.',
+    parse: (raw: unknown): Parsed<string> =>
+      typeof raw === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(raw) ? ok(raw) : bad,
+  } satisfies KeySpec<string>,
+  piiLookupKey: {
+    env: 'CADENCE_PII_LOOKUP_KEY',
+    file: 'pii.lookupKey',
+    default: undefined,
+    defaultDoc: 'unset (generated with the keys)',
+    expected: 'base64 of at least 32 random bytes',
+    doc: 'HMAC key of the keyed hashes that find a customer by phone number without storing the number in clear. Never logged; changing it means re-hashing every row.',
+    secret: true,
+    parse: (raw: unknown): Parsed<string> =>
+      typeof raw === 'string' && Buffer.from(raw, 'base64').length >= 32 ? ok(raw) : bad,
   } satisfies KeySpec<string>,
   redisUrl: {
     env: 'REDIS_URL',

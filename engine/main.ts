@@ -22,6 +22,7 @@ import { RedisInvalidNumberStore } from './store/redis/invalid-numbers.js'
 import { openMigratedDb } from './store/sql/open.js'
 import { repositories } from './store/sql/repositories.js'
 import { parseScenario } from './telephony/sim/scenario.js'
+import { embeddedKeyring } from './security/embedded-keyring.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -38,6 +39,19 @@ function demoAdminKey(config: Config, log: Logger): Config {
   chmodSync(DEMO_KEY_FILE, 0o600)
   log.info({ file: DEMO_KEY_FILE }, 'demo: an admin API key is in this file (set CADENCE_ADMIN_API_KEY to choose your own)')
   return { ...config, api: { ...config.api, adminKey: key } }
+}
+
+/** Where the embedded default keeps its personal-data keys when CADENCE_PII_KEYS is unset. */
+const PII_KEY_FILE = resolve('.cadence/pii-keys.json')
+
+function embeddedPiiKeys(config: Config, log: Logger): Config {
+  if (config.pii !== undefined) return config
+  const { ring, created } = embeddedKeyring(PII_KEY_FILE)
+  log.info(
+    { file: PII_KEY_FILE, created },
+    'personal data is encrypted with keys kept in this file (set CADENCE_PII_KEYS and CADENCE_PII_LOOKUP_KEY at a real site)',
+  )
+  return { ...config, pii: ring }
 }
 
 /** A control for an API-only process: it reads figures nobody runs here and refuses to drive campaigns. */
@@ -156,7 +170,7 @@ async function main(): Promise<void> {
   }
 
   if (config.roles.includes('api')) {
-    const withKey = config.demo.enabled ? demoAdminKey(config, log) : config
+    const withKey = embeddedPiiKeys(config.demo.enabled ? demoAdminKey(config, log) : config, log)
     const app = await buildApp({
       config: withKey,
       db,

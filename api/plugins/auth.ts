@@ -1,23 +1,37 @@
 /**
- * API-key authentication and per-route authorization. Every route declares who may call it beside its definition:
- * `config: { auth: { roles: ['admin', 'supervisor'] } }`, or `config: { auth: 'public' }`. A route that declares
- * nothing is refused at start-up, so forgetting the declaration cannot leave a route open.
- * Keys come as `authorization: Bearer <key>` and are checked against their stored SHA-256.
+ * Authentication (API keys and login tokens) and per-route authorization. Every route declares who may call it beside
+ * its definition: `config: { auth: { roles: ['admin', 'supervisor'] } }`, or `config: { auth: 'public' }`. A route
+ * that declares nothing is refused at start-up, so forgetting the declaration cannot leave a route open.
+ * Credentials come as `authorization: Bearer <secret>`: `cad_…` API keys and `cat_…` login tokens, both checked
+ * against their stored SHA-256. The principal carries the caller's site and agent, which api/scope.ts applies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { UserRole } from '../../engine/store/sql/api-keys.js'
 import type { ApiKeyLookup } from './api-key-cache.js'
+import { TokenPrefix, type TokenOwner } from '../../engine/store/sql/user-tokens.js'
 import { HttpProblem, ProblemTypes } from '../problem.js'
 
 export type RouteAuth = 'public' | { roles: readonly UserRole[] }
 
 export interface Principal {
-  apiKeyId: string
+  /** How the caller authenticated. */
+  kind: 'api-key' | 'user'
+  /** The API key's or the user's id. */
+  id: string
   name: string
   role: UserRole
   /** How the audit log names this caller. */
   actor: string
+  /** The caller's site; null: platform-wide (admins only). */
+  siteId: string | null
+  /** The agent the caller works as (agents): they read only this agent's customers and calls. */
+  agentId: string | null
+}
+
+/** Login tokens: looked up on every request (no cache), so a logout takes effect at once. */
+export interface TokenLookup {
+  findActive(token: string): Promise<TokenOwner | undefined>
 }
 
 declare module 'fastify' {
@@ -40,6 +54,7 @@ const BearerRe = /^Bearer\s+(\S+)\s*$/i
 export interface AuthOptions {
   /** The repository, or an ApiKeyCache over it. */
   apiKeys: ApiKeyLookup
+  tokens: TokenLookup
 }
 
 export const authPlugin = fp<AuthOptions>(
@@ -70,14 +85,35 @@ export const authPlugin = fp<AuthOptions>(
         reply.header('www-authenticate', 'Bearer error="invalid_request"')
         throw unauthenticated('the authorization header must read "Bearer <key>"')
       }
-      const key = await options.apiKeys.findActiveByKey(m[1]!)
-      if (!key) {
-        reply.header('www-authenticate', 'Bearer error="invalid_token"')
-        throw unauthenticated('unknown or revoked API key')
+      const secret = m[1]!
+      let principal: Principal | undefined
+      if (secret.startsWith(TokenPrefix)) {
+        const owner = await options.tokens.findActive(secret)
+        if (owner) {
+          const u = owner.user
+          principal = { kind: 'user', id: u.id, name: u.name, role: u.role, actor: `user:${u.id}`, siteId: u.siteId, agentId: u.agentId }
+        }
+      } else {
+        const key = await options.apiKeys.findActiveByKey(secret)
+        if (key) {
+          principal = {
+            kind: 'api-key',
+            id: key.id,
+            name: key.name,
+            role: key.role,
+            actor: `api-key:${key.id}`,
+            siteId: key.siteId,
+            agentId: key.agentId,
+          }
+        }
       }
-      request.principal = { apiKeyId: key.id, name: key.name, role: key.role, actor: `api-key:${key.id}` }
-      if (!auth.roles.includes(key.role)) {
-        throw new HttpProblem(403, 'Forbidden', `role ${key.role} may not ${request.method} this route (allowed: ${auth.roles.join(', ')})`, {
+      if (!principal) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"')
+        throw unauthenticated('unknown, expired or revoked API key or login token')
+      }
+      request.principal = principal
+      if (!auth.roles.includes(principal.role)) {
+        throw new HttpProblem(403, 'Forbidden', `role ${principal.role} may not ${request.method} this route (allowed: ${auth.roles.join(', ')})`, {
           type: ProblemTypes.forbidden,
         })
       }

@@ -15,6 +15,7 @@ import pg from 'pg'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
+import { keyringEnv } from '../../engine/security/pii-cipher.js'
 import { buildApp } from '../../api/app.js'
 import { loadConfig } from '../../config/config.js'
 import { VirtualClock } from '../../engine/clock.js'
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
       seed: 1,
       instanceId: 'bench',
     })
-    const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_LOG_LEVEL: 'silent' } })
+    const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_LOG_LEVEL: 'silent', ...keyringEnv() } })
     const app = await buildApp({
       config,
       db,

@@ -9,6 +9,7 @@ import type { Db } from '../../engine/store/sql/db.js'
 import { migrate } from '../../engine/store/sql/migrate.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { MemoryCampaignControl } from './memory-control.js'
+import { keyringEnv } from '../../engine/security/pii-cipher.js'
 
 export interface Harness {
   app: FastifyInstance
@@ -24,7 +25,7 @@ export async function harness(
   options: { env?: Record<string, string>; migrated?: boolean; extra?: Partial<BuildAppOptions> } = {},
 ): Promise<Harness> {
   if (options.migrated !== true) await migrate(db)
-  const config: Config = loadConfig({ env: { DATABASE_URL: 'memory', ...options.env } })
+  const config: Config = loadConfig({ env: { DATABASE_URL: 'memory', ...keyringEnv(), ...options.env } })
   const logLines: string[] = []
   const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(s) })
   const control = new MemoryCampaignControl()

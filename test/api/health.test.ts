@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { buildApp } from '../../api/app.js'
 import type { RedisPing } from '../../api/routes/health.js'
 import { loadConfig } from '../../config/config.js'
+import { keyringEnv } from '../../engine/security/pii-cipher.js'
 import type { Db } from '../../engine/store/sql/db.js'
 import { openPg } from '../../engine/store/sql/pg-driver.js'
 import { createPgTestDb } from '../store/sql/databases.js'
@@ -12,7 +13,7 @@ import { MemoryCampaignControl } from './memory-control.js'
 
 async function app(db: Db, redis: RedisPing | undefined, readinessTimeoutMs = 2000) {
   const a = await buildApp({
-    config: loadConfig({ env: {} }),
+    config: loadConfig({ env: keyringEnv() }),
     db,
     control: new MemoryCampaignControl(),
     logger: pino({ level: 'silent' }),

@@ -10,6 +10,7 @@ export interface AgentRecord {
   /** Skill name -> tier (1 best). */
   skills: Record<string, number>
   active: boolean
+  siteId: string
   createdAt: number
 }
 
@@ -20,10 +21,11 @@ interface AgentRow {
   team: string | null
   skills: Record<string, number>
   active: boolean
+  site_id: string
   created_at: Date
 }
 
-const columns = 'id, name, extension, team, skills, active, created_at'
+const columns = 'id, name, extension, team, skills, active, site_id, created_at'
 
 function toAgent(r: AgentRow): AgentRecord {
   return {
@@ -33,6 +35,7 @@ function toAgent(r: AgentRow): AgentRecord {
     team: r.team ?? undefined,
     skills: r.skills,
     active: r.active,
+    siteId: r.site_id,
     createdAt: msOf(r.created_at),
   }
 }
@@ -43,6 +46,8 @@ export interface NewAgent {
   extension?: string
   team?: string
   skills?: Record<string, number>
+  /** Default: the default site. */
+  siteId?: string
 }
 
 export class AgentRepository {
@@ -50,9 +55,9 @@ export class AgentRepository {
 
   async create(a: NewAgent): Promise<AgentRecord> {
     const r = await this.db.query<AgentRow>(
-      `INSERT INTO agents (id, name, extension, team, skills)
-       VALUES (coalesce($1, gen_random_uuid()::text), $2, $3, $4, $5::jsonb) RETURNING ${columns}`,
-      [a.id ?? null, a.name, a.extension ?? null, a.team ?? null, JSON.stringify(a.skills ?? {})],
+      `INSERT INTO agents (id, name, extension, team, skills, site_id)
+       VALUES (coalesce($1, gen_random_uuid()::text), $2, $3, $4, $5::jsonb, $6) RETURNING ${columns}`,
+      [a.id ?? null, a.name, a.extension ?? null, a.team ?? null, JSON.stringify(a.skills ?? {}), a.siteId ?? 'default'],
     )
     return toAgent(r.rows[0]!)
   }

@@ -16,6 +16,10 @@ export interface ApiKey {
   /** The first characters of the key, for humans telling keys apart; not a secret. */
   prefix: string
   userId?: string
+  /** null: platform-wide (admin keys only). */
+  siteId: string | null
+  /** The agent an agent-role key acts as: it sees only that agent's customers and calls. */
+  agentId: string | null
   createdAt: number
   lastUsedAt?: number
   revokedAt?: number
@@ -27,15 +31,25 @@ interface ApiKeyRow {
   role: UserRole
   key_prefix: string
   user_id: string | null
+  site_id: string | null
+  agent_id: string | null
   created_at: Date
   last_used_at: Date | null
   revoked_at: Date | null
 }
 
-const columns = 'id, name, role, key_prefix, user_id, created_at, last_used_at, revoked_at'
+const columns = 'id, name, role, key_prefix, user_id, site_id, agent_id, created_at, last_used_at, revoked_at'
 
 function toKey(r: ApiKeyRow): ApiKey {
-  const k: ApiKey = { id: r.id, name: r.name, role: r.role, prefix: r.key_prefix, createdAt: msOf(r.created_at) }
+  const k: ApiKey = {
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    prefix: r.key_prefix,
+    siteId: r.site_id,
+    agentId: r.agent_id,
+    createdAt: msOf(r.created_at),
+  }
   if (r.user_id !== null) k.userId = r.user_id
   const used = optionalMs(r.last_used_at)
   if (used !== undefined) k.lastUsedAt = used
@@ -68,12 +82,20 @@ export class ApiKeyRepository {
   constructor(private readonly db: Queryable) {}
 
   /** Create a key; the plaintext is returned once and never stored. */
-  async create(k: { name: string; role: UserRole; userId?: string }): Promise<{ key: string; apiKey: ApiKey }> {
+  async create(k: {
+    name: string
+    role: UserRole
+    userId?: string
+    /** Default: the default site for non-admin roles, platform-wide for admins. */
+    siteId?: string | null
+    agentId?: string | null
+  }): Promise<{ key: string; apiKey: ApiKey }> {
     const key = newApiKeySecret()
+    const siteId = k.siteId !== undefined ? k.siteId : k.role === 'admin' ? null : 'default'
     const r = await this.db.query<ApiKeyRow>(
-      `INSERT INTO api_keys (name, role, key_hash, key_prefix, user_id) VALUES ($1, $2, $3, $4, $5)
-       RETURNING ${columns}`,
-      [k.name, k.role, hashApiKey(key), key.slice(0, 8), k.userId ?? null],
+      `INSERT INTO api_keys (name, role, key_hash, key_prefix, user_id, site_id, agent_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${columns}`,
+      [k.name, k.role, hashApiKey(key), key.slice(0, 8), k.userId ?? null, siteId, k.agentId ?? null],
     )
     return { key, apiKey: toKey(r.rows[0]!) }
   }
@@ -110,8 +132,17 @@ export class ApiKeyRepository {
     return r.rowCount === 1
   }
 
-  async list(): Promise<ApiKey[]> {
-    const r = await this.db.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys ORDER BY created_at, id`)
+  /** Every key, or a site's (siteId given). */
+  async list(siteId: string | null = null): Promise<ApiKey[]> {
+    const r = await this.db.query<ApiKeyRow>(
+      `SELECT ${columns} FROM api_keys WHERE ($1::text IS NULL OR site_id = $1) ORDER BY created_at, id`,
+      [siteId],
+    )
     return r.rows.map(toKey)
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const r = await this.db.query<ApiKeyRow>(`SELECT ${columns} FROM api_keys WHERE id = $1`, [id])
+    return r.rows[0] && toKey(r.rows[0])
   }
 }

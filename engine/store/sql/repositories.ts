@@ -9,6 +9,9 @@ import { DncRepository } from './dnc.js'
 import { LeadImportRepository } from './lead-imports.js'
 import { LeadListRepository } from './lead-lists.js'
 import { LeadRepository } from './leads.js'
+import { SiteRepository } from './sites.js'
+import { UserTokenRepository } from './user-tokens.js'
+import { UserRepository } from './users.js'
 
 export interface Repositories {
   campaigns: CampaignRepository
@@ -20,6 +23,9 @@ export interface Repositories {
   leadLists: LeadListRepository
   leadImports: LeadImportRepository
   dnc: DncRepository
+  sites: SiteRepository
+  users: UserRepository
+  userTokens: UserTokenRepository
 }
 
 export function repositories(db: Queryable): Repositories {
@@ -33,5 +39,8 @@ export function repositories(db: Queryable): Repositories {
     leadLists: new LeadListRepository(db),
     leadImports: new LeadImportRepository(db),
     dnc: new DncRepository(db),
+    sites: new SiteRepository(db),
+    users: new UserRepository(db),
+    userTokens: new UserTokenRepository(db),
   }
 }
