@@ -70,8 +70,10 @@ export async function harness(opts: {
   media?: MediaAnchor
   caps?: TrunkCaps
   breaker?: GatewayBreaker
+  /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
+  t1Ms?: number
 }): Promise<Harness> {
-  const target = await startTarget()
+  const target = await startTarget(opts.t1Ms !== undefined ? { t1Ms: opts.t1Ms } : {})
   // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
   const logLines: string[] = []
   const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'info' }, { write: (line: string) => void logLines.push(line) })
