@@ -1,43 +1,32 @@
 /**
- * A CSV byte stream as rows with their line numbers, parsed by csv-parse as the bytes arrive (backpressure holds the
- * upload while a batch commits). A record the parser cannot read is reported at its line and parsing goes on.
+ * A CSV byte stream as rows with their line numbers, split as the bytes arrive (CsvRecords); the stream is pulled,
+ * so backpressure holds the upload while a batch commits. A record that cannot be read is reported at its line and
+ * reading goes on. `csvRowChunks` hands over each chunk's rows at once (what the lead importer reads: one await per
+ * chunk instead of per row); `csvRows` is the same one row at a time.
  */
 import type { Readable } from 'node:stream'
-import { parse, type CsvError } from 'csv-parse'
+import { StringDecoder } from 'node:string_decoder'
 import type { SourceRow } from '../../engine/store/sql/lead-importer.js'
+import { CsvRecords, type CsvRecordOptions } from './csv-records.js'
 
-export interface CsvRowsOptions {
-  delimiter?: string
-  /** Longest record accepted, in characters; a longer one is a bad row, not a memory problem. */
-  maxRecordSize?: number
+export type CsvRowsOptions = CsvRecordOptions
+
+export async function* csvRowChunks(input: Readable, options: CsvRowsOptions = {}): AsyncGenerator<SourceRow[]> {
+  const records = new CsvRecords(options)
+  const decoder = new StringDecoder('utf8')
+  // Not destroyed when the reader stops early (a refused header): the route drains the body and still answers.
+  for await (const chunk of input.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
+    const out: SourceRow[] = []
+    records.push(typeof chunk === 'string' ? chunk : decoder.write(chunk), out)
+    if (out.length > 0) yield out
+  }
+  const out: SourceRow[] = []
+  const rest = decoder.end()
+  if (rest !== '') records.push(rest, out)
+  records.end(out)
+  if (out.length > 0) yield out
 }
 
 export async function* csvRows(input: Readable, options: CsvRowsOptions = {}): AsyncGenerator<SourceRow> {
-  const skipped: SourceRow[] = []
-  let lastSkipLine = -1
-  const parser = parse({
-    delimiter: options.delimiter ?? ',',
-    info: true,
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    max_record_size: options.maxRecordSize ?? 64 * 1024,
-    on_skip: (err: CsvError | undefined) => {
-      const line = typeof err?.['lines'] === 'number' ? err['lines'] : lastSkipLine
-      // One bad record can raise several errors; report it once.
-      if (line === lastSkipLine) return undefined
-      lastSkipLine = line
-      skipped.push({ line, error: `unreadable CSV: ${err?.message ?? 'bad record'}` })
-      return undefined
-    },
-  })
-  input.on('error', (err) => parser.destroy(err))
-  input.pipe(parser)
-  for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: string[] }>) {
-    while (skipped.length > 0 && skipped[0]!.line < item.info.lines) yield skipped.shift()!
-    yield { line: item.info.lines, cells: item.record }
-  }
-  while (skipped.length > 0) yield skipped.shift()!
+  for await (const chunk of csvRowChunks(input, options)) yield* chunk
 }

@@ -11,7 +11,7 @@ import type { LeadImport } from '../../engine/store/sql/lead-imports.js'
 import { ImportRefused, importLeads } from '../../engine/store/sql/lead-importer.js'
 import type { LeadListInfo } from '../../engine/store/sql/lead-lists.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
-import { csvRows } from '../imports/csv-rows.js'
+import { csvRowChunks } from '../imports/csv-rows.js'
 import { XlsxContentType, xlsxRows } from '../imports/xlsx-rows.js'
 import { principalOf } from '../plugins/auth.js'
 import { HttpProblem, notFound, ProblemTypes } from '../problem.js'
@@ -120,7 +120,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
       let refused: ImportRefused | undefined
       try {
         const region = request.query.region ?? list.region
-        const rows = format === 'xlsx' ? xlsxRows(body) : csvRows(body, { delimiter: request.query.delimiter })
+        const rows = format === 'xlsx' ? xlsxRows(body) : csvRowChunks(body, { delimiter: request.query.delimiter })
         await importLeads(db, rows, {
           importId: started.id,
           campaignId: list.campaignId,

@@ -2,11 +2,12 @@
  * bench:api: the real API (Fastify app over a fresh PostgreSQL database, the real engine runtime as its control,
  * the real Redis) under autocannon, beside a bare Fastify route measured in the same run on the same machine.
  *
- *   npm run bench:api -- [--seconds 5] [--connections 50] [--json]
+ *   npm run bench:api -- [--seconds 5] [--connections 50] [--imports 100000,1000000] [--skip-reads] [--skip-imports] [--json]
  *
  * Rows: a bare route (baseline), a campaign read, the campaign's live figures, a lead's dialability (screening
- * with the Redis DNC snapshot), and a write (adding a DNC number). Customer-by-phone and the 1,000,000-row import
- * join when those routes exist (issue 4).
+ * with the Redis DNC snapshot), and a write (adding a DNC number). Then lead imports of each size in --imports
+ * (bench/api/lead-import.ts): rows/s against the 100,000 rows/s target and peak memory, so sizes side by side show
+ * whether memory grows with the file. Customer-by-phone joins when that route exists (issue 4).
  */
 import { randomBytes } from 'node:crypto'
 import autocannon from 'autocannon'
@@ -28,6 +29,7 @@ import { migrate } from '../../engine/store/sql/migrate.js'
 import { openPg } from '../../engine/store/sql/pg-driver.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
+import { expectedCounts, runImport, type ImportRun } from './lead-import.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, fallback: number): number => {
@@ -39,6 +41,16 @@ const opt = (name: string, fallback: number): number => {
 const seconds = opt('seconds', 5)
 const connections = opt('connections', 50)
 const json = args.includes('--json')
+const skipReads = args.includes('--skip-reads')
+const importSizes = args.includes('--skip-imports')
+  ? []
+  : (args.includes('--imports') ? args[args.indexOf('--imports') + 1] ?? '' : '100000,1000000').split(',').map((v) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n <= 0) throw new Error('--imports expects sizes such as 100000,1000000')
+      return n
+    })
+/** The import target of issue 4. */
+const ImportTargetRowsPerSec = 100_000
 const adminUrl = process.env['CADENCE_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 interface Row {
@@ -124,23 +136,38 @@ async function main(): Promise<void> {
 
     const headers = { authorization: `Bearer ${apiKey}` }
     const results: Array<[string, autocannon.Result]> = []
-    results.push(['bare Fastify route (baseline)', await load(`${bareBase}/bare`, {})])
-    results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
-    results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
-    results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
-    let n = 0
-    results.push([
-      'POST DNC number (write)',
-      await load(`${base}/v1/dnc`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        setupClient: (client) => {
-          client.setBody(JSON.stringify({ number: `+86137${String(n++).padStart(8, '0')}` }))
-        },
-      }),
-    ])
+    if (!skipReads) {
+      results.push(['bare Fastify route (baseline)', await load(`${bareBase}/bare`, {})])
+      results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
+      results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
+      results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
+      let n = 0
+      results.push([
+        'POST DNC number (write)',
+        await load(`${base}/v1/dnc`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          setupClient: (client) => {
+            client.setBody(JSON.stringify({ number: `+86137${String(n++).padStart(8, '0')}` }))
+          },
+        }),
+      ])
+    }
 
-    const bareRps = results[0]![1].requests.average
+    const imports: ImportRun[] = []
+    let offset = 0
+    for (const size of importSizes) {
+      const list = await repos.leadLists.create({ campaignId: campaign.id, name: `bench import ${size}`, region: 'CN' })
+      const run = await runImport(base, list.id, apiKey, size, offset)
+      offset += size
+      const want = expectedCounts(size)
+      if (run.bad !== want.bad || run.duplicates !== want.duplicates || run.inserted !== size - want.bad - want.duplicates) {
+        throw new Error(`import of ${size} rows reported ${JSON.stringify(run)}; expected ${JSON.stringify(want)}`)
+      }
+      imports.push(run)
+    }
+
+    const bareRps = results[0]?.[1].requests.average ?? 1
     const rows: Row[] = results.map(([name, r]) => ({
       name,
       reqPerSec: Math.round(r.requests.average),
@@ -151,7 +178,7 @@ async function main(): Promise<void> {
       ofBare: Number((r.requests.average / bareRps).toFixed(3)),
     }))
     if (json) {
-      process.stdout.write(`${JSON.stringify({ seconds, connections, rows }, null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify({ seconds, connections, rows, imports, importTargetRowsPerSec: ImportTargetRowsPerSec }, null, 2)}\n`)
     } else {
       const cols = ['name', 'reqPerSec', 'p50Ms', 'p99Ms', 'errors', 'non2xx', 'ofBare'] as const
       const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
@@ -160,6 +187,15 @@ async function main(): Promise<void> {
       process.stdout.write(`${line([...cols])}\n${line(widths.map((w) => '-'.repeat(w)))}\n`)
       for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c])))}\n`)
       process.stdout.write('ofBare = req/s relative to the bare Fastify route measured in the same run (target for reads: >= 0.5)\n')
+      if (imports.length > 0) {
+        const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'heapPeakMiB'] as const
+        const irows = imports.map((r) => ({ ...r, ofTarget: Number((r.rowsPerSec / ImportTargetRowsPerSec).toFixed(2)) }))
+        const iw = icols.map((c) => Math.max(c.length, ...irows.map((r) => String(r[c]).length)))
+        const iline = (vals: string[]): string => vals.map((v, i) => v.padEnd(iw[i]!)).join('  ')
+        process.stdout.write(`\nlead import over HTTP (CSV streamed, PostgreSQL ${db.driver})\n${iline([...icols])}\n${iline(iw.map((w) => '-'.repeat(w)))}\n`)
+        for (const r of irows) process.stdout.write(`${iline(icols.map((c) => String(r[c])))}\n`)
+        process.stdout.write(`ofTarget = rows/s relative to the target of ${ImportTargetRowsPerSec} rows/s; memory = peak above the level before that import\n`)
+      }
     }
   } finally {
     for (const c of closers.reverse()) await c().catch(() => undefined)

@@ -22,6 +22,17 @@ export interface NewLead {
   customerId?: string
 }
 
+/** Imported leads as columns, one entry per lead (engine/store/sql/lead-importer.ts fills them). */
+export interface ImportedLeadColumns {
+  readonly ids: readonly string[]
+  readonly phones: readonly string[]
+  readonly e164s: readonly string[]
+  readonly regions: ReadonlyArray<string | null>
+  readonly timezones: ReadonlyArray<string | null>
+  readonly priorities: ReadonlyArray<number | null>
+  readonly customerIds: ReadonlyArray<string | null>
+}
+
 interface LeadRow {
   id: string
   campaign_id: string
@@ -174,6 +185,26 @@ export class LeadRepository implements LeadSource {
       ],
     )
     return { insertedIds: r.rows.map((x) => x.id), duplicates: leads.length - r.rowCount }
+  }
+
+  /**
+   * An import's batch in one statement, in file order (unnest hands the rows to the insert in array order, so seq
+   * follows the file without a sort); returns how many landed. A number already in the campaign is skipped by the
+   * (campaign_id, e164) unique index, the only arbiter: the ids are fresh time-ordered UUIDs. Columns that are empty
+   * in the whole batch go as NULL (unnest pads them), not as arrays of nulls.
+   */
+  async insertImportBatch(campaignId: string, listId: string, c: ImportedLeadColumns): Promise<number> {
+    if (c.ids.length === 0) return 0
+    const orNull = <T>(col: ReadonlyArray<T | null>): ReadonlyArray<T | null> | null => (col.some((v) => v !== null) ? col : null)
+    const r = await this.db.query(
+      `INSERT INTO leads (id, campaign_id, list_id, phone, e164, region, timezone, priority, customer_id)
+       SELECT t.id, $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.customer
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
+            AS t(id, phone, e164, region, timezone, priority, customer)
+       ON CONFLICT (campaign_id, e164) WHERE e164 IS NOT NULL DO NOTHING`,
+      [campaignId, listId, c.ids, c.phones, c.e164s, orNull(c.regions), orNull(c.timezones), orNull(c.priorities), orNull(c.customerIds)],
+    )
+    return r.rowCount
   }
 
   async get(id: string): Promise<Lead | undefined> {

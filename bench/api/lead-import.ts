@@ -1,0 +1,100 @@
+/**
+ * The lead-import part of bench:api: a generated CSV streamed over HTTP into POST /v1/lead-lists/:id/imports of the
+ * running app, as a client would send it. The file is made as it is sent (never held whole): mainland China mobiles in
+ * national and E.164 form, a customer id and a priority, with 1 row in 100 bad (not a number) and 1 in 100 a repeat
+ * of an earlier number. Memory is sampled every 50 ms while the import runs: the peak RSS and heap above what the
+ * process held before, so 100,000 and 1,000,000 rows side by side show whether memory grows with the file.
+ */
+import http from 'node:http'
+import { Readable } from 'node:stream'
+
+export interface ImportRun {
+  rows: number
+  seconds: number
+  rowsPerSec: number
+  inserted: number
+  duplicates: number
+  bad: number
+  /** Peak resident set size above the level before the import, in MiB. */
+  rssPeakMiB: number
+  /** Peak V8 heap used above the level before the import, in MiB. */
+  heapPeakMiB: number
+}
+
+/** Row i of the generated file (i from 0), with the counts a correct import must report. */
+function csvLine(i: number, offset: number): string {
+  if (i % 100 === 37) return `not-a-number-${i},c-${i},1\n`
+  // A repeat of the number 50 rows back, written the other way (E.164 vs national): a duplicate once normalized.
+  const n = i % 100 === 73 ? i - 50 : i
+  const digits = `13${String(offset + n).padStart(9, '0')}`
+  return i % 2 === 0 ? `${digits},c-${i},${i % 10}\n` : `+86${digits},c-${i},${i % 10}\n`
+}
+
+export function expectedCounts(rows: number): { bad: number; duplicates: number } {
+  let bad = 0
+  let duplicates = 0
+  for (let i = 0; i < rows; i++) {
+    if (i % 100 === 37) bad++
+    else if (i % 100 === 73) duplicates++
+  }
+  return { bad, duplicates }
+}
+
+function* csvChunks(rows: number, offset: number): Generator<string> {
+  yield 'phone,customer_id,priority\n'
+  let chunk = ''
+  for (let i = 0; i < rows; i++) {
+    chunk += csvLine(i, offset)
+    if (chunk.length >= 64 * 1024) {
+      yield chunk
+      chunk = ''
+    }
+  }
+  if (chunk !== '') yield chunk
+}
+
+/** POST the generated file to the import route; `offset` keeps numbers of different runs apart (no cross-run duplicates). */
+export async function runImport(baseUrl: string, listId: string, apiKey: string, rows: number, offset: number): Promise<ImportRun> {
+  const before = process.memoryUsage()
+  let rssPeak = before.rss
+  let heapPeak = before.heapUsed
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage()
+    if (m.rss > rssPeak) rssPeak = m.rss
+    if (m.heapUsed > heapPeak) heapPeak = m.heapUsed
+  }, 50)
+  const started = performance.now()
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        `${baseUrl}/v1/lead-lists/${encodeURIComponent(listId)}/imports`,
+        { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'text/csv' } },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (text += d))
+          res.on('end', () => (res.statusCode === 201 ? resolve(text) : reject(new Error(`import answered ${res.statusCode}: ${text.slice(0, 500)}`))))
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      Readable.from(csvChunks(rows, offset)).pipe(req)
+    })
+    const seconds = (performance.now() - started) / 1000
+    const r = JSON.parse(body) as { inserted: number; duplicates: number; bad: number; rowsRead: number }
+    if (r.rowsRead !== rows) throw new Error(`import read ${r.rowsRead} rows of ${rows}`)
+    const mib = (b: number) => Number((b / 1024 / 1024).toFixed(1))
+    return {
+      rows,
+      seconds: Number(seconds.toFixed(2)),
+      rowsPerSec: Math.round(rows / seconds),
+      inserted: r.inserted,
+      duplicates: r.duplicates,
+      bad: r.bad,
+      rssPeakMiB: mib(rssPeak - before.rss),
+      heapPeakMiB: mib(heapPeak - before.heapUsed),
+    }
+  } finally {
+    clearInterval(sampler)
+  }
+}
