@@ -5,10 +5,13 @@ import type { Campaign, CampaignSettings } from '../../engine/store/sql/campaign
 import type { Db } from '../../engine/store/sql/db.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
+import { ensureInSite, siteForNew, siteScope } from '../scope.js'
 import { conflict, HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
 import {
+  archiveCampaignSchema,
   campaignActionSchema,
   campaignSchema,
+  updateCampaignSchema,
   createCampaignSchema,
   figuresSchema,
   getCampaignSchema,
@@ -28,6 +31,7 @@ export interface CampaignView {
   name: string
   state: CampaignRunState
   settings: CampaignSettings
+  siteId: string
   createdAt: string
   updatedAt: string
 }
@@ -52,19 +56,33 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
   const repos = repositories(db)
   app.addSchema(campaignSchema)
 
-  app.post<{ Body: { name: string; settings: CampaignSettings } }>(
+  /** The campaign if it exists in the caller's site; a campaign of another site is as missing as an unknown id. */
+  async function scoped(request: Parameters<typeof principalOf>[0], id: string): Promise<Campaign> {
+    const c = await repos.campaigns.get(id)
+    if (!c) throw notFound('campaign', id)
+    ensureInSite(principalOf(request), c.siteId, 'campaign', id)
+    return c
+  }
+
+  const checkHours = (settings: CampaignSettings): void => {
+    const hours = settings.screening.callingHours
+    if (hours.start >= hours.end) {
+      throw invalidField('body.settings.screening.callingHours.end', `must be after start (${hours.start})`)
+    }
+  }
+
+  app.post<{ Body: { name: string; settings: CampaignSettings; siteId?: string } }>(
     '/v1/campaigns',
     { schema: createCampaignSchema, config: { auth: Managers } },
     async (request, reply) => {
       const { name, settings } = request.body
-      const hours = settings.screening.callingHours
-      if (hours.start >= hours.end) {
-        throw invalidField('body.settings.screening.callingHours.end', `must be after start (${hours.start})`)
-      }
+      checkHours(settings)
+      const siteId = siteForNew(principalOf(request), request.body.siteId)
+      if (!(await repos.sites.get(siteId))) throw invalidField('body.siteId', `site ${JSON.stringify(siteId)} does not exist`)
       const actor = principalOf(request).actor
       const created = await db.transaction(async (tx) => {
         const r = repositories(tx)
-        const c = await r.campaigns.create({ name, settings })
+        const c = await r.campaigns.create({ name, settings, siteId })
         await r.audit.append({ actor, action: 'create', entity: 'campaign', entityId: c.id, detail: { name } })
         return c
       })
@@ -78,7 +96,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
     { schema: listCampaignsSchema, config: { auth: Readers } },
     async (request) => {
       const { limit, offset } = request.query
-      const page = await repos.campaigns.list({ limit, offset })
+      const page = await repos.campaigns.list({ limit, offset, siteId: siteScope(principalOf(request)) })
       return { items: page.items.map(view), total: page.total, limit, offset }
     },
   )
@@ -86,10 +104,45 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
   app.get<{ Params: { id: string } }>(
     '/v1/campaigns/:id',
     { schema: getCampaignSchema, config: { auth: Readers } },
+    async (request) => view(await scoped(request, request.params.id)),
+  )
+
+  app.patch<{ Params: { id: string }; Body: { name?: string; settings?: CampaignSettings } }>(
+    '/v1/campaigns/:id',
+    { schema: updateCampaignSchema, config: { auth: Managers } },
     async (request) => {
-      const c = await repos.campaigns.get(request.params.id)
-      if (!c) throw notFound('campaign', request.params.id)
-      return view(c)
+      const id = request.params.id
+      await scoped(request, id)
+      const { name, settings } = request.body
+      if (settings !== undefined) checkHours(settings)
+      const actor = principalOf(request).actor
+      const updated = await db.transaction(async (tx) => {
+        const r = repositories(tx)
+        let c: Campaign | undefined
+        if (name !== undefined) c = await r.campaigns.rename(id, name)
+        if (settings !== undefined) c = await r.campaigns.updateSettings(id, settings)
+        await r.audit.append({ actor, action: 'update', entity: 'campaign', entityId: id, detail: { fields: Object.keys(request.body) } })
+        return c
+      })
+      if (!updated) throw notFound('campaign', id)
+      return view(updated)
+    },
+  )
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/campaigns/:id',
+    { schema: archiveCampaignSchema, config: { auth: Managers } },
+    async (request, reply) => {
+      const id = request.params.id
+      const c = await scoped(request, id)
+      if (c.state !== 'stopped') throw conflict(`stop campaign ${JSON.stringify(id)} before archiving it (it is ${c.state})`)
+      const actor = principalOf(request).actor
+      await db.transaction(async (tx) => {
+        const r = repositories(tx)
+        if (!(await r.campaigns.archive(id))) throw conflict(`campaign ${JSON.stringify(id)} changed state meanwhile`)
+        await r.audit.append({ actor, action: 'archive', entity: 'campaign', entityId: id })
+      })
+      return reply.code(204).send()
     },
   )
 
@@ -99,8 +152,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
       { schema: campaignActionSchema, config: { auth: Managers } },
       async (request) => {
         const id = request.params.id
-        const c = await repos.campaigns.get(id)
-        if (!c) throw notFound('campaign', id)
+        const c = await scoped(request, id)
         if (!allowedFrom[action].includes(c.state)) {
           throw conflict(`cannot ${action} campaign ${JSON.stringify(id)}: it is ${c.state}`)
         }
@@ -125,8 +177,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
     { schema: figuresSchema, config: { auth: Readers } },
     async (request) => {
       const id = request.params.id
-      const c = await repos.campaigns.get(id)
-      if (!c) throw notFound('campaign', id)
+      await scoped(request, id)
       const figures = await control.figures(id)
       if (!figures) {
         throw new HttpProblem(404, 'No live figures', `campaign ${JSON.stringify(id)} is not loaded on any engine`, {

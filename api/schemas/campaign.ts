@@ -124,12 +124,13 @@ const storedSettingsSchema = {
 export const campaignSchema = {
   $id: 'cadence/campaign',
   type: 'object',
-  required: ['id', 'name', 'state', 'settings', 'createdAt', 'updatedAt'],
+  required: ['id', 'name', 'state', 'settings', 'siteId', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
     state: { type: 'string', enum: ['stopped', 'running', 'paused'] },
     settings: storedSettingsSchema,
+    siteId: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
@@ -151,9 +152,36 @@ export const createCampaignSchema = {
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 200 },
       settings: settingsSchema,
+      siteId: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
     },
   },
   response: { 201: { $ref: 'cadence/campaign#' }, ...problemResponses },
+} as const
+
+function settingsWithoutDefault(): Omit<typeof settingsSchema, 'default'> {
+  const { default: _ignored, ...rest } = settingsSchema
+  return rest
+}
+
+export const updateCampaignSchema = {
+  summary: 'Rename a campaign or replace its settings; an engine applies new settings when the campaign next starts from stopped',
+  params: campaignIdParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 200 },
+      settings: settingsWithoutDefault(),
+    },
+  },
+  response: { 200: { $ref: 'cadence/campaign#' }, ...problemResponses },
+} as const
+
+export const archiveCampaignSchema = {
+  summary: 'Archive a stopped campaign: it leaves lists and engines; its calls, leads and recordings stay for reports',
+  params: campaignIdParams,
+  response: { 204: { type: 'null' }, ...problemResponses },
 } as const
 
 export const listCampaignsSchema = {

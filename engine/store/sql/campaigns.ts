@@ -68,6 +68,7 @@ export interface Campaign {
   name: string
   state: CampaignRunState
   settings: CampaignSettings
+  siteId: string
   createdAt: number
   updatedAt: number
 }
@@ -77,11 +78,12 @@ interface CampaignRow {
   name: string
   state: CampaignRunState
   settings: CampaignSettings
+  site_id: string
   created_at: Date
   updated_at: Date
 }
 
-const columns = 'id, name, state, settings, created_at, updated_at'
+const columns = 'id, name, state, settings, site_id, created_at, updated_at'
 
 function toCampaign(r: CampaignRow): Campaign {
   return {
@@ -89,6 +91,7 @@ function toCampaign(r: CampaignRow): Campaign {
     name: r.name,
     state: r.state,
     settings: r.settings,
+    siteId: r.site_id,
     createdAt: msOf(r.created_at),
     updatedAt: msOf(r.updated_at),
   }
@@ -99,6 +102,8 @@ export interface NewCampaign {
   settings: CampaignSettings
   /** Optional fixed id (the demo and tests); a UUID otherwise. */
   id?: string
+  /** Default: the default site. */
+  siteId?: string
 }
 
 export class CampaignRepository {
@@ -106,26 +111,51 @@ export class CampaignRepository {
 
   async create(c: NewCampaign): Promise<Campaign> {
     const r = await this.db.query<CampaignRow>(
-      `INSERT INTO campaigns (id, name, settings) VALUES (coalesce($1, gen_random_uuid()::text), $2, $3::jsonb)
-       RETURNING ${columns}`,
-      [c.id ?? null, c.name, JSON.stringify(c.settings)],
+      `INSERT INTO campaigns (id, name, settings, site_id)
+       VALUES (coalesce($1, gen_random_uuid()::text), $2, $3::jsonb, $4) RETURNING ${columns}`,
+      [c.id ?? null, c.name, JSON.stringify(c.settings), c.siteId ?? 'default'],
     )
     return toCampaign(r.rows[0]!)
   }
 
   async get(id: string): Promise<Campaign | undefined> {
-    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = $1`, [id])
+    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = $1 AND archived_at IS NULL`, [id])
     return r.rows[0] && toCampaign(r.rows[0])
   }
 
-  /** Oldest first, stable under inserts (keyset on created_at, id would replace offset when lists grow). */
-  async list(page: { limit: number; offset: number }): Promise<{ items: Campaign[]; total: number }> {
+  /**
+   * Oldest first, stable under inserts (keyset on created_at, id would replace offset when lists grow); archived
+   * campaigns left out. `siteId` null: every site.
+   */
+  async list(page: { limit: number; offset: number; siteId?: string | null }): Promise<{ items: Campaign[]; total: number }> {
+    const site = page.siteId ?? null
     const r = await this.db.query<CampaignRow>(
-      `SELECT ${columns} FROM campaigns ORDER BY created_at, id LIMIT $1 OFFSET $2`,
-      [page.limit, page.offset],
+      `SELECT ${columns} FROM campaigns WHERE archived_at IS NULL AND ($3::text IS NULL OR site_id = $3)
+       ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+      [page.limit, page.offset, site],
     )
-    const n = await this.db.query<{ n: number }>('SELECT count(*) AS n FROM campaigns')
-    return { items: r.rows.map(toCampaign), total: n.rows[0]?.n ?? 0 }
+    const n = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM campaigns WHERE archived_at IS NULL AND ($1::text IS NULL OR site_id = $1)',
+      [site],
+    )
+    return { items: r.rows.map(toCampaign), total: Number(n.rows[0]?.n ?? 0) }
+  }
+
+  /** Archive a stopped campaign: gone from lists and from engines, its records kept. False if not stopped. */
+  async archive(id: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE campaigns SET archived_at = now(), updated_at = now() WHERE id = $1 AND state = 'stopped' AND archived_at IS NULL`,
+      [id],
+    )
+    return r.rowCount === 1
+  }
+
+  async rename(id: string, name: string): Promise<Campaign | undefined> {
+    const r = await this.db.query<CampaignRow>(
+      `UPDATE campaigns SET name = $2, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+      [id, name],
+    )
+    return r.rows[0] && toCampaign(r.rows[0])
   }
 
   /** Campaigns an engine should be running after a restart. */
