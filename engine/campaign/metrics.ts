@@ -40,14 +40,21 @@ export const EngineMetricNames = {
   workerQueueCapacity: 'cadence_worker_queue_capacity_tasks',
 } as const
 
-/** Node.js process metrics (prom-client defaults) carry this prefix, so every Cadence series starts with `cadence_`. */
-export const ProcessMetricPrefix = 'cadence_process_'
+/**
+ * Node.js process metrics (prom-client defaults) carry this prefix, so every Cadence series starts with `cadence_`:
+ * `cadence_process_cpu_seconds_total`, `cadence_nodejs_eventloop_lag_p99_seconds` (the defaults' names already begin
+ * with `process_` or `nodejs_`).
+ */
+export const ProcessMetricPrefix = 'cadence_'
 export const ProcessMetricNames = {
   eventLoopLagP99: `${ProcessMetricPrefix}nodejs_eventloop_lag_p99_seconds`,
-  cpuSeconds: `${ProcessMetricPrefix}cpu_seconds_total`,
-  residentMemory: `${ProcessMetricPrefix}resident_memory_bytes`,
+  cpuSeconds: `${ProcessMetricPrefix}process_cpu_seconds_total`,
+  residentMemory: `${ProcessMetricPrefix}process_resident_memory_bytes`,
   heapUsed: `${ProcessMetricPrefix}nodejs_heap_size_used_bytes`,
 } as const
+
+/** What a gateway attempt counts as (label `result` of cadence_gateway_attempts_total). */
+export const GatewayResults = ['ok', 'failed'] as const
 
 export const AbandonWindows = ['day', '30d', 'worst-rolling-hour'] as const
 export type AbandonWindow = (typeof AbandonWindows)[number]
@@ -249,7 +256,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       dialing.set({ campaign: campaignId }, on ? 1 : 0)
     },
     gatewayAttempt(trunk, gateway, ok) {
-      attempts.inc({ trunk, gateway, result: ok ? 'ok' : 'failed' })
+      attempts.inc({ trunk, gateway, result: ok ? GatewayResults[0] : GatewayResults[1] })
     },
     watchGatewayBreaker: (breaker, trunks) => breakers.add({ breaker, trunks }),
     watchDrachtio: (server, connection) => drachtio.add({ server, connection }),
