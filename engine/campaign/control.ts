@@ -3,6 +3,7 @@
  * api/ depends only on this interface, never on engine internals.
  */
 import type { AgentState } from '../acd/agent-state.js'
+import type { AgentDesk } from './agent-desk.js'
 
 export const DialModes = ['preview', 'progressive', 'predictive'] as const
 export type DialMode = (typeof DialModes)[number]
@@ -42,6 +43,8 @@ export interface CampaignControl {
   stop(campaignId: string): Promise<void>
   figures(campaignId: string): Promise<CampaignFigures | undefined>
   agents(campaignId?: string): Promise<AgentView[]>
+  /** Agents' own actions (log in, ready, pause, call control); absent, the API's desk routes answer 503. */
+  readonly desk?: AgentDesk
 }
 
 /** The engine refuses a control request for a reason the caller can act on (the API answers 409). */

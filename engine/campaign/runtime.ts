@@ -33,6 +33,7 @@ import { AcdAgentPool } from './acd-agent-pool.js'
 import { dialerSettingsOf, pacingCapsOf, screeningPolicyOf } from './campaign-policies.js'
 import { CampaignControlRefused, type AgentView, type CampaignControl, type CampaignFigures } from './control.js'
 import { CampaignDialer } from './dialer.js'
+import { EngineAgentDesk } from './engine-agent-desk.js'
 import { HopperLeadSupply } from './hopper-lead-supply.js'
 import type { EngineMetrics } from './metrics.js'
 import { PolicyPacer } from './policy-pacer.js'
@@ -114,6 +115,7 @@ export class EngineRuntime implements CampaignControl {
   private readonly journal: RedisCallJournal
   private readonly log: Logger
   private adoption?: TimerHandle
+  private agentDesk?: EngineAgentDesk
 
   constructor(private readonly o: EngineRuntimeOptions) {
     this.log = o.logger.child({ component: 'runtime' })
@@ -164,6 +166,36 @@ export class EngineRuntime implements CampaignControl {
 
   get agentPool(): AcdAgentPool {
     return this.pool
+  }
+
+  /** Agents' desk actions through this instance's ACD, port and campaign loops. */
+  get desk(): EngineAgentDesk {
+    const o = this.o
+    this.agentDesk ??= new EngineAgentDesk({
+      clock: o.clock,
+      acd: o.acd,
+      port: o.port,
+      repos: o.repos,
+      logger: o.logger,
+      running: (id) => this.running.get(id),
+      hopperFor: (campaign) =>
+        this.running.get(campaign.id)?.hopper ??
+        new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, keys: o.keys, instanceId: o.instanceId }),
+      screenerFor: (campaign) => this.screenerOf(campaign.settings),
+      holdsCall: (callId) => [...this.running.values()].some((r) => r.dialer.snapshotCalls().some((c) => c.callId === callId)),
+      agentReady: (agentId) => this.agentReady(agentId),
+    })
+    return this.agentDesk
+  }
+
+  /** The campaign's just-in-time screening (DNC, invalid numbers, the policy), as its dialer and the desk use it. */
+  private screenerOf(s: CampaignSettings): PolicyScreener {
+    return new PolicyScreener({
+      policy: screeningPolicyOf(s),
+      dncFor: (campaignId, e164) => this.o.dnc.snapshot(campaignId, [e164]),
+      invalidFor: (e164) => this.o.invalidNumbers.snapshot([e164]),
+      transientParkMs: 5 * 60_000,
+    })
   }
 
   isRunning(campaignId: string): boolean {
@@ -322,12 +354,7 @@ export class EngineRuntime implements CampaignControl {
       abandonCeiling: s.pacing.abandonCeiling,
       hourCeiling: Math.max(s.pacing.abandonCeiling, HOUR_CEILING),
     })
-    const screener = new PolicyScreener({
-      policy: screeningPolicyOf(s),
-      dncFor: (campaignId, e164) => o.dnc.snapshot(campaignId, [e164]),
-      invalidFor: (e164) => o.invalidNumbers.snapshot([e164]),
-      transientParkMs: 5 * 60_000,
-    })
+    const screener = this.screenerOf(s)
     const dialer = new CampaignDialer(
       dialerSettingsOf(campaign.id, s, { ringTimeoutMs: o.ringTimeoutMs, tickMs: o.tickMs, safeHarborPrompt: o.safeHarborPrompt }),
       {

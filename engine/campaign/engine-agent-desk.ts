@@ -1,0 +1,267 @@
+/**
+ * The engine's AgentDesk: agents' state changes go through the real ACD (RedisAcd runs the pure agent machine and
+ * stores the result atomically), call control goes to the telephony port for the call this engine instance holds,
+ * screening is the campaign's own (DNC, calling hours, learned-invalid numbers), and callbacks are booked into the
+ * campaign's Redis hopper so the dialer offers them at the minute (the API records the disposition itself). What the campaign loop cannot do yet (dial a
+ * number or a previewed lead for one agent, move a bridged call to another agent, queue or number) is refused with
+ * AgentDeskUnsupported, which the API turns into a 501, never a pretend success.
+ */
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import type { Agent, AgentEvent } from '../acd/agent-machine.js'
+import type { Lead } from '../leads/lead.js'
+import { maskPhone } from '../leads/lead.js'
+import type { RedisAcd, StoredAgent } from '../store/redis/redis-acd.js'
+import type { RedisHopper } from '../store/redis/redis-hopper.js'
+import type { Campaign } from '../store/sql/campaigns.js'
+import type { Repositories } from '../store/sql/repositories.js'
+import type { TelephonyPort } from '../telephony/port.js'
+import {
+  AgentDeskNotFound,
+  AgentDeskRefused,
+  AgentDeskScreenedOut,
+  AgentDeskUnsupported,
+  type AgentDesk,
+  type DialRequest,
+  type PreviewOffer,
+  type ScreenRefusal,
+  type TransferTarget,
+} from './agent-desk.js'
+import type { AgentView } from './control.js'
+import type { Screener } from './dialer.js'
+import type { HopperLeadSupply } from './hopper-lead-supply.js'
+
+/** A campaign this instance runs: its lead supply (leases held here) for preview. */
+export interface DeskCampaign {
+  campaign: Campaign
+  supply: HopperLeadSupply
+}
+
+export interface EngineAgentDeskOptions {
+  clock: Clock
+  acd: RedisAcd
+  port: TelephonyPort
+  repos: Repositories
+  logger: Logger
+  /** The campaign if this instance runs it. */
+  running(campaignId: string): DeskCampaign | undefined
+  /** The campaign's Redis hopper (the running one's, or one made for this booking). */
+  hopperFor(campaign: Campaign): RedisHopper
+  /** The campaign's screening, as its dialer screens. */
+  screenerFor(campaign: Campaign): Screener
+  /** Whether this instance's campaign loops hold the call (call control reaches only calls held here). */
+  holdsCall(callId: string): boolean
+  /** Tell the campaign loops an agent became ready (a call may be waiting for one). */
+  agentReady(agentId: string): Promise<void>
+}
+
+/** How many screened-out leads one preview request skips before it reports that nothing is dialable now. */
+const MaxPreviewSkips = 20
+
+interface HeldPreview {
+  lead: Lead
+  supply: HopperLeadSupply
+}
+
+export class EngineAgentDesk implements AgentDesk {
+  private readonly previews = new Map<string, HeldPreview>()
+  private readonly log: Logger
+
+  constructor(private readonly o: EngineAgentDeskOptions) {
+    this.log = o.logger.child({ component: 'agent-desk' })
+  }
+
+  async state(agentId: string): Promise<AgentView | undefined> {
+    const stored = await this.o.acd.get(agentId)
+    return stored && this.view(stored)
+  }
+
+  async login(agentId: string, options: { ready: boolean; skills: Record<string, number> }): Promise<AgentView> {
+    const now = this.o.clock.now()
+    await this.o.acd.register(agentId, now, options.skills)
+    const view = await this.apply(agentId, { type: 'login', at: now, ready: options.ready })
+    if (options.ready) await this.o.agentReady(agentId)
+    return view
+  }
+
+  async logout(agentId: string): Promise<AgentView> {
+    this.releasePreviewQuietly(agentId)
+    return this.apply(agentId, { type: 'logout', at: this.o.clock.now() })
+  }
+
+  async ready(agentId: string): Promise<AgentView> {
+    const view = await this.apply(agentId, { type: 'ready', at: this.o.clock.now() })
+    await this.o.agentReady(agentId)
+    return view
+  }
+
+  async pause(agentId: string, code: string): Promise<AgentView> {
+    return this.apply(agentId, { type: 'pause', at: this.o.clock.now(), reason: code })
+  }
+
+  async preview(agentId: string, campaignId: string): Promise<PreviewOffer | undefined> {
+    const agent = await this.known(agentId)
+    if (agent.state === 'logged-out') throw new AgentDeskRefused(`agent ${agentId} is logged out`)
+    if (agent.state === 'reserved' || agent.state === 'on-call') throw new AgentDeskRefused(`agent ${agentId} is ${agent.state}`)
+    const held = this.previews.get(agentId)
+    if (held) {
+      if (held.lead.campaignId !== campaignId) {
+        throw new AgentDeskRefused(`agent ${agentId} holds lead ${held.lead.id} of campaign ${held.lead.campaignId}: dial or skip it first`)
+      }
+      return this.offer(held.lead, 0)
+    }
+    const r = this.o.running(campaignId)
+    if (!r) throw new AgentDeskRefused(`campaign ${campaignId} is not running on this engine`)
+    if (r.campaign.settings.dialMode !== 'preview') {
+      throw new AgentDeskRefused(`campaign ${campaignId} dials in ${r.campaign.settings.dialMode} mode; preview needs a preview campaign`)
+    }
+    const screener = this.o.screenerFor(r.campaign)
+    let skipped = 0
+    for (;;) {
+      const now = this.o.clock.now()
+      const lead = await r.supply.take(campaignId, now)
+      if (!lead) return undefined
+      const verdict = await screener.screen(lead, now)
+      if (verdict.ok) {
+        const ready: Lead = { ...lead, e164: verdict.e164 }
+        this.previews.set(agentId, { lead: ready, supply: r.supply })
+        this.log.info({ agentId, campaignId, leadId: lead.id, phone: maskPhone(verdict.e164) }, 'preview lead held for agent')
+        return this.offer(ready, skipped)
+      }
+      await r.supply.park(lead, now, verdict.code, verdict.retryAt)
+      if (++skipped >= MaxPreviewSkips) return undefined
+    }
+  }
+
+  async dialPreview(agentId: string, leadId: string): Promise<{ callId: string }> {
+    const held = this.previews.get(agentId)
+    if (!held || held.lead.id !== leadId) throw new AgentDeskNotFound('preview lead', leadId)
+    throw new AgentDeskUnsupported(
+      'the campaign loop cannot yet place a call bound to one agent; the lead stays held for you (skip it to return it)',
+    )
+  }
+
+  async skipPreview(agentId: string, leadId: string): Promise<void> {
+    const held = this.previews.get(agentId)
+    if (!held || held.lead.id !== leadId) throw new AgentDeskNotFound('preview lead', leadId)
+    this.previews.delete(agentId)
+    const now = this.o.clock.now()
+    // Parked until now: dialable again at once, for another agent or later.
+    await held.supply.park(held.lead, now, 'preview-skipped', now)
+  }
+
+  async screenNumber(campaignId: string, number: string): Promise<ScreenRefusal | undefined> {
+    const campaign = await this.o.repos.campaigns.get(campaignId)
+    if (!campaign) throw new AgentDeskNotFound('campaign', campaignId)
+    const lead: Lead = { id: 'click-to-dial', campaignId, phone: number, status: 'new', attemptTimes: [] }
+    const verdict = await this.o.screenerFor(campaign).screen(lead, this.o.clock.now())
+    return verdict.ok ? undefined : { code: verdict.code, detail: verdict.detail }
+  }
+
+  async dial(agentId: string, request: DialRequest): Promise<{ callId: string }> {
+    const agent = await this.known(agentId)
+    if (agent.state === 'logged-out' || agent.state === 'reserved' || agent.state === 'on-call') {
+      throw new AgentDeskRefused(`agent ${agentId} is ${agent.state}: dialing needs an agent logged in and free`)
+    }
+    const refusal = await this.screenNumber(request.campaignId, request.number)
+    if (refusal) throw new AgentDeskScreenedOut(refusal)
+    throw new AgentDeskUnsupported(
+      'the number passed screening, but the campaign loop cannot yet place a call bound to one agent (click-to-dial)',
+    )
+  }
+
+  async hangup(agentId: string): Promise<AgentView> {
+    const callId = await this.callOf(agentId, 'hang up')
+    await this.telephony(() => this.o.port.hangup(callId, 'agent-hangup'))
+    this.log.info({ agentId, callId }, 'agent hung up')
+    return this.current(agentId)
+  }
+
+  async hold(agentId: string, on: boolean): Promise<AgentView> {
+    const callId = await this.callOf(agentId, on ? 'hold' : 'unhold')
+    await this.telephony(() => this.o.port.hold(callId, on))
+    return this.current(agentId)
+  }
+
+  async transfer(agentId: string, target: TransferTarget, _customerId?: string): Promise<AgentView> {
+    await this.callOf(agentId, 'transfer')
+    // A blind transfer must hand the call's agent over in the campaign loop (its CDR, wrap-up and the ACD states
+    // of both agents), which the loop cannot do yet; moving only the media would leave the target stuck on-call.
+    throw new AgentDeskUnsupported(`blind transfer to ${target.kind} is not supported by the engine yet`)
+  }
+
+  async bookCallback(campaignId: string, leadId: string, at: number, ownerAgentId?: string): Promise<void> {
+    const campaign = await this.o.repos.campaigns.get(campaignId)
+    const lead = await this.o.repos.leads.get(leadId)
+    if (!campaign || !lead || lead.campaignId !== campaignId) throw new AgentDeskNotFound('lead', leadId)
+    // Through the hopper: the lead row (status callback, due time, owner) and the Redis callbacks queue together,
+    // so the dialer offers it at the minute, to the owner first.
+    const booked = await this.o.hopperFor(campaign).bookCallback(lead, at, ownerAgentId)
+    if (!booked) throw new AgentDeskRefused(`lead ${leadId} is being dialed right now; book the callback after that call`)
+    this.log.info({ campaignId, leadId, at, ownerAgentId }, 'callback booked')
+  }
+
+  private offer(lead: Lead, screenedOut: number): PreviewOffer {
+    const offer: PreviewOffer = { campaignId: lead.campaignId, leadId: lead.id, phone: lead.e164 ?? lead.phone, screenedOut }
+    if (lead.customerId !== undefined) offer.customerId = lead.customerId
+    return offer
+  }
+
+  private releasePreviewQuietly(agentId: string): void {
+    const held = this.previews.get(agentId)
+    if (!held) return
+    this.previews.delete(agentId)
+    const now = this.o.clock.now()
+    void held.supply.park(held.lead, now, 'preview-released', now).catch((err: unknown) => {
+      this.log.warn({ err, agentId, leadId: held.lead.id }, 'could not give back a held preview lead; its lease will expire')
+    })
+  }
+
+  private async known(agentId: string): Promise<StoredAgent> {
+    const agent = await this.o.acd.get(agentId)
+    // Never seen by the ACD: it has never logged in, which is what a desk sees as logged out.
+    if (!agent) throw new AgentDeskRefused(`agent ${agentId} is logged out`)
+    return agent
+  }
+
+  private async apply(agentId: string, event: AgentEvent): Promise<AgentView> {
+    await this.known(agentId)
+    const res = await this.o.acd.apply(agentId, event)
+    if (!res.ok) throw new AgentDeskRefused(res.error)
+    return this.view(res.agent)
+  }
+
+  private async callOf(agentId: string, action: string): Promise<string> {
+    const agent = await this.known(agentId)
+    if (agent.state !== 'on-call' || agent.callId === undefined) {
+      throw new AgentDeskRefused(`agent ${agentId} is ${agent.state}, not on a call: nothing to ${action}`)
+    }
+    if (!this.o.holdsCall(agent.callId)) {
+      throw new AgentDeskRefused(`call ${agent.callId} is handled by another engine instance; try again through that one`)
+    }
+    return agent.callId
+  }
+
+  /** Telephony that cannot do an action (a TelephonyRefused from an adapter) is unsupported, not a server fault. */
+  private async telephony(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn()
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TelephonyRefused') throw new AgentDeskUnsupported(err.message)
+      if (err instanceof Error && err.name === 'SimTelephonyError') throw new AgentDeskRefused(err.message)
+      throw err
+    }
+  }
+
+  private async current(agentId: string): Promise<AgentView> {
+    return this.view(await this.known(agentId))
+  }
+
+  private async view(a: Agent): Promise<AgentView> {
+    const record = await this.o.repos.agents.get(a.id)
+    const v: AgentView = { agentId: a.id, name: record?.name ?? a.id, state: a.state, since: a.since }
+    if (a.pauseReason !== undefined && a.state === 'paused') v.pauseReason = a.pauseReason
+    if (a.callId !== undefined) v.callId = a.callId
+    return v
+  }
+}
