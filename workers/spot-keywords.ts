@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { framesOf } from '../engine/media/frames.js'
-import { enrol, TemplateMatcher, type Template } from '../engine/media/template-matcher.js'
+import { enrol, TemplateMatcher, type HopMs, type Template } from '../engine/media/template-matcher.js'
 import { SherpaKeywordSpotter, type SherpaKwsConfig } from './sherpa-kws.js'
 import { parseWav, type PcmAudio } from './wav.js'
 
@@ -35,13 +35,20 @@ export interface SpotKeywordsTask {
    * DEFAULT_KEYWORD_THRESHOLD, was chosen (best F1) on voices never enrolled, with 14 examples per keyword.
    */
   threshold?: number
+  /**
+   * Per-keyword thresholds, e.g. from calibrateKeywordThresholds() on the campaign's own calls without the keywords;
+   * keywords not named use `threshold`.
+   */
+  thresholds?: Record<string, number>
   /** How many of a keyword's best-fitting examples are averaged; default DEFAULT_TOP_K. */
   topK?: number
 }
 
 /** A keyword's cost is the mean of its best `topK` examples' (template-matcher.ts); chosen on bench:workers' tune voices. */
 export const DEFAULT_TOP_K = 3
-export const DEFAULT_KEYWORD_THRESHOLD = 2.41
+export const DEFAULT_KEYWORD_THRESHOLD = 2.42
+/** Keywords are short: features every 10 ms (overlapping 20 ms windows) give DTW twice the detail of one per frame. */
+export const KEYWORD_HOP_MS: HopMs = 10
 
 export interface KeywordHit {
   keyword: string
@@ -70,24 +77,69 @@ export async function loadKeywordTemplates(examples: KeywordExample[]): Promise<
     examples.map(async (e) => {
       const a = parseWav(await readFile(e.file))
       if (a.sampleRate !== 8000) throw new Error(`keyword example ${e.file}: ${a.sampleRate} Hz; 8000 Hz expected`)
-      return enrol(e.keyword, e.file, framesOf(channel(a, 0)))
+      return enrol(e.keyword, e.file, framesOf(channel(a, 0)), undefined, undefined, KEYWORD_HOP_MS)
     }),
   )
 }
 
-export function spotInAudio(audio: PcmAudio, templates: Template[], parties: string[], threshold: number, topK = DEFAULT_TOP_K): KeywordHit[] {
+export function spotInAudio(
+  audio: PcmAudio,
+  templates: Template[],
+  parties: string[],
+  threshold: number,
+  topK = DEFAULT_TOP_K,
+  thresholds: Readonly<Record<string, number>> = {},
+): KeywordHit[] {
   if (audio.sampleRate !== 8000) throw new Error(`recording at ${audio.sampleRate} Hz; 8000 Hz expected`)
   const hits: KeywordHit[] = []
   for (let c = 0; c < audio.channels; c++) {
     const party = parties[c] ?? `channel-${c}`
-    const matcher = new TemplateMatcher(templates, { threshold, topK })
+    const matcher = new TemplateMatcher(templates, { threshold, thresholds, topK })
     const frames = framesOf(channel(audio, c))
     const found = [...frames.flatMap((f) => matcher.push(f)), ...matcher.flush()]
     for (const m of found) {
-      hits.push({ keyword: m.label, party, atMs: m.startFrame * 20, confidence: Math.max(0, Math.min(1, 1 - m.cost / (2 * threshold))) })
+      const th = thresholds[m.label] ?? threshold
+      hits.push({ keyword: m.label, party, atMs: m.startFrame * 20, confidence: Math.max(0, Math.min(1, 1 - m.cost / (2 * th))) })
     }
   }
   return hits.sort((a, b) => a.atMs - b.atMs)
+}
+
+/** Each keyword's best (lowest) cost over each recording; the material calibration and tuning work from. */
+export function bestKeywordCosts(recordings: readonly Int16Array[], templates: readonly Template[], topK = DEFAULT_TOP_K): Array<Record<string, number>> {
+  return recordings.map((pcm) => {
+    const best: Record<string, number> = {}
+    const m = new TemplateMatcher(templates, { threshold: 0, topK, traceLabel: (l, c) => void (c < (best[l] ?? Infinity) && (best[l] = c)) })
+    for (const f of framesOf(pcm)) m.push(f)
+    return best
+  })
+}
+
+/**
+ * Per-keyword thresholds from speech that does not contain the keywords (a campaign's own calls, say): each
+ * keyword's threshold is `ratio` times its mean best cost over those recordings. Keywords differ in how closely
+ * they fit ordinary speech (a short word with common sounds fits it well), and one ratio over that per-keyword scale
+ * separates hits from other speech better than one cost for all; the ratio is the one knob left to tune.
+ * `negatives[i]` may contain keywords named in `contains[i]`: those keywords skip that recording.
+ */
+export function calibrateKeywordThresholds(
+  negatives: ReadonlyArray<Readonly<Record<string, number>>>,
+  ratio: number,
+  contains: ReadonlyArray<readonly string[]> = [],
+): Record<string, number> {
+  const sums = new Map<string, { sum: number; n: number }>()
+  negatives.forEach((best, i) => {
+    for (const [k, c] of Object.entries(best)) {
+      if (contains[i]?.includes(k) || !Number.isFinite(c)) continue
+      const s = sums.get(k) ?? { sum: 0, n: 0 }
+      s.sum += c
+      s.n++
+      sums.set(k, s)
+    }
+  })
+  const out: Record<string, number> = {}
+  for (const [k, { sum, n }] of sums) out[k] = Number(((ratio * sum) / n).toFixed(3))
+  return out
 }
 
 /** One loaded model per worker thread and configuration: loading takes far longer than spotting a call. */
@@ -112,7 +164,7 @@ export default async function spotKeywords(task: SpotKeywordsTask): Promise<Spot
     }
     const templates = await loadKeywordTemplates(task.examples)
     const audio = parseWav(await readFile(task.recording))
-    const hits = spotInAudio(audio, templates, parties, task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K)
+    const hits = spotInAudio(audio, templates, parties, task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K, task.thresholds ?? {})
     return {
       recording: task.recording,
       hits,

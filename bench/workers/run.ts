@@ -5,7 +5,7 @@
  * 60 s stereo call assembled from the media corpus. Prints a table; with --json only JSON.
  *
  *   npm run bench:workers [-- --json] [-- --bitrate 16000] [-- --seconds 60] [-- --complexity 5] [-- --frame-ms 20|40|60]
- *                         [-- --runs 3] [-- --skip-keywords]
+ *                         [-- --runs 3] [-- --skip-keywords] [-- --kws-calibrated]
  *
  * ×realtime per core = audio seconds / CPU seconds of one single-threaded encode (ffmpeg runs with -threads 1;
  * its CPU time is the child's user+system time from /proc-less `time` accounting, so wall time is reported too).
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeOggOpus, decodedLength, OPUS_BACKEND, type OpusFrameMs } from '../../workers/compress-recording.js'
 import { keywordScores } from './keywords.js'
+import { KEYWORD_HOP_MS } from '../../workers/spot-keywords.js'
 import { pcmWav, type PcmAudio } from '../../workers/wav.js'
 import { loadCorpus, readCorpusAudio } from '../../test/fixtures/corpus.js'
 
@@ -125,7 +126,7 @@ function main(): void {
     rows.push(row('ffmpeg libopus, encoding alone (minus a 0.1 s run)', Math.max(1e-3, ffr.cpu - start.cpu), ffr.wall - start.wall, size))
     const ffDecoded = decodedLength(new Uint8Array(readFileSync(ff)))
 
-    const keywords = skipKeywords ? undefined : keywordScores()
+    const keywords = skipKeywords ? undefined : keywordScores(undefined, args.includes('--kws-calibrated') ? 'calibrated' : 'single')
     const result = { keywords, bitrate, complexity, frameMs, seconds, rows, ffmpegDecodedSamplesPerChannel: ffDecoded.samplesPerChannel, ffmpegVersion: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0] }
     if (json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n')
@@ -144,7 +145,9 @@ function main(): void {
       })),
     )
     if (!keywords) return
-    console.log(`\nKeyword spotting (enrolled examples + DTW): ${keywords.templatesPerKeyword} examples per keyword, threshold ${keywords.threshold} (best F1 on the tune voices)\n`)
+    const th = Object.entries(keywords.tuning.thresholds).map(([k, v]) => `${k} ${v}`).join(', ')
+    console.log(`\nKeyword spotting (enrolled examples + DTW, ${KEYWORD_HOP_MS} ms hop, mean of the best ${keywords.topK}): examples per keyword ${JSON.stringify(keywords.templatesPerKeyword)}`)
+    console.log(`thresholds (${keywords.tuning.mode}, ratio ${keywords.tuning.ratio}, best F1 on the tune voices): ${th}\n`)
     console.table(keywords.rows)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -9,6 +9,7 @@
  */
 import { mfcc, MFCC_COEFFS } from './mfcc.js'
 import { EnergyVad, frameDbfs } from './vad.js'
+import { FRAME_SAMPLES } from './frames.js'
 
 /** Raw per-frame measurements of an enrolled example; normalised by the matcher that uses it. */
 export interface Template {
@@ -19,6 +20,19 @@ export interface Template {
   mfcc: Float64Array[]
   dbfs: number[]
   speech: boolean[]
+  /** Feature hop: 20 ms (one feature per frame) or 10 ms (a second, overlapping window between frames). */
+  hopMs: HopMs
+}
+
+export type HopMs = 10 | 20
+const HALF = FRAME_SAMPLES / 2
+
+/** The 20 ms window straddling two frames: the second half of one and the first half of the next. */
+function straddle(prev: Int16Array | undefined, cur: Int16Array): Int16Array {
+  const w = new Int16Array(FRAME_SAMPLES)
+  if (prev) w.set(prev.subarray(HALF), 0)
+  w.set(cur.subarray(0, HALF), HALF)
+  return w
 }
 
 export interface TemplateMatch {
@@ -36,17 +50,29 @@ export interface TemplateMatch {
  * speech detector then sees the same lead-in (line noise, ringback) as it will on a live stream, so the speech
  * flags of template and stream agree.
  */
-export function enrol(label: string, name: string, frames: Int16Array[], from?: number, to?: number): Template {
+export function enrol(label: string, name: string, frames: Int16Array[], from?: number, to?: number, hopMs: HopMs = 20): Template {
   const vad = new EnergyVad(MATCHER_VAD)
   const flags = frames.map((f) => vad.isSpeech(f))
   // Without a range, the phrase is the first to the last speech frame: silence at the ends of a template would
   // match the silence of any stream.
   from ??= Math.max(0, flags.indexOf(true))
   to ??= flags.lastIndexOf(true) + 1
-  const speech = flags.slice(from, to)
-  const phrase = frames.slice(from, to)
-  if (speech.filter(Boolean).length < 10) throw new Error(`template ${name}: under 200 ms of speech to enrol`)
-  return { label, name, mfcc: phrase.map((f) => mfcc(f)), dbfs: phrase.map((f) => frameDbfs(f)), speech }
+  if (flags.slice(from, to).filter(Boolean).length < 10) throw new Error(`template ${name}: under 200 ms of speech to enrol`)
+  const t: Template = { label, name, mfcc: [], dbfs: [], speech: [], hopMs }
+  for (let k = from; k < to; k++) {
+    const f = frames[k]!
+    // The same windows, in the same order, as TemplateMatcher.push() takes from a stream.
+    if (hopMs === 10) {
+      const w = straddle(frames[k - 1], f)
+      t.mfcc.push(mfcc(w))
+      t.dbfs.push(frameDbfs(w))
+      t.speech.push(flags[k]! || (flags[k - 1] ?? false))
+    }
+    t.mfcc.push(mfcc(f))
+    t.dbfs.push(frameDbfs(f))
+    t.speech.push(flags[k]!)
+  }
+  return t
 }
 
 /** Quieter speech counts here than in AMD: a syllable lost to "silence" costs a template match more than a late AMD call. */
@@ -64,24 +90,31 @@ class FeatureNormalizer {
   private readonly mean: Float64Array
   private speechDb = -20
 
+  /** Adaptation rates per feature, scaled so that the time constants stay the same at a 10 ms hop. */
+  private readonly meanRate: number
+  private readonly levelRate: number
+
   constructor(
     init: Float64Array,
     private readonly std: Float64Array,
+    hopMs: HopMs,
   ) {
     this.mean = Float64Array.from(init)
+    this.meanRate = (0.02 * hopMs) / 20
+    this.levelRate = (0.05 * hopMs) / 20
   }
 
   next(raw: Float64Array, db: number, speech: boolean): Float64Array {
     const out = new Float64Array(FEATURE_DIMS)
     for (let i = 0; i < MFCC_COEFFS; i++) {
-      if (speech) this.mean[i] = this.mean[i]! + 0.02 * (raw[i]! - this.mean[i]!)
+      if (speech) this.mean[i] = this.mean[i]! + this.meanRate * (raw[i]! - this.mean[i]!)
       out[i] = ((raw[i]! - this.mean[i]!) / this.std[i]!) * (speech ? 1 : 0.5)
     }
     if (!speech) {
       out[MFCC_COEFFS] = -2
       return out
     }
-    this.speechDb += 0.05 * (db - this.speechDb)
+    this.speechDb += this.levelRate * (db - this.speechDb)
     out[MFCC_COEFFS] = Math.max(-2, Math.min(1, (db - this.speechDb) / 6))
     return out
   }
@@ -188,6 +221,8 @@ class Aligner {
 export interface TemplateMatcherOptions {
   /** Report a match when the normalised cost falls below this. */
   threshold: number
+  /** Per-label thresholds (calibrated: labels differ in how well they fit other speech); `threshold` for the rest. */
+  thresholds?: Readonly<Record<string, number>>
   /**
    * A label's cost is the mean of its `topK` best templates' costs (default 1: the best alone). With many enrolled
    * examples per label, one example that happens to fit other speech no longer fires on its own, while the label's
@@ -216,6 +251,9 @@ export class TemplateMatcher {
   private readonly topK: number
   private readonly init: Float64Array
   private readonly std: Float64Array
+  private readonly hopMs: HopMs
+  private prevFrame: Int16Array | undefined
+  private prevSpeech = false
 
   constructor(
     templates: readonly Template[],
@@ -224,6 +262,9 @@ export class TemplateMatcher {
     if (templates.length === 0) throw new Error('TemplateMatcher needs at least one template')
     this.topK = opts.topK ?? 1
     if (!Number.isInteger(this.topK) || this.topK < 1) throw new RangeError(`topK must be a positive integer, got ${opts.topK}`)
+    this.hopMs = templates[0]!.hopMs
+    const odd = templates.find((t) => t.hopMs !== this.hopMs)
+    if (odd) throw new Error(`template ${odd.name} has a ${odd.hopMs} ms hop, ${templates[0]!.name} ${this.hopMs} ms: enrol all alike`)
     // The spread and starting mean of each coefficient over the templates' speech frames.
     const sum = new Float64Array(MFCC_COEFFS)
     const sq = new Float64Array(MFCC_COEFFS)
@@ -241,14 +282,32 @@ export class TemplateMatcher {
     this.init = sum.map((s) => s / n)
     this.std = sq.map((q, i) => Math.sqrt(Math.max(q / n - this.init[i]! ** 2, 1e-6)))
     this.aligners = templates.map((t) => {
-      const norm = new FeatureNormalizer(this.init, this.std)
+      const norm = new FeatureNormalizer(this.init, this.std, this.hopMs)
       return new Aligner(t, t.mfcc.map((c, k) => norm.next(c, t.dbfs[k]!, t.speech[k]!)))
     })
-    this.norm = new FeatureNormalizer(this.init, this.std)
+    this.norm = new FeatureNormalizer(this.init, this.std, this.hopMs)
   }
 
+  /** One 20 ms frame of the stream; matches are reported in 20 ms frame indices whatever the hop. */
   push(frame: Int16Array): TemplateMatch[] {
-    const feat = this.norm.next(mfcc(frame), frameDbfs(frame), this.vad.isSpeech(frame))
+    const speech = this.vad.isSpeech(frame)
+    const done: TemplateMatch[] = []
+    if (this.hopMs === 10) {
+      const w = straddle(this.prevFrame, frame)
+      done.push(...this.step(this.norm.next(mfcc(w), frameDbfs(w), speech || this.prevSpeech)))
+    }
+    done.push(...this.step(this.norm.next(mfcc(frame), frameDbfs(frame), speech)))
+    this.prevFrame = frame
+    this.prevSpeech = speech
+    return done.map((m) => this.inFrames(m))
+  }
+
+  private inFrames(m: TemplateMatch): TemplateMatch {
+    if (this.hopMs === 20) return m
+    return { ...m, startFrame: Math.floor(m.startFrame / 2), endFrame: Math.ceil(m.endFrame / 2) }
+  }
+
+  private step(feat: Float64Array): TemplateMatch[] {
     const t = this.frameIndex++
     const byLabel = new Map<string, Array<{ cost: number; start: number; name: string }>>()
     for (const a of this.aligners) {
@@ -266,7 +325,7 @@ export class TemplateMatcher {
       for (let i = 0; i < k; i++) cost += list[i]!.cost
       cost /= k
       this.opts.traceLabel?.(label, cost, t)
-      if (!(cost < this.opts.threshold)) continue
+      if (!(cost < (this.opts.thresholds?.[label] ?? this.opts.threshold))) continue
       const best = list[0]!
       current.set(label, { label, name: best.name, cost, endFrame: t + 1, startFrame: best.start })
     }
@@ -292,6 +351,6 @@ export class TemplateMatcher {
   flush(): TemplateMatch[] {
     const done = [...this.pending.values()]
     this.pending.clear()
-    return done
+    return done.map((m) => this.inFrames(m))
   }
 }
