@@ -118,6 +118,12 @@ export class CampaignRepository {
     return toCampaign(r.rows[0]!)
   }
 
+  /** Several campaigns in one query (BatchedLookup); unknown ids are absent from the map. */
+  async getMany(ids: readonly string[]): Promise<Map<string, Campaign>> {
+    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = ANY($1::text[])`, [ids])
+    return new Map(r.rows.map((row) => [row.id, toCampaign(row)]))
+  }
+
   async get(id: string): Promise<Campaign | undefined> {
     const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = $1 AND archived_at IS NULL`, [id])
     return r.rows[0] && toCampaign(r.rows[0])

@@ -207,6 +207,12 @@ export class LeadRepository implements LeadSource {
     return r.rowCount
   }
 
+  /** Several leads in one query (BatchedLookup); unknown ids are absent from the map. */
+  async getMany(ids: readonly string[]): Promise<Map<string, Lead>> {
+    const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = ANY($1::text[])`, [ids])
+    return new Map(r.rows.map((row) => [row.id, toLead(row)]))
+  }
+
   async get(id: string): Promise<Lead | undefined> {
     const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = $1`, [id])
     return r.rows[0] && toLead(r.rows[0])
