@@ -118,9 +118,9 @@ export class CampaignRepository {
     return toCampaign(r.rows[0]!)
   }
 
-  /** Several campaigns in one query (BatchedLookup); unknown ids are absent from the map. */
+  /** Several campaigns in one query (BatchedLookup), as get() sees them: unknown and archived ids are absent from the map. */
   async getMany(ids: readonly string[]): Promise<Map<string, Campaign>> {
-    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = ANY($1::text[])`, [ids])
+    const r = await this.db.query<CampaignRow>(`SELECT ${columns} FROM campaigns WHERE id = ANY($1::text[]) AND archived_at IS NULL`, [ids])
     return new Map(r.rows.map((row) => [row.id, toCampaign(row)]))
   }
 
