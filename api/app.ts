@@ -25,6 +25,8 @@ import { dncRoutes, type DncMirror } from './routes/dnc.js'
 import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
 import { identityRoutes } from './routes/identity.js'
+import { customerRoutes } from './routes/customers.js'
+import { numberRegionRoutes } from './routes/number-regions.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -95,6 +97,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
   await app.register(dncRoutes, { db, mirror: options.dncStore })
   // Routes added after this line get `pii` (a PiiCipher) for personal data: customers, notes, recordings' numbers.
-  void pii
+  await app.register(customerRoutes, { db, pii })
+  await app.register(numberRegionRoutes, {})
   return app
 }

@@ -1,4 +1,13 @@
-/** Every repository over one Queryable: the Db itself, or a transaction's handle so several writes commit together. */
+/**
+ * Every repository over one Queryable: the Db itself, or a transaction's handle so several writes commit together.
+ * The CRM's repositories store personal data encrypted and need the PiiCipher; built without one, they throw on use.
+ */
+import type { PiiCipher } from '../../security/pii-cipher.js'
+import { CallbackRepository } from './callbacks.js'
+import { CustomerDispositionRepository } from './customer-dispositions.js'
+import { CustomerNoteRepository } from './customer-notes.js'
+import { CustomerTimelineRepository } from './customer-timeline.js'
+import { CustomerRepository } from './customers.js'
 import { AgentRepository } from './agents.js'
 import { ApiKeyRepository } from './api-keys.js'
 import { AuditLogRepository } from './audit-log.js'
@@ -26,10 +35,32 @@ export interface Repositories {
   sites: SiteRepository
   users: UserRepository
   userTokens: UserTokenRepository
+  customers: CustomerRepository
+  customerNotes: CustomerNoteRepository
+  customerDispositions: CustomerDispositionRepository
+  customerTimeline: CustomerTimelineRepository
+  callbacks: CallbackRepository
 }
 
-export function repositories(db: Queryable): Repositories {
+export function repositories(db: Queryable, pii?: PiiCipher): Repositories {
+  const cipher = (): PiiCipher => {
+    if (pii === undefined) throw new Error('repositories(db) was built without a PiiCipher: pass one for CRM data')
+    return pii
+  }
   return {
+    get customers() {
+      return new CustomerRepository(db, cipher())
+    },
+    get customerNotes() {
+      return new CustomerNoteRepository(db, cipher())
+    },
+    customerDispositions: new CustomerDispositionRepository(db),
+    get customerTimeline() {
+      return new CustomerTimelineRepository(db, cipher())
+    },
+    get callbacks() {
+      return new CallbackRepository(db, cipher())
+    },
     campaigns: new CampaignRepository(db),
     leads: new LeadRepository(db),
     cdrs: new CdrRepository(db),

@@ -1,0 +1,361 @@
+/**
+ * Customers of the CRM and their phone numbers. Names, numbers and profiles are stored as PiiCipher ciphertexts
+ * (the row id as additional data) and found by keyed hashes, so a copy of the database holds no readable number or
+ * name. What that costs: the database can only answer "equal to" on names and numbers; prefix search and sorting by
+ * name happen here after decrypting a bounded set (see `search`).
+ *
+ * Every read and write takes a CustomerScope (api/scope.ts decides it): a customer outside it is answered exactly like
+ * a missing one.
+ */
+import { randomUUID } from 'node:crypto'
+import type { PiiCipher } from '../../security/pii-cipher.js'
+import type { Queryable } from './db.js'
+import { msOf } from './row-time.js'
+
+export const CustomerTypes = ['prospect', 'follow-up', 'closed', 'member'] as const
+export type CustomerType = (typeof CustomerTypes)[number]
+
+/** Personal details beyond the name, stored as one encrypted JSON document. */
+export interface CustomerProfile {
+  age?: number
+  address?: string
+  occupation?: string
+  interests?: string[]
+}
+
+export interface CustomerPhone {
+  id: string
+  /** E.164. */
+  number: string
+  label: string | null
+  /** ISO 3166-1 alpha-2 of the number, where it has one. */
+  country: string | null
+  /** mobile, fixed-line, ... (engine/screening/number.ts PhoneType). */
+  type: string | null
+  createdAt: number
+}
+
+export interface Customer {
+  id: string
+  siteId: string
+  type: CustomerType
+  ownerAgentId: string | null
+  name: string
+  profile: CustomerProfile
+  tags: string[]
+  phones: CustomerPhone[]
+  createdAt: number
+  updatedAt: number
+}
+
+/** Whose customers a caller reaches: one site (null: every site) and one owning agent (null: any). */
+export interface CustomerScope {
+  siteId: string | null
+  agentId: string | null
+}
+
+/** A number already parsed and normalized by the caller (engine/screening/number.ts). */
+export interface NewPhone {
+  e164: string
+  label?: string | null
+  country?: string | null
+  type?: string | null
+}
+
+export interface NewCustomer {
+  siteId: string
+  type: CustomerType
+  ownerAgentId: string | null
+  name: string
+  profile?: CustomerProfile
+  tags?: readonly string[]
+  phones?: readonly NewPhone[]
+  /** The audit actor who created it. */
+  createdBy: string
+}
+
+export interface CustomerPatch {
+  name?: string
+  type?: CustomerType
+  /** null: back to the site's pool. */
+  ownerAgentId?: string | null
+  /** Replaces the whole profile. */
+  profile?: CustomerProfile
+  tags?: readonly string[]
+}
+
+export type CustomerSort = 'createdAt' | '-createdAt' | 'updatedAt' | '-updatedAt' | 'name'
+
+export interface CustomerFilter {
+  /** Exact name, normalized like stored names (case, width and spaces do not matter). */
+  name?: string
+  type?: CustomerType
+  /** An owning agent; null: only customers in the pool. */
+  ownerAgentId?: string | null
+  /** Customers carrying every one of these tags. */
+  tags?: readonly string[]
+}
+
+/** Sorting by name decrypts every matching row, so it is refused above this many; narrow the filter first. */
+export const NameSortLimit = 2000
+
+export class CustomerSortTooBroad extends Error {
+  constructor(readonly matched: number) {
+    super(`sorting by name decrypts every match; more than ${NameSortLimit} customers match, narrow the filter`)
+    this.name = 'CustomerSortTooBroad'
+  }
+}
+
+/** Lookup-hash domains: a phone hash can never equal a name hash. */
+export const HashDomains = { phone: 'customer-phone', name: 'customer-name' } as const
+
+/** Names compare equal regardless of Unicode width/compatibility forms, case and spaces ("张 三" = "张三"). */
+export function normalizeName(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/gu, '')
+}
+
+interface PhoneJson {
+  id: string
+  number_enc: string
+  label: string | null
+  country: string | null
+  number_type: string | null
+  created_at: string
+}
+
+interface CustomerRow {
+  id: string
+  site_id: string
+  type: CustomerType
+  owner_agent_id: string | null
+  name_enc: string
+  profile_enc: string | null
+  tags: string[]
+  created_at: Date
+  updated_at: Date
+  phones: PhoneJson[] | string
+}
+
+// The phones ride along as one JSON array, so a customer (the screen pop) is one round trip.
+const customerColumns = `c.id, c.site_id, c.type, c.owner_agent_id, c.name_enc, c.profile_enc, c.tags, c.created_at,
+    c.updated_at,
+    coalesce((SELECT json_agg(json_build_object('id', p.id, 'number_enc', p.number_enc, 'label', p.label,
+        'country', p.country, 'number_type', p.number_type, 'created_at', p.created_at) ORDER BY p.created_at, p.id)
+      FROM customer_phones p WHERE p.customer_id = c.id), '[]'::json) AS phones`
+const selectCustomer = `SELECT ${customerColumns} FROM customers c`
+
+const profileAad = (id: string): string => `${id}#profile`
+
+export class CustomerRepository {
+  constructor(
+    private readonly db: Queryable,
+    private readonly pii: PiiCipher,
+  ) {}
+
+  phoneHash(e164: string): string {
+    return this.pii.lookupHash(HashDomains.phone, e164)
+  }
+
+  nameHash(name: string): string {
+    return this.pii.lookupHash(HashDomains.name, normalizeName(name))
+  }
+
+  /** Insert the customer and its phones; run it in a transaction so a duplicate phone leaves nothing behind. */
+  async create(c: NewCustomer): Promise<Customer> {
+    const id = randomUUID()
+    await this.db.query(
+      `INSERT INTO customers (id, site_id, type, owner_agent_id, name_enc, name_hash, profile_enc, tags, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9)`,
+      [
+        id,
+        c.siteId,
+        c.type,
+        c.ownerAgentId,
+        this.pii.encrypt(c.name, id),
+        this.nameHash(c.name),
+        this.encryptProfile(id, c.profile),
+        [...new Set(c.tags ?? [])],
+        c.createdBy,
+      ],
+    )
+    for (const p of dedupePhones(c.phones ?? [])) await this.insertPhone(id, c.siteId, p)
+    return (await this.get(id, { siteId: null, agentId: null }))!
+  }
+
+  async get(id: string, scope: CustomerScope): Promise<Customer | undefined> {
+    const r = await this.db.query<CustomerRow>(
+      `${selectCustomer} WHERE c.id = $1 AND ($2::text IS NULL OR c.site_id = $2) AND ($3::text IS NULL OR c.owner_agent_id = $3)`,
+      [id, scope.siteId, scope.agentId],
+    )
+    return r.rows[0] && this.toCustomer(r.rows[0])
+  }
+
+  /**
+   * The screen pop: every customer in scope with this number, newest first, in one indexed statement (the keyed hash
+   * of the E.164 finds the phone rows, their customers come with all their phones).
+   */
+  async findByPhone(e164: string, scope: CustomerScope, limit = 20): Promise<Customer[]> {
+    const r = await this.db.query<CustomerRow>(
+      `${selectCustomer}
+       WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE phone_hash = $1 AND ($2::text IS NULL OR site_id = $2))
+         AND ($2::text IS NULL OR c.site_id = $2) AND ($3::text IS NULL OR c.owner_agent_id = $3)
+       ORDER BY c.updated_at DESC, c.id LIMIT $4`,
+      [this.phoneHash(e164), scope.siteId, scope.agentId, limit],
+    )
+    return r.rows.map((row) => this.toCustomer(row))
+  }
+
+  /**
+   * Customers matching the filter. Names match exactly (normalized) through their hash; sorting by time is done by
+   * the database, sorting by name here after decrypting (refused above NameSortLimit matches).
+   */
+  async search(
+    filter: CustomerFilter,
+    scope: CustomerScope,
+    page: { sort: CustomerSort; limit: number; offset: number },
+  ): Promise<{ items: Customer[]; total: number }> {
+    const where = [
+      '($1::text IS NULL OR c.site_id = $1)',
+      '($2::text IS NULL OR c.owner_agent_id = $2)',
+      '($3::text IS NULL OR c.name_hash = $3)',
+      '($4::text IS NULL OR c.type = $4)',
+      '($5::text[] IS NULL OR c.tags @> $5::text[])',
+    ]
+    const params: unknown[] = [
+      scope.siteId,
+      scope.agentId,
+      filter.name === undefined ? null : this.nameHash(filter.name),
+      filter.type ?? null,
+      filter.tags === undefined || filter.tags.length === 0 ? null : [...filter.tags],
+    ]
+    if (filter.ownerAgentId === null) where.push('c.owner_agent_id IS NULL')
+    else if (filter.ownerAgentId !== undefined) {
+      params.push(filter.ownerAgentId)
+      where.push(`c.owner_agent_id = $${params.length}`)
+    }
+    const cond = where.join(' AND ')
+    if (page.sort === 'name') {
+      params.push(NameSortLimit + 1)
+      const r = await this.db.query<CustomerRow>(`${selectCustomer} WHERE ${cond} ORDER BY c.id LIMIT $${params.length}`, params)
+      if (r.rows.length > NameSortLimit) throw new CustomerSortTooBroad(r.rows.length)
+      const all = r.rows.map((row) => this.toCustomer(row))
+      const collator = new Intl.Collator('zh-CN')
+      all.sort((a, b) => collator.compare(a.name, b.name) || a.id.localeCompare(b.id))
+      return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
+    }
+    const column = page.sort.endsWith('createdAt') ? 'created_at' : 'updated_at'
+    const dir = page.sort.startsWith('-') ? 'DESC' : 'ASC'
+    params.push(page.limit, page.offset)
+    const r = await this.db.query<CustomerRow & { total: string | number }>(
+      `SELECT ${customerColumns}, count(*) OVER () AS total FROM customers c
+       WHERE ${cond} ORDER BY c.${column} ${dir}, c.id ${dir} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    )
+    let total = r.rows[0] === undefined ? 0 : Number(r.rows[0].total)
+    if (r.rows.length === 0 && page.offset > 0) {
+      const n = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM customers c WHERE ${cond}`, params.slice(0, -2))
+      total = Number(n.rows[0]!.n)
+    }
+    return { items: r.rows.map((row) => this.toCustomer(row)), total }
+  }
+
+  /** false when the customer is not in scope. */
+  async update(id: string, scope: CustomerScope, patch: CustomerPatch): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE customers SET
+         name_enc = coalesce($4, name_enc), name_hash = coalesce($5, name_hash), type = coalesce($6, type),
+         owner_agent_id = CASE WHEN $7::boolean THEN $8 ELSE owner_agent_id END,
+         profile_enc = CASE WHEN $9::boolean THEN $10 ELSE profile_enc END,
+         tags = coalesce($11::text[], tags), updated_at = now()
+       WHERE id = $1 AND ($2::text IS NULL OR site_id = $2) AND ($3::text IS NULL OR owner_agent_id = $3)`,
+      [
+        id,
+        scope.siteId,
+        scope.agentId,
+        patch.name === undefined ? null : this.pii.encrypt(patch.name, id),
+        patch.name === undefined ? null : this.nameHash(patch.name),
+        patch.type ?? null,
+        patch.ownerAgentId !== undefined,
+        patch.ownerAgentId ?? null,
+        patch.profile !== undefined,
+        patch.profile === undefined ? null : this.encryptProfile(id, patch.profile),
+        patch.tags === undefined ? null : [...new Set(patch.tags)],
+      ],
+    )
+    return r.rowCount === 1
+  }
+
+  /** Deletes the customer with its phones, notes, dispositions and callbacks; false when not in scope. */
+  async delete(id: string, scope: CustomerScope): Promise<boolean> {
+    const r = await this.db.query(
+      `DELETE FROM customers WHERE id = $1 AND ($2::text IS NULL OR site_id = $2) AND ($3::text IS NULL OR owner_agent_id = $3)`,
+      [id, scope.siteId, scope.agentId],
+    )
+    return r.rowCount === 1
+  }
+
+  /** undefined when the customer already has this number. The caller checked the customer is in scope. */
+  async addPhone(customerId: string, siteId: string, p: NewPhone): Promise<CustomerPhone | undefined> {
+    const phone = await this.insertPhone(customerId, siteId, p)
+    if (phone !== undefined) await this.touch(customerId)
+    return phone
+  }
+
+  async removePhone(customerId: string, phoneId: string): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM customer_phones WHERE id = $1 AND customer_id = $2', [phoneId, customerId])
+    if (r.rowCount === 1) await this.touch(customerId)
+    return r.rowCount === 1
+  }
+
+  private async touch(customerId: string): Promise<void> {
+    await this.db.query('UPDATE customers SET updated_at = now() WHERE id = $1', [customerId])
+  }
+
+  private async insertPhone(customerId: string, siteId: string, p: NewPhone): Promise<CustomerPhone | undefined> {
+    const id = randomUUID()
+    const r = await this.db.query<{ created_at: Date }>(
+      `INSERT INTO customer_phones (id, customer_id, site_id, number_enc, phone_hash, label, country, number_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (customer_id, phone_hash) DO NOTHING RETURNING created_at`,
+      [id, customerId, siteId, this.pii.encrypt(p.e164, id), this.phoneHash(p.e164), p.label ?? null, p.country ?? null, p.type ?? null],
+    )
+    const row = r.rows[0]
+    if (row === undefined) return undefined
+    return { id, number: p.e164, label: p.label ?? null, country: p.country ?? null, type: p.type ?? null, createdAt: msOf(row.created_at) }
+  }
+
+  private encryptProfile(id: string, profile: CustomerProfile | undefined): string | null {
+    if (profile === undefined || Object.keys(profile).length === 0) return null
+    return this.pii.encrypt(JSON.stringify(profile), profileAad(id))
+  }
+
+  private toCustomer(r: CustomerRow): Customer {
+    const phones = (typeof r.phones === 'string' ? (JSON.parse(r.phones) as PhoneJson[]) : r.phones).map(
+      (p): CustomerPhone => ({
+        id: p.id,
+        number: this.pii.decrypt(p.number_enc, p.id),
+        label: p.label,
+        country: p.country,
+        type: p.number_type,
+        createdAt: Date.parse(p.created_at),
+      }),
+    )
+    return {
+      id: r.id,
+      siteId: r.site_id,
+      type: r.type,
+      ownerAgentId: r.owner_agent_id,
+      name: this.pii.decrypt(r.name_enc, r.id),
+      profile: r.profile_enc === null ? {} : (JSON.parse(this.pii.decrypt(r.profile_enc, profileAad(r.id))) as CustomerProfile),
+      tags: r.tags,
+      phones,
+      createdAt: msOf(r.created_at),
+      updatedAt: msOf(r.updated_at),
+    }
+  }
+}
+
+/** The same number given twice in one request is stored once. */
+function dedupePhones(phones: readonly NewPhone[]): NewPhone[] {
+  const seen = new Set<string>()
+  return phones.filter((p) => (seen.has(p.e164) ? false : (seen.add(p.e164), true)))
+}
