@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { CampaignControl, CampaignRunState } from '../../engine/campaign/control.js'
 import type { Campaign, CampaignSettings } from '../../engine/store/sql/campaigns.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
 import { ensureInSite, siteForNew, siteScope } from '../scope.js'
@@ -54,11 +55,13 @@ const allowedFrom: Record<Action, readonly CampaignRunState[]> = {
 export async function campaignRoutes(app: FastifyInstance, options: CampaignRoutesOptions): Promise<void> {
   const { db, control } = options
   const repos = repositories(db)
+  // Concurrent requests' campaign reads share one query (engine/store/sql/batched-lookup.ts).
+  const campaignsById = new BatchedLookup((ids: string[]) => repos.campaigns.getMany(ids))
   app.addSchema(campaignSchema)
 
   /** The campaign if it exists in the caller's site; a campaign of another site is as missing as an unknown id. */
   async function scoped(request: Parameters<typeof principalOf>[0], id: string): Promise<Campaign> {
-    const c = await repos.campaigns.get(id)
+    const c = await campaignsById.load(id)
     if (!c) throw notFound('campaign', id)
     ensureInSite(principalOf(request), c.siteId, 'campaign', id)
     return c

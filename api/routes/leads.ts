@@ -11,6 +11,7 @@ import type { InvalidNumberLookup } from '../../engine/screening/invalid-numbers
 import { parsePhone } from '../../engine/screening/number.js'
 import { screen } from '../../engine/screening/screen.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { notFound } from '../problem.js'
 import { dialabilitySchema } from '../schemas/lead.js'
@@ -36,15 +37,18 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 export async function leadRoutes(app: FastifyInstance, options: LeadRoutesOptions): Promise<void> {
   const { db, lookups } = options
   const repos = repositories(db)
+  // Concurrent requests' reads share one query each (engine/store/sql/batched-lookup.ts).
+  const leadsById = new BatchedLookup((ids: string[]) => repos.leads.getMany(ids))
+  const campaignsById = new BatchedLookup((ids: string[]) => repos.campaigns.getMany(ids))
   const now = options.now ?? Date.now
 
   app.get<{ Params: { id: string }; Querystring: { at?: string } }>(
     '/v1/leads/:id/dialability',
     { schema: dialabilitySchema, config: { auth: { roles: ['admin', 'supervisor', 'qa'] } } },
     async (request) => {
-      const lead = await repos.leads.get(request.params.id)
+      const lead = await leadsById.load(request.params.id)
       if (!lead) throw notFound('lead', request.params.id)
-      const campaign = await repos.campaigns.get(lead.campaignId)
+      const campaign = await campaignsById.load(lead.campaignId)
       if (!campaign) throw notFound('campaign', lead.campaignId)
       const at = request.query.at !== undefined ? Date.parse(request.query.at) : now()
       const parsed = parsePhone(lead.phone, lead.region)
