@@ -59,6 +59,12 @@ export interface EngineScrape {
   registry: Registry
   /** The metered breaker, opened for gw-a1 by three failures. */
   breaker: MeteredGatewayBreaker
+  /** The engine's CDRs by outcome in PostgreSQL at scrape time. */
+  cdrOutcomes: Record<string, number>
+  /** The drachtio connection the scrape watched (connected). */
+  connection: DrachtioConnection
+  /** Scrape /metrics again. */
+  rescrape(): Promise<Exposition>
   dispose(): Promise<void>
 }
 
@@ -157,9 +163,24 @@ export async function scrapeEngine(): Promise<EngineScrape> {
     await app.inject({ method: 'GET', url: `/v1/campaigns/${CAMPAIGN_ID}/figures`, headers: { authorization } })
     await app.inject({ method: 'GET', url: '/v1/campaigns/no-such-campaign/figures', headers: { authorization } })
     await app.inject({ method: 'GET', url: '/ready' })
-    const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } })
-    if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
-    return { exposition: parseExposition(res.body), text: res.body, registry, breaker, dispose }
+    const scrape = async (): Promise<string> => {
+      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } })
+      if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      return res.body
+    }
+    const text = await scrape()
+    const counts = await repos.cdrs.countByOutcome(CAMPAIGN_ID, { from: 0, to: clock.now() + 1 })
+    const cdrOutcomes = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]))
+    return {
+      exposition: parseExposition(text),
+      text,
+      registry,
+      breaker,
+      cdrOutcomes,
+      connection,
+      rescrape: async () => parseExposition(await scrape()),
+      dispose,
+    }
   } catch (err) {
     await dispose()
     throw err
