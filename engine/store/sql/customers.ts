@@ -314,8 +314,9 @@ export class CustomerRepository {
   private async insertPhone(customerId: string, siteId: string, p: NewPhone): Promise<CustomerPhone | undefined> {
     const id = randomUUID()
     const r = await this.db.query<{ created_at: Date }>(
-      `INSERT INTO customer_phones (id, customer_id, site_id, number_enc, phone_hash, label, country, number_type)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (customer_id, phone_hash) DO NOTHING RETURNING created_at`,
+      // clock_timestamp, not now(): phones added in one transaction keep the order they were given in.
+      `INSERT INTO customer_phones (id, customer_id, site_id, number_enc, phone_hash, label, country, number_type, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp()) ON CONFLICT (customer_id, phone_hash) DO NOTHING RETURNING created_at`,
       [id, customerId, siteId, this.pii.encrypt(p.e164, id), this.phoneHash(p.e164), p.label ?? null, p.country ?? null, p.type ?? null],
     )
     const row = r.rows[0]
