@@ -55,6 +55,8 @@ export function problemOf(error: FastifyError, request: FastifyRequest): Problem
       errors,
     }
   }
+  const client = clientDataProblem(error)
+  if (client) return client
   const status = error.statusCode
   if (status !== undefined && status >= 400 && status < 500) {
     // Fastify's own 4xx (bad JSON, wrong media type, body too large) carry messages written for clients.
@@ -68,6 +70,27 @@ export function problemOf(error: FastifyError, request: FastifyRequest): Problem
   }
 }
 
+/**
+ * PostgreSQL refusing what the client sent (a NUL byte in a text, a value too long for its column, a reference to
+ * a record that does not exist) is the client's error, not ours: 400 with the reason, never the SQL or the driver's
+ * message. Routes that expect a conflict (unique keys) handle it themselves with a precise message; this is the net.
+ */
+const ClientDataErrors: Record<string, string> = {
+  '22021': 'a text holds a NUL byte or a character that is not valid UTF-8',
+  '22P05': 'a text holds a character the database cannot store',
+  '22001': 'a value is longer than its field allows',
+  '22P02': 'a value is not in the form its field expects',
+  '22003': 'a number is out of range',
+  '23503': 'the request refers to a record that does not exist',
+  '23514': 'a value breaks a rule of its field',
+}
+
+function clientDataProblem(error: FastifyError): Problem | undefined {
+  const code = (error as { code?: unknown }).code
+  if (typeof code !== 'string' || !(code in ClientDataErrors) || error.statusCode !== undefined) return undefined
+  return { type: ProblemTypes.invalidRequest, title: 'Invalid request', status: 400, detail: ClientDataErrors[code]! }
+}
+
 function httpTitle(status: number): string {
   const titles: Record<number, string> = {
     400: 'Bad request',
@@ -78,6 +101,7 @@ function httpTitle(status: number): string {
     406: 'Not acceptable',
     409: 'Conflict',
     413: 'Content too large',
+    414: 'URI too long',
     415: 'Unsupported media type',
     429: 'Too many requests',
   }
