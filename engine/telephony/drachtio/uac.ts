@@ -31,6 +31,8 @@ export interface UacOptions {
   headers?: Record<string, string>
   callingNumber?: string
   auth?: { username: string; password: string }
+  /** Send the INVITE to this address (`sip:host:port`) whatever the Request-URI says (a phone behind NAT). */
+  proxy?: string
 }
 
 /** The rejection drachtio-srf gives for a final non-2xx (its SipError). */

@@ -24,6 +24,8 @@ export const REALM = 'cadence.test'
 
 export interface RegistrarHarness {
   target: Target
+  logger: pino.Logger
+  clock: RealClock
   conn: DrachtioConnection
   registrar: DrachtioRegistrar
   store: RegistrationStore
@@ -32,16 +34,16 @@ export interface RegistrarHarness {
   redis: RedisEnv
   events: BindingsEvent[]
   /** Runs one of our sipp scenarios (sipp/) as a phone registering with the server. */
-  phone(file: string): Promise<SippRun>
+  phone(file: string, extra?: string[]): Promise<SippRun>
   logLines: string[]
   close(): Promise<void>
 }
 
-export async function registrarHarness(over: Partial<RegistrarPolicy> = {}): Promise<RegistrarHarness> {
+export async function registrarHarness(over: Partial<RegistrarPolicy> = {}, t1Ms?: number): Promise<RegistrarHarness> {
   const db: TestDb = await createPgTestDb()
   await migrate(db.db)
   const redis = redisEnv('registrar')
-  const target = await startTarget()
+  const target = await startTarget(t1Ms !== undefined ? { t1Ms } : {})
   const logLines: string[] = []
   const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'debug' }, { write: (line: string) => void logLines.push(line) })
   const conn = new DrachtioConnection({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret, logger })
@@ -58,6 +60,8 @@ export async function registrarHarness(over: Partial<RegistrarPolicy> = {}): Pro
   if (!udp) throw new Error(`no udp transport in ${up.hostports.join(',')}`)
   return {
     target,
+    logger,
+    clock,
     conn,
     registrar,
     store,
@@ -66,8 +70,8 @@ export async function registrarHarness(over: Partial<RegistrarPolicy> = {}): Pro
     redis,
     events,
     logLines,
-    phone: (file) =>
-      startSipp({ scenario: path.relative(SCENARIOS, path.join(HERE, 'sipp', file)), remote: udp, limitSeconds: 20 }),
+    phone: (file, extra) =>
+      startSipp({ scenario: path.relative(SCENARIOS, path.join(HERE, 'sipp', file)), remote: udp, limitSeconds: 20, ...(extra ? { extra } : {}) }),
     async close() {
       await conn.stop()
       await target.close()

@@ -1,0 +1,349 @@
+/**
+ * Nailed-up agent sessions (issue 5): while an agent is logged in, the engine holds one call up to the agent's
+ * registered phone, so that a customer answered by the dialer can be joined to the agent by media alone (no ringing,
+ * no answer delay) well inside the 2-second rule.
+ *
+ * login() INVITEs the agent's most recently refreshed binding (registrar/registration-store.ts) through drachtio, with
+ * auto-answer hints, to the address the REGISTER came from when that differs from the Contact (a phone behind NAT).
+ * The media of the session is anchored by the injected MediaAnchor under the session id. When the session drops (the
+ * phone hangs up, the INVITE fails, no binding yet, drachtio lost) and the agent is still logged in, it is dialled
+ * again after `retryMs` (doubling to `maxRetryMs`); a registrar `bindings` event for the agent retries at once.
+ * logout() ends the session with BYE, or CANCELs it while it rings, and releases its media on every path.
+ */
+import { EventEmitter } from 'node:events'
+import type { Logger } from 'pino'
+import type { Clock, TimerHandle } from '../../clock.js'
+import type { StoredBinding } from '../registrar/registration-store.js'
+import { ConnectionEvents, type DrachtioConnection } from './connection.js'
+import type { MediaAnchor } from './drachtio-telephony.js'
+import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
+
+export const AgentSessionEvents = {
+  /** The agent's phone answered; media flows. */
+  Up: 'up',
+  /** The session ended or could not be set up; `retryInMs` is set while the agent is still logged in. */
+  Down: 'down',
+} as const
+
+export interface AgentSessionUp {
+  agentId: string
+  sessionId: string
+  contact: string
+}
+
+export type AgentSessionDownReason = 'not-registered' | 'rejected' | 'no-answer' | 'phone-hung-up' | 'logged-out' | 'drachtio-lost' | 'error'
+
+export interface AgentSessionDown {
+  agentId: string
+  sessionId?: string
+  reason: AgentSessionDownReason
+  sipStatus?: number
+  retryInMs?: number
+}
+
+export type AgentSessionState = 'logged-out' | 'waiting' | 'ringing' | 'up'
+
+export interface RegistrationLookup {
+  lookup(agentId: string): Promise<StoredBinding[]>
+}
+
+export interface AgentSessionsOptions {
+  connection: DrachtioConnection
+  registrations: RegistrationLookup
+  media: MediaAnchor
+  clock: Clock
+  logger: Logger
+  /** First wait before dialling a dropped session again; doubles up to maxRetryMs. Default 2 s. */
+  retryMs?: number
+  maxRetryMs?: number
+  /** How long the phone may ring before the attempt is cancelled. Default 20 s. */
+  answerTimeoutMs?: number
+}
+
+interface Session {
+  agentId: string
+  wanted: boolean
+  state: AgentSessionState
+  seq: number
+  sessionId?: string
+  contact?: string
+  invite?: UacRequest
+  cancelled: boolean
+  dialog?: UacDialog
+  retryTimer?: TimerHandle
+  answerTimer?: TimerHandle
+  failures: number
+  log: Logger
+}
+
+/** The binding to call: the one refreshed last (its expiry is furthest away). */
+export function pickBinding(bindings: readonly StoredBinding[]): StoredBinding | undefined {
+  return [...bindings].sort((a, b) => b.expiresAt - a.expiresAt)[0]
+}
+
+/**
+ * `sip:host:port` to send to when the REGISTER came from another host than its Contact names (a phone behind NAT
+ * advertising its private address); else undefined. Only the host is compared: a phone that advertises the address
+ * it is seen from (STUN, or no NAT) is taken at its word for the port too, as it may register from one socket and
+ * take calls on another.
+ */
+export function natProxy(b: StoredBinding): string | undefined {
+  const { receivedHost, receivedPort } = b.details
+  if (!receivedHost || !receivedPort) return undefined
+  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)/i.exec(b.uri)
+  if (!m) return undefined
+  if (m[1] === receivedHost) return undefined
+  const transport = b.details.transport === 'tcp' ? ';transport=tcp' : ''
+  return `sip:${receivedHost}:${receivedPort}${transport}`
+}
+
+export class AgentSessions extends EventEmitter {
+  private readonly sessions = new Map<string, Session>()
+  private readonly log: Logger
+  private readonly retryMs: number
+  private readonly maxRetryMs: number
+  private readonly answerTimeoutMs: number
+
+  constructor(private readonly opts: AgentSessionsOptions) {
+    super()
+    this.log = opts.logger.child({ component: 'agent-sessions' })
+    this.retryMs = opts.retryMs ?? 2000
+    this.maxRetryMs = opts.maxRetryMs ?? 30_000
+    this.answerTimeoutMs = opts.answerTimeoutMs ?? 20_000
+    opts.connection.on(ConnectionEvents.Up, () => {
+      // back after a loss: dial every logged-in agent whose session is not up
+      for (const s of this.sessions.values()) if (s.wanted && s.state === 'waiting') this.dialSoon(s, 0)
+    })
+  }
+
+  state(agentId: string): AgentSessionState {
+    return this.sessions.get(agentId)?.state ?? 'logged-out'
+  }
+
+  /** The session's id while it is up (the media anchor's key for joining a customer to it). */
+  sessionId(agentId: string): string | undefined {
+    const s = this.sessions.get(agentId)
+    return s?.state === 'up' ? s.sessionId : undefined
+  }
+
+  /** Sessions not logged out yet (a leak check for tests). */
+  count(): number {
+    return this.sessions.size
+  }
+
+  /** The agent logged in: keep a session up to their phone until logout. */
+  login(agentId: string): void {
+    let s = this.sessions.get(agentId)
+    if (s?.wanted) return
+    if (!s) {
+      s = { agentId, wanted: true, state: 'waiting', seq: 0, cancelled: false, failures: 0, log: this.log.child({ agentId }) }
+      this.sessions.set(agentId, s)
+    }
+    s.wanted = true
+    s.log.info('agent logged in; nailing up a session to their phone')
+    this.dialSoon(s, 0)
+  }
+
+  /** The agent's bindings changed (registrar event): a waiting session is dialled now rather than at its retry. */
+  onBindingsChanged(agentId: string, bindingCount: number): void {
+    const s = this.sessions.get(agentId)
+    if (s?.wanted && s.state === 'waiting' && bindingCount > 0) this.dialSoon(s, 0)
+  }
+
+  /** The agent logged out: BYE (or CANCEL while ringing), media released. */
+  async logout(agentId: string): Promise<void> {
+    const s = this.sessions.get(agentId)
+    if (!s) return
+    s.wanted = false
+    this.clearTimers(s)
+    s.log.info({ state: s.state }, 'agent logged out; ending the session')
+    if (s.state === 'up' && s.dialog) {
+      const dialog = s.dialog
+      this.down(s, 'logged-out')
+      await new Promise<void>((resolve) => {
+        dialog.destroy({}, (err) => {
+          if (err) s.log.warn({ err: String(err) }, 'BYE to the agent phone not sent')
+          resolve()
+        })
+      })
+    } else if (s.state === 'ringing') {
+      this.cancelRinging(s)
+      // the INVITE's failure (487) settles it; attempt() sees wanted=false and removes the session
+      return
+    } else {
+      this.emitDown(s, { agentId, reason: 'logged-out' })
+    }
+    this.sessions.delete(agentId)
+  }
+
+  /** Logs everyone out (engine shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.logout(id)))
+  }
+
+  private dialSoon(s: Session, delayMs: number): void {
+    if (s.retryTimer) this.opts.clock.clearTimeout(s.retryTimer)
+    s.retryTimer = this.opts.clock.setTimeout(() => {
+      s.retryTimer = undefined
+      void this.attempt(s).catch((err: unknown) => {
+        s.log.error({ err: err instanceof Error ? err.message : String(err) }, 'agent session attempt failed unexpectedly')
+        this.retryLater(s, 'error')
+      })
+    }, delayMs)
+  }
+
+  private async attempt(s: Session): Promise<void> {
+    if (!s.wanted || s.state !== 'waiting') return
+    if (!this.opts.connection.connected) {
+      // ConnectionEvents.Up dials again
+      this.emitDown(s, { agentId: s.agentId, reason: 'drachtio-lost' })
+      return
+    }
+    const binding = pickBinding(await this.opts.registrations.lookup(s.agentId))
+    if (!s.wanted || s.state !== 'waiting') return
+    if (!binding) {
+      this.retryLater(s, 'not-registered')
+      return
+    }
+    const sessionId = `agent-${s.agentId}-${++s.seq}`
+    s.sessionId = sessionId
+    s.contact = binding.uri
+    s.state = 'ringing'
+    s.cancelled = false
+    const log = s.log.child({ sessionId, contact: binding.uri })
+    const proxy = natProxy(binding)
+    log.info({ ...(proxy ? { proxy } : {}) }, 'INVITE to the agent phone')
+    let dialog: UacDialog
+    try {
+      const sdp = await this.opts.media.offer(sessionId)
+      s.answerTimer = this.opts.clock.setTimeout(() => {
+        s.answerTimer = undefined
+        log.warn({ answerTimeoutMs: this.answerTimeoutMs }, 'agent phone did not answer; cancelling')
+        this.cancelRinging(s)
+      }, this.answerTimeoutMs)
+      dialog = await createUac(
+        this.opts.connection.srf,
+        binding.uri,
+        {
+          localSdp: sdp,
+          headers: {
+            'X-Cadence-Agent-Session': sessionId,
+            // auto-answer hints understood by most desk and soft phones
+            'Call-Info': '<sip:cadence>;answer-after=0',
+            'Alert-Info': '<http://cadence/>;info=alert-autoanswer',
+          },
+          ...(proxy ? { proxy } : {}),
+        },
+        (req) => {
+          s.invite = req
+          if (s.cancelled) req.cancel()
+        },
+        () => undefined,
+      )
+    } catch (err) {
+      this.clearAnswerTimer(s)
+      s.invite = undefined
+      await this.releaseMedia(s, sessionId)
+      const status = isUacFailure(err) ? err.status : undefined
+      if (status === undefined) log.error({ err: err instanceof Error ? err.message : String(err) }, 'agent session INVITE failed')
+      else log.warn({ status }, 'agent phone did not take the session')
+      s.state = 'waiting'
+      if (!s.wanted) {
+        this.sessions.delete(s.agentId)
+        this.emitDown(s, { agentId: s.agentId, sessionId, reason: 'logged-out', ...(status ? { sipStatus: status } : {}) })
+        return
+      }
+      const reason: AgentSessionDownReason = status === undefined ? 'error' : status === 487 || status === 408 || status === 480 ? 'no-answer' : 'rejected'
+      this.retryLater(s, reason, sessionId, status)
+      return
+    }
+    this.clearAnswerTimer(s)
+    s.invite = undefined
+    if (!s.wanted) {
+      // logged out while the 200 was on its way
+      dialog.destroy()
+      await this.releaseMedia(s, sessionId)
+      this.sessions.delete(s.agentId)
+      return
+    }
+    try {
+      await this.opts.media.answer(sessionId, dialog.remote.sdp ?? '', dialog.sip.remoteTag)
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the agent phone answer; hanging up')
+      dialog.destroy()
+      await this.releaseMedia(s, sessionId)
+      s.state = 'waiting'
+      this.retryLater(s, 'error', sessionId)
+      return
+    }
+    s.dialog = dialog
+    s.state = 'up'
+    s.failures = 0
+    dialog.on('destroy', () => {
+      if (s.dialog !== dialog) return
+      log.warn('agent phone hung up the session')
+      this.down(s, 'phone-hung-up')
+    })
+    log.info('agent session up')
+    this.emit(AgentSessionEvents.Up, { agentId: s.agentId, sessionId, contact: binding.uri } satisfies AgentSessionUp)
+  }
+
+  /** An up session ended: media released; dialled again if the agent is still logged in. */
+  private down(s: Session, reason: AgentSessionDownReason): void {
+    const sessionId = s.sessionId
+    s.dialog?.removeAllListeners('destroy')
+    s.dialog = undefined
+    s.state = 'waiting'
+    if (sessionId) void this.releaseMedia(s, sessionId)
+    if (s.wanted) this.retryLater(s, reason, sessionId)
+    else this.emitDown(s, { agentId: s.agentId, ...(sessionId ? { sessionId } : {}), reason })
+  }
+
+  private retryLater(s: Session, reason: AgentSessionDownReason, sessionId?: string, sipStatus?: number): void {
+    const wait = Math.min(this.maxRetryMs, this.retryMs * 2 ** Math.min(s.failures, 16))
+    s.failures++
+    this.emitDown(s, {
+      agentId: s.agentId,
+      ...(sessionId ? { sessionId } : {}),
+      reason,
+      ...(sipStatus !== undefined ? { sipStatus } : {}),
+      retryInMs: wait,
+    })
+    this.dialSoon(s, wait)
+  }
+
+  private emitDown(s: Session, event: AgentSessionDown): void {
+    s.log.info(event, 'agent session down')
+    this.emit(AgentSessionEvents.Down, event)
+  }
+
+  private cancelRinging(s: Session): void {
+    s.cancelled = true
+    try {
+      s.invite?.cancel((err) => {
+        if (err) s.log.debug({ err: String(err) }, 'CANCEL not sent (the INVITE already had its final answer)')
+      })
+    } catch (err) {
+      s.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'CANCEL not sent: no drachtio connection')
+    }
+  }
+
+  private async releaseMedia(s: Session, sessionId: string): Promise<void> {
+    try {
+      await this.opts.media.release(sessionId)
+    } catch (err) {
+      s.log.error({ sessionId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not released')
+    }
+  }
+
+  private clearAnswerTimer(s: Session): void {
+    if (s.answerTimer) this.opts.clock.clearTimeout(s.answerTimer)
+    s.answerTimer = undefined
+  }
+
+  private clearTimers(s: Session): void {
+    this.clearAnswerTimer(s)
+    if (s.retryTimer) this.opts.clock.clearTimeout(s.retryTimer)
+    s.retryTimer = undefined
+  }
+}
