@@ -28,7 +28,9 @@ interface Rig {
   downs: AgentSessionDown[]
 }
 
-async function rig(t: Parameters<Parameters<typeof t.test>[0]>[0], opts: { t1Ms?: number; retryMs?: number } = {}): Promise<Rig> {
+type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
+
+async function rig(t: Tap, opts: { t1Ms?: number; retryMs?: number } = {}): Promise<Rig> {
   const h = await registrarHarness({}, opts.t1Ms)
   const agent = await h.agents.create({ name: 'Alice', extension: '201' })
   await h.credentials.setPassword(agent.id, 'alice', REALM, 'alice-secret-1')
