@@ -120,6 +120,10 @@ function cellOf(cells: readonly string[], i: number | undefined): string | undef
   return t === '' ? undefined : t
 }
 
+function badRow(batch: LeadBatch, line: number, reason: string, value?: string): void {
+  batch.bad.push(value === undefined ? { line, reason } : { line, reason, value: cut(value) })
+}
+
 /** Read one data row into the batch: a lead, or a bad row with its reason. */
 function addRow(
   batch: LeadBatch,
@@ -135,24 +139,22 @@ function addRow(
     return
   }
   const cells = row.cells
-  const bad = (reason: string, value?: string): void => {
-    batch.bad.push(value === undefined ? { line: row.line, reason } : { line: row.line, reason, value: cut(value) })
-  }
+  const line = row.line
   const phone = cellOf(cells, idx.phone)
-  if (phone === undefined) return bad('phone: empty')
+  if (phone === undefined) return badRow(batch, line, 'phone: empty')
   let region = cellOf(cells, idx.region)
   if (region !== undefined) {
     region = region.toUpperCase()
-    if (!RegionRe.test(region)) return bad('region: expected an ISO 3166 alpha-2 code such as CN', region)
+    if (!RegionRe.test(region)) return badRow(batch, line, 'region: expected an ISO 3166 alpha-2 code such as CN', region)
   }
   const parsed = numbers.normalize(phone, region ?? defaultRegion)
-  if (!parsed.ok) return bad(`phone: ${parsed.code}: ${parsed.reason}`, phone)
+  if (!parsed.ok) return badRow(batch, line, `phone: ${parsed.code}: ${parsed.reason}`, phone)
   const tz = cellOf(cells, idx.timezone)
-  if (tz !== undefined && !isTimeZone(tz)) return bad('timezone: not an IANA time zone such as Asia/Shanghai', tz)
+  if (tz !== undefined && !isTimeZone(tz)) return badRow(batch, line, 'timezone: not an IANA time zone such as Asia/Shanghai', tz)
   const priority = cellOf(cells, idx.priority)
-  if (priority !== undefined && !PriorityRe.test(priority)) return bad('priority: expected an integer from -9999 to 9999', priority)
+  if (priority !== undefined && !PriorityRe.test(priority)) return badRow(batch, line, 'priority: expected an integer from -9999 to 9999', priority)
   const customer = cellOf(cells, idx.customerId)
-  if (customer !== undefined && customer.length > 200) return bad('customerId: longer than 200 characters', customer)
+  if (customer !== undefined && customer.length > 200) return badRow(batch, line, 'customerId: longer than 200 characters', customer)
   batch.ids.push(ids.next())
   batch.phones.push(phone)
   batch.e164s.push(parsed.e164)
