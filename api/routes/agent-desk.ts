@@ -1,0 +1,260 @@
+/**
+ * Agent-desktop actions. An agent acts as itself under /v1/agent/... (the principal's agentId); a supervisor or admin
+ * acts for an agent of its site under /v1/agents/{id}/... (another site's agent is a 404 like a missing one). The
+ * engine's AgentDesk does the work through the real ACD and telephony: an illegal move for the agent's state is a
+ * 409, what the engine cannot do yet a 501, a number screening refuses a 422 with the reason.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import {
+  AgentDeskNotFound,
+  AgentDeskRefused,
+  AgentDeskScreenedOut,
+  AgentDeskUnsupported,
+  type AgentDesk,
+  type TransferTarget,
+} from '../../engine/campaign/agent-desk.js'
+import type { AgentView, CampaignControl } from '../../engine/campaign/control.js'
+import { AgentRepository, type AgentRecord } from '../../engine/store/sql/agents.js'
+import { CdrRepository } from '../../engine/store/sql/cdrs.js'
+import type { Db } from '../../engine/store/sql/db.js'
+import { DispositionCodeRepository } from '../../engine/store/sql/disposition-codes.js'
+import { LeadCallbackRepository } from '../../engine/store/sql/lead-callbacks.js'
+import { PauseCodeRepository } from '../../engine/store/sql/pause-codes.js'
+import { AuditLogRepository } from '../../engine/store/sql/audit-log.js'
+import { principalOf } from '../plugins/auth.js'
+import { HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
+import {
+  dialPreviewSchema,
+  dialSchema,
+  dispositionSchema,
+  holdSchema,
+  loginSchema,
+  paramsFor,
+  pauseSchema,
+  previewSchema,
+  simpleActionSchema,
+  skipPreviewSchema,
+  stateSchema,
+  transferSchema,
+} from '../schemas/agent-desk.js'
+import { visibleAgent } from './agents.js'
+
+export interface AgentDeskRoutesOptions {
+  db: Db
+  control: CampaignControl
+}
+
+export const DeskProblemTypes = {
+  agentState: '/problems/agent-state',
+  notImplemented: '/problems/not-implemented',
+  screenedOut: '/problems/number-screened-out',
+} as const
+
+const Self = { roles: ['admin', 'supervisor', 'agent'] } as const
+const ForAgent = { roles: ['admin', 'supervisor'] } as const
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+const liveView = (v: AgentView) => ({ ...v, since: iso(v.since) })
+
+/** The engine's refusals as problem details; anything else is a fault and goes to the errors plugin as a 500. */
+function deskProblem(err: unknown): unknown {
+  if (err instanceof AgentDeskRefused) {
+    return new HttpProblem(409, 'Conflict', err.message, { type: DeskProblemTypes.agentState })
+  }
+  if (err instanceof AgentDeskUnsupported) {
+    return new HttpProblem(501, 'Not implemented', err.message, { type: DeskProblemTypes.notImplemented })
+  }
+  if (err instanceof AgentDeskNotFound) return notFound(err.what, err.id)
+  if (err instanceof AgentDeskScreenedOut) {
+    return new HttpProblem(422, 'Number not dialable now', err.message, {
+      type: DeskProblemTypes.screenedOut,
+      reason: err.refusal.code,
+      errors: [{ field: 'body.number', message: `${err.refusal.code}: ${err.refusal.detail}` }],
+    })
+  }
+  return err
+}
+
+async function engine<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw deskProblem(err)
+  }
+}
+
+type Req = FastifyRequest<{ Params: { id?: string; leadId?: string }; Body: unknown }>
+
+export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRoutesOptions): Promise<void> {
+  const { db, control } = options
+  const agents = new AgentRepository(db)
+  const pauseCodes = new PauseCodeRepository(db)
+  const cdrs = new CdrRepository(db)
+  const codes = new DispositionCodeRepository(db)
+
+  function desk(): AgentDesk {
+    if (control.desk === undefined) {
+      throw new HttpProblem(503, 'Service unavailable', 'this API runs without an engine agent desk', { type: ProblemTypes.notReady })
+    }
+    return control.desk
+  }
+
+  /** The agent a request acts on: the caller's own (self routes) or the named one of the caller's site. */
+  async function target(request: Req): Promise<AgentRecord> {
+    const p = principalOf(request)
+    const id = request.params.id
+    if (id === undefined) {
+      if (p.agentId === null) {
+        throw new HttpProblem(403, 'Forbidden', 'you do not work as an agent: use /v1/agents/{id}/... to act for one', {
+          type: ProblemTypes.forbidden,
+        })
+      }
+      const own = await agents.get(p.agentId)
+      // A key naming an agent that is gone is a broken credential, not the caller's business to learn about.
+      if (!own) throw notFound('agent', p.agentId)
+      return own
+    }
+    return visibleAgent(agents, p, id)
+  }
+
+  /**
+   * Register an action twice: for the caller's own agent and for a named agent. `run` gets the agent it acts on.
+   */
+  function action(
+    path: string,
+    schema: Record<string, unknown>,
+    run: (agent: AgentRecord, request: Req) => Promise<{ status: number; body?: unknown }>,
+    method: 'GET' | 'POST' = 'POST',
+  ): void {
+    const leadParam = path.includes(':leadId')
+    const own = leadParam ? { ...schema, params: { ...paramsFor.lead, properties: { leadId: paramsFor.lead.properties.leadId } } } : schema
+    const named = { ...schema, params: leadParam ? { ...paramsFor.lead, required: ['id', 'leadId'] } : paramsFor.agent }
+    const handler = async (request: Req, reply: { code(n: number): { send(b?: unknown): unknown } }) => {
+      const agent = await target(request)
+      const res = await run(agent, request)
+      return reply.code(res.status).send(res.body)
+    }
+    app.route({ method, url: `/v1/agent${path}`, schema: { tags: ['agent desk'], ...own }, config: { auth: Self }, handler })
+    app.route({ method, url: `/v1/agents/:id${path}`, schema: { tags: ['agent desk'], ...named }, config: { auth: ForAgent }, handler })
+  }
+
+  const ok = (v: AgentView) => ({ status: 200, body: liveView(v) })
+
+  action(
+    '/state',
+    stateSchema,
+    async (agent) => {
+      const v = await engine(() => desk().state(agent.id))
+      // Never seen by the ACD: it has not logged in since the engine's state began.
+      return ok(v ?? { agentId: agent.id, name: agent.name, state: 'logged-out', since: agent.createdAt })
+    },
+    'GET',
+  )
+
+  action('/login', loginSchema, async (agent, request) => {
+    if (!agent.active) throw new HttpProblem(409, 'Conflict', `agent ${agent.id} is deactivated`, { type: DeskProblemTypes.agentState })
+    const { ready } = request.body as { ready: boolean }
+    return ok(await engine(() => desk().login(agent.id, { ready, skills: agent.skills })))
+  })
+
+  action('/logout', simpleActionSchema('Log out'), async (agent) => ok(await engine(() => desk().logout(agent.id))))
+  action('/ready', simpleActionSchema('Become ready for calls'), async (agent) => ok(await engine(() => desk().ready(agent.id))))
+
+  action('/pause', pauseSchema, async (agent, request) => {
+    const { code } = request.body as { code: string }
+    const known = await pauseCodes.findActive(agent.siteId, code)
+    if (!known) throw invalidField('body.code', `${JSON.stringify(code)} is not an active pause code of site ${agent.siteId}`)
+    return ok(await engine(() => desk().pause(agent.id, known.code)))
+  })
+
+  action('/preview', previewSchema, async (agent, request) => {
+    const { campaignId } = request.body as { campaignId: string }
+    const offer = await engine(() => desk().preview(agent.id, campaignId))
+    return { status: 200, body: { lead: offer ?? null } }
+  })
+
+  action('/preview/:leadId/dial', dialPreviewSchema, async (agent, request) => {
+    const res = await engine(() => desk().dialPreview(agent.id, request.params.leadId!))
+    return { status: 201, body: res }
+  })
+
+  action('/preview/:leadId/skip', skipPreviewSchema, async (agent, request) => {
+    await engine(() => desk().skipPreview(agent.id, request.params.leadId!))
+    return { status: 204 }
+  })
+
+  action('/dial', dialSchema, async (agent, request) => {
+    const body = request.body as { campaignId: string; number: string; customerId?: string }
+    const res = await engine(() => desk().dial(agent.id, body))
+    return { status: 201, body: res }
+  })
+
+  action('/hangup', simpleActionSchema('Hang up the current call'), async (agent) => ok(await engine(() => desk().hangup(agent.id))))
+
+  action('/hold', holdSchema, async (agent, request) => {
+    const { on } = request.body as { on: boolean }
+    return ok(await engine(() => desk().hold(agent.id, on)))
+  })
+
+  action('/transfer', transferSchema, async (agent, request) => {
+    const body = request.body as { to: { agentId?: string; queueId?: string; number?: string }; customerId?: string }
+    let to: TransferTarget
+    if (body.to.agentId !== undefined) {
+      const other = await agents.get(body.to.agentId)
+      if (!other || other.siteId !== agent.siteId) throw invalidField('body.to.agentId', 'no such agent in this site')
+      to = { kind: 'agent', agentId: other.id }
+    } else if (body.to.queueId !== undefined) {
+      to = { kind: 'queue', queueId: body.to.queueId }
+    } else {
+      to = { kind: 'number', number: body.to.number! }
+    }
+    return ok(await engine(() => desk().transfer(agent.id, to, body.customerId)))
+  })
+
+  action('/disposition', dispositionSchema, async (agent, request) => {
+    const p = principalOf(request)
+    const body = request.body as { callId: string; code: string; callback?: { at: string; for: 'me' | 'anyone' } }
+    const cdr = await cdrs.get(body.callId)
+    // Another agent's call looks missing, like one that never was.
+    if (!cdr || cdr.agentId !== agent.id) throw notFound('call', body.callId)
+    const code = await codes.find(cdr.campaignId, body.code)
+    if (code === 'not-a-code') throw invalidField('body.code', `${JSON.stringify(body.code)} is not a disposition code of this campaign`)
+    if (code?.booksCallback === true && body.callback === undefined) {
+      throw invalidField('body.callback', `disposition ${body.code} books a callback: give callback.at`)
+    }
+    let callback: { id: string; leadId: string; at: string; agentId: string | null } | undefined
+    if (body.callback) {
+      const at = Date.parse(body.callback.at)
+      if (at % 60_000 !== 0) throw invalidField('body.callback.at', 'callbacks are booked to the whole minute (no seconds)')
+      if (at <= Date.now()) throw invalidField('body.callback.at', 'must be in the future')
+      const owner = body.callback.for === 'anyone' ? undefined : agent.id
+      await engine(() => desk().bookCallback(cdr.campaignId, cdr.leadId, at, owner))
+      const row = await db.transaction(async (tx) => {
+        const booked = await new LeadCallbackRepository(tx).book({ campaignId: cdr.campaignId, leadId: cdr.leadId, agentId: owner, dueAt: at })
+        await new CdrRepository(tx).setDisposition(cdr.callId, body.code)
+        await new AuditLogRepository(tx).append({
+          actor: p.actor,
+          action: 'disposition',
+          entity: 'call',
+          entityId: cdr.callId,
+          detail: { agentId: agent.id, code: body.code, callbackId: booked.id, callbackAt: iso(at) },
+        })
+        return booked
+      })
+      callback = { id: row.id, leadId: row.leadId, at: iso(row.dueAt), agentId: row.agentId }
+    } else {
+      await db.transaction(async (tx) => {
+        await new CdrRepository(tx).setDisposition(cdr.callId, body.code)
+        await new AuditLogRepository(tx).append({
+          actor: p.actor,
+          action: 'disposition',
+          entity: 'call',
+          entityId: cdr.callId,
+          detail: { agentId: agent.id, code: body.code },
+        })
+      })
+    }
+    request.log.info({ agentId: agent.id, callId: cdr.callId, code: body.code, callbackId: callback?.id }, 'call dispositioned')
+    return { status: 200, body: { callId: cdr.callId, code: body.code, ...(callback === undefined ? {} : { callback }) } }
+  })
+}
