@@ -15,7 +15,7 @@ import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js
 import type { DncLookup } from '../engine/screening/dnc.js'
 import { ApiKeyCache } from './plugins/api-key-cache.js'
 import { authPlugin } from './plugins/auth.js'
-import { errorsPlugin } from './plugins/errors.js'
+import { errorsPlugin, problemOf, sendProblem } from './plugins/errors.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { agentRoutes } from './routes/agents.js'
@@ -65,6 +65,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     return503OnClosing: true,
+    // Ids are up to 200 characters; longer path segments are refused before routing (414 as problem details).
+    maxParamLength: 256,
+    // Errors the router raises before any hook (a path parameter too long, a malformed URL) are problem details too.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ code: error.code }, 'request refused by the router')
+      void sendProblem(reply, request, problemOf(error, request))
+    },
   })
 
   // The API speaks JSON only: any other body is a 415, not a string that fails validation further on.
