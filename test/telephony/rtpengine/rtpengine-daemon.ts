@@ -21,7 +21,10 @@ export async function startRtpengineDaemon(): Promise<RtpengineDaemon> {
     'rtpengine',
     [
       '--foreground', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`,
-      `--port-min=${portMin}`, `--port-max=${portMax}`, '--delete-delay=0', '--log-stderr', '--log-level=6', '--no-fallback',
+      `--port-min=${portMin}`, `--port-max=${portMax}`,
+      // not /etc/rtpengine/rtpengine.conf: its fixed CLI (2224) and HTTP (2225) ports are fatal when another
+      // rtpengine on the machine (a bench, a parallel test file) holds them
+      '--config-file=none', '--delete-delay=0', '--log-stderr', '--log-level=6', '--no-fallback',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
