@@ -11,6 +11,17 @@ import type { NgPool, RtpengineAddress } from './ng-pool.js'
 interface Anchored {
   engine: RtpengineAddress
   fromTag: string
+  /** The far end's answer, kept to complete a re-offer (join). */
+  remote?: { sdp: string; tag: string }
+  /** Where rtpengine takes the engine side's media for this call (from the answer's reply SDP). */
+  engineFacing?: { host: string; port: number }
+}
+
+/** The first audio stream's address in an SDP (c= line and m=audio port). */
+export function audioAddress(sdp: string): { host: string; port: number } | undefined {
+  const c = /^c=IN IP[46] (\S+)/m.exec(sdp)
+  const m = /^m=audio (\d+) /m.exec(sdp)
+  return c && m ? { host: c[1]!, port: Number(m[1]) } : undefined
 }
 
 /** ng flags every offer/answer uses: plain RTP/AVP on the carrier side, our addresses in the SDP. */
@@ -42,7 +53,44 @@ export class RtpengineAnchor implements MediaAnchor {
   async answer(callId: string, remoteSdp: string, remoteTag: string): Promise<void> {
     const a = this.calls.get(callId)
     if (!a) throw new Error(`rtpengine answer for ${callId}: no offer`)
-    await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': remoteTag, sdp: remoteSdp, ...FLAGS })
+    const reply = await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': remoteTag, sdp: remoteSdp, ...FLAGS })
+    a.remote = { sdp: remoteSdp, tag: remoteTag }
+    const facing = reply.sdp ? audioAddress(reply.sdp) : undefined
+    if (facing) a.engineFacing = facing
+  }
+
+  /**
+   * Joins the media of two answered calls anchored here (a customer and an agent's nailed-up session) without any
+   * SIP re-INVITE: each call's engine side is re-offered to rtpengine as the other call's engine-facing port, so
+   * rtpengine hairpins the audio between its two sessions. `port-latching` keeps every port the far ends already
+   * send to. Checked on the Debian rtpengine 10.5 in userspace mode (test/telephony/drachtio/agent-bridge.test.ts).
+   */
+  async join(callA: string, callB: string): Promise<void> {
+    const a = this.answered(callA)
+    const b = this.answered(callB)
+    await this.redirect(callA, a, sdpAt(b.engineFacing, `join-${callA}`))
+    await this.redirect(callB, b, sdpAt(a.engineFacing, `join-${callB}`))
+  }
+
+  /** Sends the call's engine side back to its own endpoint (the other call of a join ended or moved on). */
+  async part(callId: string): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a?.remote) return
+    await this.redirect(callId, a, this.localSdp(callId))
+  }
+
+  private answered(callId: string): Anchored & { remote: { sdp: string; tag: string }; engineFacing: { host: string; port: number } } {
+    const a = this.calls.get(callId)
+    if (!a?.remote || !a.engineFacing) throw new Error(`rtpengine join: call ${callId} is not answered through this anchor`)
+    return a as Anchored & { remote: { sdp: string; tag: string }; engineFacing: { host: string; port: number } }
+  }
+
+  private async redirect(callId: string, a: Anchored, engineSdp: string): Promise<void> {
+    const latch = { ...FLAGS, flags: ['port-latching'] }
+    await this.pool.command(a.engine, 'offer', { 'call-id': callId, 'from-tag': a.fromTag, sdp: engineSdp, ...latch })
+    if (a.remote) {
+      await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': a.remote.tag, sdp: a.remote.sdp, ...latch })
+    }
   }
 
   async release(callId: string): Promise<void> {
@@ -61,4 +109,21 @@ export class RtpengineAnchor implements MediaAnchor {
   anchored(): number {
     return this.calls.size
   }
+}
+
+/** A minimal PCMU SDP whose audio goes to `at`. */
+function sdpAt(at: { host: string; port: number }, session: string): string {
+  const id = Math.floor(Math.random() * 1e9)
+  return [
+    'v=0',
+    `o=cadence ${id} 1 IN IP4 ${at.host}`,
+    `s=${session}`,
+    `c=IN IP4 ${at.host}`,
+    't=0 0',
+    `m=audio ${at.port} RTP/AVP 0 101`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n')
 }
