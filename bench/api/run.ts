@@ -17,6 +17,7 @@ import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
 import { keyringEnv } from '../../engine/security/pii-cipher.js'
+import { customerByPhoneRows } from './customer-by-phone.js'
 import { buildApp } from '../../api/app.js'
 import { loadConfig } from '../../config/config.js'
 import { VirtualClock } from '../../engine/clock.js'
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
           },
         }),
       ])
+      results.push(...(await customerByPhoneRows({ db, base, keyring: config.pii!, seconds, connections })))
     }
 
     const imports: ImportRun[] = []

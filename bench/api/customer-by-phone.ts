@@ -1,0 +1,112 @@
+/**
+ * The customer-by-phone part of bench:api: the screen pop, GET /v1/customers?phone=..., against the running app.
+ * Seeds customers through the CRM repository (names and numbers encrypted as in production, 1-3 phones each, owned
+ * by ten agents), then asks for them by number in every format a carrier hands over ("+86 138 ...", "138...",
+ * "0086138...") as a site supervisor would see them (site-scoped query). Two rows: as fast as the app answers, and
+ * at a fixed 5,000 requests/s, where the target is p99 <= 10 ms.
+ */
+import autocannon from 'autocannon'
+import { PiiCipher, type PiiKeyring } from '../../engine/security/pii-cipher.js'
+import type { Db } from '../../engine/store/sql/db.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+
+export const CustomerByPhoneTarget = { reqPerSec: 5000, p99Ms: 10 } as const
+
+export interface CustomerByPhoneOptions {
+  db: Db
+  /** The app's base URL. */
+  base: string
+  /** The keys the app was built with (its config.pii), so the lookup hashes agree. */
+  keyring: PiiKeyring
+  seconds: number
+  connections: number
+  /** Customers to seed; default 20,000. */
+  customers?: number
+}
+
+const mobile = (i: number): string => `135${String(i).padStart(8, '0')}`
+
+/** The number in one of the formats callers arrive in, by request count. */
+function format(national: string, n: number): string {
+  switch (n % 4) {
+    case 0:
+      return `+86${national}`
+    case 1:
+      return national
+    case 2:
+      return `0086${national}`
+    default:
+      return `+86 ${national.slice(0, 3)} ${national.slice(3, 7)} ${national.slice(7)}`
+  }
+}
+
+async function seed(o: CustomerByPhoneOptions, count: number): Promise<void> {
+  const repos = repositories(o.db, new PiiCipher(o.keyring))
+  const agents = await Promise.all(Array.from({ length: 10 }, (_, i) => repos.agents.create({ name: `bench agent ${i}` })))
+  const batch = 25
+  for (let start = 0; start < count; start += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - start) }, (_, k) => {
+        const i = start + k
+        // Customer i has numbers 3i, 3i+1 (every other one) and 3i+2 (every third one).
+        const phones = [{ e164: `+86${mobile(3 * i)}`, country: 'CN', type: 'mobile' }]
+        if (i % 2 === 0) phones.push({ e164: `+86${mobile(3 * i + 1)}`, country: 'CN', type: 'mobile' })
+        if (i % 3 === 0) phones.push({ e164: `+86${mobile(3 * i + 2)}`, country: 'CN', type: 'mobile' })
+        return repos.customers.create({
+          siteId: 'default',
+          type: 'prospect',
+          ownerAgentId: agents[i % agents.length]!.id,
+          name: `客户 ${i}`,
+          tags: i % 5 === 0 ? ['vip'] : [],
+          phones,
+          createdBy: 'bench',
+        })
+      }),
+    )
+  }
+}
+
+function load(o: CustomerByPhoneOptions, apiKey: string, count: number, overallRate?: number): Promise<autocannon.Result> {
+  let n = 0
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: o.base,
+        connections: o.connections,
+        duration: o.seconds,
+        ...(overallRate === undefined ? {} : { overallRate }),
+        headers: { authorization: `Bearer ${apiKey}` },
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => {
+              const i = n++
+              // Every customer's first number, in turn, in a rotating format.
+              const phone = format(mobile(3 * ((i * 7919) % count)), i)
+              return { ...req, path: `/v1/customers?phone=${encodeURIComponent(phone)}` }
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    )
+  })
+}
+
+/** Rows for bench:api's table: [name, result]. */
+export async function customerByPhoneRows(o: CustomerByPhoneOptions): Promise<Array<[string, autocannon.Result]>> {
+  const count = o.customers ?? 20_000
+  await seed(o, count)
+  const repos = repositories(o.db)
+  const { key } = await repos.apiKeys.create({ name: 'bench-crm', role: 'supervisor', siteId: 'default' })
+  // A check before measuring: a wrong answer fast is not a result.
+  const probe = await fetch(`${o.base}/v1/customers?phone=${encodeURIComponent(format(mobile(3), 2))}`, { headers: { authorization: `Bearer ${key}` } })
+  const body = (await probe.json()) as { items?: Array<{ name: string }> }
+  if (probe.status !== 200 || body.items?.length !== 1 || body.items[0]!.name !== '客户 1') {
+    throw new Error(`customer-by-phone probe answered ${probe.status} ${JSON.stringify(body).slice(0, 200)}`)
+  }
+  return [
+    [`GET customer by phone (${count} customers, max rate)`, await load(o, key, count)],
+    [`GET customer by phone @ ${CustomerByPhoneTarget.reqPerSec}/s (target p99 <= ${CustomerByPhoneTarget.p99Ms} ms)`, await load(o, key, count, CustomerByPhoneTarget.reqPerSec)],
+  ]
+}
