@@ -25,6 +25,7 @@ import { dncRoutes, type DncMirror } from './routes/dnc.js'
 import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
 import { identityRoutes } from './routes/identity.js'
+import { reportRoutes } from './routes/reports.js'
 import { customerRoutes } from './routes/customers.js'
 import { numberRegionRoutes } from './routes/number-regions.js'
 
@@ -98,6 +99,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
+  await app.register(reportRoutes, { db })
   await app.register(campaignRoutes, { db, control })
   await app.register(agentRoutes, { control, db })
   await app.register(leadListRoutes, { db })

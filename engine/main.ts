@@ -23,6 +23,8 @@ import { openMigratedDb } from './store/sql/open.js'
 import { repositories } from './store/sql/repositories.js'
 import { parseScenario } from './telephony/sim/scenario.js'
 import { embeddedKeyring } from './security/embedded-keyring.js'
+import { AgentStateSampler } from './reports/agent-state-sampler.js'
+import { AgentStateSampleRepository } from './store/sql/agent-state-samples.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
       log.warn('no telephony adapter is configured in this build except the simulated site: set CADENCE_DEMO=true')
     } else {
       const clock = new ScaledClock(config.sim.speed)
-      const { runtime, desk } = createSimulatedEngine({
+      const { runtime, desk, acd } = createSimulatedEngine({
         clock,
         redis,
         keys,
@@ -161,8 +163,12 @@ async function main(): Promise<void> {
           })
           .catch((err: unknown) => log.warn({ err }, 'could not read the demo figures'))
       }, 15_000)
+      // Time per agent state for reports: the ACD's counters sampled every minute of the site's clock.
+      const sampler = new AgentStateSampler({ source: acd, sink: new AgentStateSampleRepository(db), clock, log })
+      sampler.start()
       stoppers.push(async () => {
         clearInterval(status)
+        sampler.stop()
         desk.stop()
         await runtime.shutdown()
       })
