@@ -25,8 +25,11 @@ export interface ImportRun {
   bad: number
   /** Peak resident set size above the level before the import, in MiB. */
   rssPeakMiB: number
-  /** Peak V8 heap in use after a full collection, above the level before the import, in MiB. */
-  retainedHeapMiB: number
+  /** V8 heap in use after a full collection, above the level before the import, in MiB: median and peak while the
+   * import runs (the peak catches a batch being serialized), and once it is done. */
+  heapMedianMiB: number
+  heapPeakMiB: number
+  heapAfterMiB: number
 }
 
 /** Row i of the generated file (i from 0), with the counts a correct import must report. */
@@ -66,12 +69,12 @@ export async function runImport(baseUrl: string, listId: string, apiKey: string,
   collect()
   const before = process.memoryUsage()
   let rssPeak = before.rss
-  let heapPeak = before.heapUsed
+  const retained: number[] = []
   let ticks = 0
   const sampler = setInterval(() => {
     if (++ticks % 10 === 0) {
       collect()
-      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
+      retained.push(process.memoryUsage().heapUsed - before.heapUsed)
     }
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
   }, 50)
@@ -96,6 +99,10 @@ export async function runImport(baseUrl: string, listId: string, apiKey: string,
     const r = JSON.parse(body) as { inserted: number; duplicates: number; bad: number; rowsRead: number }
     if (r.rowsRead !== rows) throw new Error(`import read ${r.rowsRead} rows of ${rows}`)
     const mib = (b: number) => Number((b / 1024 / 1024).toFixed(1))
+    clearInterval(sampler)
+    collect()
+    const after = process.memoryUsage().heapUsed - before.heapUsed
+    const sorted = [...retained].sort((a, b) => a - b)
     return {
       rows,
       seconds: Number(seconds.toFixed(2)),
@@ -104,7 +111,9 @@ export async function runImport(baseUrl: string, listId: string, apiKey: string,
       duplicates: r.duplicates,
       bad: r.bad,
       rssPeakMiB: mib(rssPeak - before.rss),
-      retainedHeapMiB: mib(heapPeak - before.heapUsed),
+      heapMedianMiB: mib(sorted[Math.floor(sorted.length / 2)] ?? 0),
+      heapPeakMiB: mib(sorted[sorted.length - 1] ?? 0),
+      heapAfterMiB: mib(after),
     }
   } finally {
     clearInterval(sampler)

@@ -190,13 +190,13 @@ async function main(): Promise<void> {
       for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c])))}\n`)
       process.stdout.write('ofBare = req/s relative to the bare Fastify route measured in the same run (target for reads: >= 0.5)\n')
       if (imports.length > 0) {
-        const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'retainedHeapMiB'] as const
+        const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'heapMedianMiB', 'heapPeakMiB', 'heapAfterMiB'] as const
         const irows = imports.map((r) => ({ ...r, ofTarget: Number((r.rowsPerSec / ImportTargetRowsPerSec).toFixed(2)) }))
         const iw = icols.map((c) => Math.max(c.length, ...irows.map((r) => String(r[c]).length)))
         const iline = (vals: string[]): string => vals.map((v, i) => v.padEnd(iw[i]!)).join('  ')
         process.stdout.write(`\nlead import over HTTP (CSV streamed, PostgreSQL ${db.driver})\n${iline([...icols])}\n${iline(iw.map((w) => '-'.repeat(w)))}\n`)
         for (const r of irows) process.stdout.write(`${iline(icols.map((c) => String(r[c])))}\n`)
-        process.stdout.write(`ofTarget = rows/s relative to the target of ${ImportTargetRowsPerSec} rows/s; memory = peak above the level before that import (retained heap: in use after a full GC)\n`)
+        process.stdout.write(`ofTarget = rows/s relative to the target of ${ImportTargetRowsPerSec} rows/s; memory in MiB above the level before that import; heap = in use after a full GC (median/peak during, after)\n`)
       }
     }
   } finally {
