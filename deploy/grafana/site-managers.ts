@@ -28,7 +28,7 @@ export function siteManagersDashboard(): Dashboard {
         warn: 0.8,
         bad: 1,
         width: 8,
-        queries: [{ expr: `${E.abandonRatio}{${C},window="30d"} / on (campaign, window) ${E.abandonCeiling}{${C},window="30d"}`, legend: '{{campaign}}' }],
+        queries: [{ expr: `${E.abandonRatio}{${C},window="30d"} / on (instance, campaign, window) ${E.abandonCeiling}{${C},window="30d"}`, legend: '{{campaign}}' }],
       }),
     )
     .withPanel(

@@ -81,6 +81,11 @@ export interface EngineMetrics {
   setDialRatio(campaignId: string, ratio: number): void
   setHopperLeads(campaignId: string, leads: number): void
   setCampaignDialing(campaignId: string, dialing: boolean): void
+  /**
+   * The campaign left this instance (stopped, or its lease lost to another): its gauges go, so no stale figure (a
+   * "dialing" campaign with no line up) raises an alert or doubles another instance's series. Counters stay.
+   */
+  forgetCampaign(campaignId: string): void
   gatewayAttempt(trunk: string, gateway: string, ok: boolean): void
   /** Exports the breaker state of these trunks' gateways at every scrape; returns a function that stops it. */
   watchGatewayBreaker(breaker: BreakerView, trunks: readonly TrunkGateways[]): () => void
@@ -225,6 +230,9 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     },
   })
 
+  /** Agent states each campaign has exported, to remove exactly those series. */
+  const agentStates = new Map<string, Set<string>>()
+
   return {
     callFinished(cdr) {
       calls.inc({ campaign: cdr.campaignId, outcome: cdr.outcome })
@@ -244,7 +252,12 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       ceiling.set({ campaign: campaignId, window }, c)
     },
     setAgents(campaignId, counts) {
-      for (const [state, n] of Object.entries(counts)) agents.set({ campaign: campaignId, state }, n)
+      const states = agentStates.get(campaignId) ?? new Set<string>()
+      agentStates.set(campaignId, states)
+      for (const [state, n] of Object.entries(counts)) {
+        agents.set({ campaign: campaignId, state }, n)
+        states.add(state)
+      }
     },
     setDialRatio(campaignId, r) {
       ratio.set({ campaign: campaignId }, r)
@@ -254,6 +267,16 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     },
     setCampaignDialing(campaignId, on) {
       dialing.set({ campaign: campaignId }, on ? 1 : 0)
+    },
+    forgetCampaign(campaignId) {
+      const campaign = { campaign: campaignId }
+      for (const g of [lines, ratio, hopper, dialing]) g.remove(campaign)
+      for (const window of AbandonWindows) {
+        abandon.remove({ ...campaign, window })
+        ceiling.remove({ ...campaign, window })
+      }
+      for (const state of agentStates.get(campaignId) ?? []) agents.remove({ ...campaign, state })
+      agentStates.delete(campaignId)
     },
     gatewayAttempt(trunk, gateway, ok) {
       attempts.inc({ trunk, gateway, result: ok ? GatewayResults[0] : GatewayResults[1] })

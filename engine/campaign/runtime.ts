@@ -232,6 +232,7 @@ export class EngineRuntime implements CampaignControl {
     r.dialer.pause()
     if (r.upkeep) this.o.clock.clearTimeout(r.upkeep)
     this.running.delete(campaignId)
+    this.o.metrics.forgetCampaign(campaignId)
     await this.lease.release(campaignId)
     this.log.info({ campaignId, inFlight: r.dialer.inFlight() }, 'campaign stopped; calls in flight finish normally')
   }
@@ -428,6 +429,7 @@ export class EngineRuntime implements CampaignControl {
         this.log.error({ campaignId: id }, 'pacing lease lost to another instance; this instance stops dialing it')
         r.dialer.pause()
         this.running.delete(id)
+        o.metrics.forgetCampaign(id)
         return
       }
       await this.heartbeat()
@@ -435,6 +437,8 @@ export class EngineRuntime implements CampaignControl {
       await r.supply.renew(now)
       const expired = await o.acd.expireReservations(now)
       for (const e of expired) this.log.warn({ agentId: e.agentId, callId: e.callId }, 'agent did not answer a reserved call: paused')
+      // Stopped while this round awaited: its gauges are gone and must stay gone.
+      if (this.running.get(id) !== r) return
       const m = o.metrics
       m.setLinesInFlight(id, r.dialer.inFlight())
       const ratios = r.pacer.ratios(now)

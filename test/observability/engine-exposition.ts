@@ -11,6 +11,7 @@ import { loadConfig } from '../../config/config.js'
 import { VirtualClock } from '../../engine/clock.js'
 import { createEngineMetrics, createProcessRegistry } from '../../engine/campaign/metrics.js'
 import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
+import type { EngineRuntime } from '../../engine/campaign/runtime.js'
 import { keyringEnv } from '../../engine/security/pii-cipher.js'
 import type { CampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { MeteredGatewayBreaker } from '../../engine/telephony/carriers/metered-gateway-breaker.js'
@@ -63,6 +64,8 @@ export interface EngineScrape {
   cdrOutcomes: Record<string, number>
   /** The drachtio connection the scrape watched (connected). */
   connection: DrachtioConnection
+  /** The engine runtime, still running the campaign. */
+  runtime: EngineRuntime
   /** Scrape /metrics again. */
   rescrape(): Promise<Exposition>
   dispose(): Promise<void>
@@ -178,6 +181,7 @@ export async function scrapeEngine(): Promise<EngineScrape> {
       breaker,
       cdrOutcomes,
       connection,
+      runtime,
       rescrape: async () => parseExposition(await scrape()),
       dispose,
     }

@@ -77,6 +77,20 @@ t.test('a real engine run exported through the API', async (t) => {
     t.equal(after.familyOf(E.drachtioConnected)?.samples[0]?.value, 0, 'drachtio down after the connection stops')
   })
 
+  t.test('a stopped campaign leaves no gauge behind, its counters stay', async (t) => {
+    await scrape.runtime.stop(CAMPAIGN_ID)
+    const after = await scrape.rescrape()
+    for (const name of [E.linesInFlight, E.dialRatio, E.hopperLeads, E.campaignDialing, E.abandonRatio, E.abandonCeiling, E.agents]) {
+      const left = after.familyOf(name)!.samples.filter((s) => s.labels['campaign'] === CAMPAIGN_ID)
+      t.same(left, [], `${name} has no series for the stopped campaign`)
+    }
+    t.equal(
+      after.familyOf(E.calls)!.samples.filter((s) => s.labels['campaign'] === CAMPAIGN_ID).reduce((a, s) => a + s.value, 0),
+      Object.values(scrape.cdrOutcomes).reduce((a, n) => a + n, 0) + 1,
+      'calls_total kept',
+    )
+  })
+
   t.test('API and process', async (t) => {
     const figures = { method: 'GET', route: '/v1/campaigns/:id/figures' }
     t.equal(value(x, `${A.httpDuration}_count`, { ...figures, status_code: '200' }), 1)
