@@ -42,6 +42,23 @@ export interface MediaAnchor {
   release(callId: string): Promise<void>
 }
 
+/** A media anchor that can join two answered calls' media (rtpengine: RtpengineAnchor.join) and undo it. */
+export interface MediaJoiner {
+  join(callA: string, callB: string): Promise<void>
+  part(callId: string): Promise<void>
+}
+
+function canJoin(m: MediaAnchor): m is MediaAnchor & MediaJoiner {
+  const j = m as Partial<MediaJoiner>
+  return typeof j.join === 'function' && typeof j.part === 'function'
+}
+
+/** Where bridge() finds an agent's nailed-up session (AgentSessions in production). */
+export interface AgentSessionLookup {
+  /** The id the session's media is anchored under, while it is up. */
+  sessionId(agentId: string): string | undefined
+}
+
 /** An SDP given as is: no media anchoring (tests of signalling, or a site whose carrier talks straight to phones). */
 export class StaticSdp implements MediaAnchor {
   constructor(private readonly sdp: string) {}
@@ -80,6 +97,11 @@ export interface DrachtioTelephonyOptions {
   caps?: TrunkCaps
   /** Skips gateways that keep failing; defaults to 3 failures in a row, 30 s open. */
   breaker?: GatewayBreaker
+  /**
+   * Agents' nailed-up sessions (agent-sessions.ts), anchored by the same `media`: bridge() joins an answered customer
+   * to one by media alone. Without it bridge() refuses.
+   */
+  agents?: AgentSessionLookup
 }
 
 interface LiveCall {
@@ -98,6 +120,8 @@ interface LiveCall {
   earlyMedia: boolean
   /** A provisional above 100 came from the current gateway (so the timeout means the callee did not answer). */
   progressed: boolean
+  /** The agent session the customer's media is joined to. */
+  bridgedTo?: { agentId: string; sessionId: string }
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -112,6 +136,7 @@ export class DrachtioTelephony implements TelephonyPort {
   readonly breaker: GatewayBreaker
   private readonly calls = new Map<string, LiveCall>()
   private readonly events: CallEventBus
+  private readonly agents: AgentSessionLookup | undefined
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -128,6 +153,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.minRingMs = opts.minRingTimeoutMs ?? MIN_RING_TIMEOUT_MS
     this.caps = opts.caps
     this.breaker = opts.breaker ?? new GatewayBreaker(this.clock)
+    this.agents = opts.agents
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
     // engine's accounting (channels, lead in flight) is released; answered dialogs live on in the server.
     this.conn.on(ConnectionEvents.Down, () => {
@@ -177,8 +203,30 @@ export class DrachtioTelephony implements TelephonyPort {
     })
   }
 
-  async bridge(callId: string, _agentId: string): Promise<void> {
-    throw new TelephonyRefused(`bridge: not implemented by the drachtio adapter yet (call ${callId})`)
+  /**
+   * Joins an answered customer to the agent's nailed-up session by media alone (no SIP towards either phone), so the
+   * customer is with the agent as soon as rtpengine has the two re-offers. Refused when the call is not answered, the
+   * agent has no session up, or the media anchor cannot join.
+   */
+  async bridge(callId: string, agentId: string): Promise<void> {
+    const call = this.calls.get(callId)
+    if (!call || call.state !== 'answered') throw new TelephonyRefused(`bridge: call ${callId} is not answered`)
+    if (call.bridgedTo) throw new TelephonyRefused(`bridge: call ${callId} is already with agent ${call.bridgedTo.agentId}`)
+    const sessionId = this.agents?.sessionId(agentId)
+    if (!sessionId) throw new TelephonyRefused(`bridge: agent ${agentId} has no session up`)
+    if (!canJoin(this.media)) throw new TelephonyRefused('bridge: the media anchor cannot join calls')
+    call.bridgedTo = { agentId, sessionId }
+    try {
+      await this.media.join(callId, sessionId)
+    } catch (err) {
+      call.bridgedTo = undefined
+      call.log.error({ agentId, sessionId, err: err instanceof Error ? err.message : String(err) }, 'media join failed')
+      throw err
+    }
+    // the call may have ended while rtpengine was re-offering: finish() parted what it could, nothing to announce
+    if (call.state !== 'answered') return
+    call.log.info({ agentId, sessionId }, 'customer joined to the agent session')
+    this.emit(CallEvents.Bridged, { callId, agentId, at: this.clock.now() })
   }
 
   async play(callId: string, prompt: string): Promise<void> {
@@ -384,9 +432,19 @@ export class DrachtioTelephony implements TelephonyPort {
         call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'trunk channel not released; its lease will run out')
       })
     }
-    void this.media.release(call.request.callId).catch((err: unknown) => {
-      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released')
-    })
+    const bridged = call.bridgedTo
+    const media = this.media
+    // the agent's session outlives the customer: its media goes back to its own endpoint before the customer's goes
+    const parted = bridged && canJoin(media)
+      ? media.part(bridged.sessionId).catch((err: unknown) => {
+          call.log.warn({ agentId: bridged.agentId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not parted')
+        })
+      : Promise.resolve()
+    void parted
+      .then(() => media.release(call.request.callId))
+      .catch((err: unknown) => {
+        call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released')
+      })
   }
 
   private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {

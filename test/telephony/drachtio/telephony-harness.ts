@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import type { Clock } from '../../../engine/clock.js'
 import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
-import { DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { type AgentSessionLookup, DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
 import type { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
 import type { GatewayBreaker } from '../../../engine/telephony/carriers/gateway-breaker.js'
 import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
@@ -70,6 +70,7 @@ export async function harness(opts: {
   media?: MediaAnchor
   caps?: TrunkCaps
   breaker?: GatewayBreaker
+  agents?: AgentSessionLookup
   /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
   t1Ms?: number
 }): Promise<Harness> {
@@ -88,6 +89,7 @@ export async function harness(opts: {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.caps ? { caps: opts.caps } : {}),
     ...(opts.breaker ? { breaker: opts.breaker } : {}),
+    ...(opts.agents ? { agents: opts.agents } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
