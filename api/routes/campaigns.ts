@@ -57,6 +57,10 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
   const repos = repositories(db)
   // Concurrent requests' campaign reads share one query (engine/store/sql/batched-lookup.ts).
   const campaignsById = new BatchedLookup((ids: string[]) => repos.campaigns.getMany(ids))
+  // Supervisors' dashboards poll the same campaign's figures at once: requests that arrive together share one reading.
+  const figuresOf = new BatchedLookup(
+    async (ids: string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await control.figures(id)] as const))),
+  )
   app.addSchema(campaignSchema)
 
   /** The campaign if it exists in the caller's site; a campaign of another site is as missing as an unknown id. */
@@ -181,7 +185,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
     async (request) => {
       const id = request.params.id
       await scoped(request, id)
-      const figures = await control.figures(id)
+      const figures = await figuresOf.load(id)
       if (!figures) {
         throw new HttpProblem(404, 'No live figures', `campaign ${JSON.stringify(id)} is not loaded on any engine`, {
           type: ProblemTypes.notFound,

@@ -11,6 +11,7 @@ import type { InvalidNumberLookup } from '../../engine/screening/invalid-numbers
 import { parsePhone } from '../../engine/screening/number.js'
 import { screen } from '../../engine/screening/screen.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import { batchedDncSnapshots, batchedInvalidNumberSnapshots } from '../../engine/store/redis/batched-screening-lookups.js'
 import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { notFound } from '../problem.js'
@@ -35,7 +36,12 @@ const Closed: readonly LeadStatus[] = ['contacted', 'invalid', 'done']
 const iso = (ms: number): string => new Date(ms).toISOString()
 
 export async function leadRoutes(app: FastifyInstance, options: LeadRoutesOptions): Promise<void> {
-  const { db, lookups } = options
+  const { db } = options
+  // Concurrent requests share one Redis pipeline per campaign for the DNC and learned-invalid snapshots.
+  const lookups: ScreeningLookups = {
+    ...(options.lookups.dnc ? { dnc: batchedDncSnapshots(options.lookups.dnc) } : {}),
+    ...(options.lookups.invalidNumbers ? { invalidNumbers: batchedInvalidNumberSnapshots(options.lookups.invalidNumbers) } : {}),
+  }
   const repos = repositories(db)
   // Concurrent requests' reads share one query each (engine/store/sql/batched-lookup.ts).
   const leadsById = new BatchedLookup((ids: string[]) => repos.leads.getMany(ids))
