@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parsePhone } from '../../engine/screening/number.js'
+import { LeadNumberNormalizer } from '../../engine/store/sql/lead-number-normalizer.js'
 import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import type { CallbackStatus, CustomerCallback } from '../../engine/store/sql/callbacks.js'
 import type { CustomerDisposition } from '../../engine/store/sql/customer-dispositions.js'
@@ -95,6 +96,8 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
   const defaultRegion = options.defaultRegion ?? 'CN'
   const now = options.now ?? Date.now
   const repos = repositories(db, pii)
+  // The screen pop's numbers are mostly mainland mobiles: the importer's cached fast path spares a full parse.
+  const lookupNumbers = new LeadNumberNormalizer()
   const inTx = <T>(fn: (r: Repositories) => Promise<T>): Promise<T> => db.transaction((tx) => fn(repositories(tx, pii)))
   for (const s of [customerPhoneSchema, customerSchema, customerNoteSchema, customerDispositionSchema, callbackSchema, timelineEntrySchema]) {
     app.addSchema(s)
@@ -164,9 +167,9 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
     if (q.phone !== undefined) {
       const other = (['name', 'type', 'owner', 'tag'] as const).find((k) => q[k] !== undefined)
       if (other !== undefined) throw invalidField(`querystring.${other}`, 'cannot be combined with phone')
-      const r = parsePhone(q.phone, q.region ?? defaultRegion)
+      const r = lookupNumbers.normalize(q.phone, q.region ?? defaultRegion)
       if (!r.ok) throw invalidField('querystring.phone', r.reason)
-      const items = await repos.customers.findByPhone(r.phone.e164, scope, q.limit)
+      const items = await repos.customers.findByPhone(r.e164, scope, q.limit)
       return { items: items.map(customerView), total: items.length, limit: q.limit, offset: 0 }
     }
     try {
