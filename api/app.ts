@@ -16,6 +16,7 @@ import type { DncLookup } from '../engine/screening/dnc.js'
 import { ApiKeyCache } from './plugins/api-key-cache.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, problemOf, sendProblem } from './plugins/errors.js'
+import { HttpProblem, ProblemTypes } from './problem.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { agentRoutes } from './routes/agents.js'
@@ -26,6 +27,10 @@ import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
 import { identityRoutes } from './routes/identity.js'
 import { reportRoutes } from './routes/reports.js'
+import { eventRoutes } from './routes/events.js'
+import { EventHub } from './events/event-hub.js'
+import type { Redis } from 'ioredis'
+import type { RedisEventStream } from '../engine/store/redis/event-stream.js'
 import { customerRoutes } from './routes/customers.js'
 import { numberRegionRoutes } from './routes/number-regions.js'
 
@@ -48,6 +53,11 @@ export interface BuildAppOptions {
   dncStore?: DncMirror & { snapshot(campaignId: string, e164s: readonly string[]): Promise<DncLookup> }
   /** How long a looked-up API key is trusted without asking the database again; default 10000 ms, 0 disables. */
   apiKeyCacheTtlMs?: number
+  /**
+   * The engine's real-time event streams on Redis: SSE for desktops and supervisors, and webhooks. Omitted, the
+   * event routes answer 503.
+   */
+  events?: { redis: Redis; stream: RedisEventStream }
   /** The learned-invalid numbers (a RedisInvalidNumberStore), for dialability. */
   invalidNumbers?: { snapshot(e164s: readonly string[]): Promise<InvalidNumberLookup> }
 }
@@ -100,6 +110,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
   await app.register(reportRoutes, { db })
+  if (options.events) {
+    const hub = new EventHub({ redis: options.events.redis, stream: options.events.stream, log: options.logger })
+    app.addHook('onClose', async () => hub.close())
+    await app.register(eventRoutes, { hub, stream: options.events.stream })
+  } else {
+    await app.register(async (scope) => {
+      const unavailable = async (): Promise<never> => {
+        throw new HttpProblem(503, 'Events unavailable', 'this API process has no event stream configured (Redis)', { type: ProblemTypes.notReady })
+      }
+      scope.get('/v1/agent/events', { schema: { tags: ['events'] }, config: { auth: { roles: ['agent'] } } }, unavailable)
+      scope.get('/v1/events', { schema: { tags: ['events'] }, config: { auth: { roles: ['admin', 'supervisor'] } } }, unavailable)
+    })
+  }
   await app.register(campaignRoutes, { db, control })
   await app.register(agentRoutes, { control, db })
   await app.register(leadListRoutes, { db })

@@ -24,6 +24,7 @@ import { repositories } from './store/sql/repositories.js'
 import { parseScenario } from './telephony/sim/scenario.js'
 import { embeddedKeyring } from './security/embedded-keyring.js'
 import { AgentStateSampler } from './reports/agent-state-sampler.js'
+import { RedisEventStream } from './store/redis/event-stream.js'
 import { AgentStateSampleRepository } from './store/sql/agent-state-samples.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
         scenario: parseScenario({ agents: demoAgentIds().length }),
         seed: Date.now() % 1_000_000,
         instanceId,
+        overrides: { events: new RedisEventStream(redis, keys) },
       })
       control = runtime
       const demo = await ensureDemo(repos)
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
       redis,
       dncStore,
       invalidNumbers,
+      events: { redis, stream: new RedisEventStream(redis, keys) },
     })
     const address = await app.listen({ host: config.api.host, port: config.api.port })
     log.info(

@@ -124,6 +124,8 @@ export interface CampaignDialerDeps {
   logger: Logger
   /** Told after each finished call, for metrics and live figures. */
   onFinished?: (cdr: Cdr, call: CallRecord, lead: Lead) => void
+  /** Told when a customer reaches an agent (the agent desktop's screen pop). */
+  onBridged?: (call: CallRecord, lead: Lead) => void
 }
 
 interface Live {
@@ -297,6 +299,7 @@ export class CampaignDialer {
     }
     if (input.type === 'bridged' && tr.call.state === 'bridged' && before.state !== 'bridged') {
       this.deps.pacer.observe({ type: 'connected', at: input.at, callId })
+      this.deps.onBridged?.(tr.call, l.lead)
     }
     if (input.type === 'amd-result' && before.state === 'answered') {
       this.deps.pacer.observe({ type: tr.call.state === 'machine' ? 'machine' : 'human', at: input.at, callId })

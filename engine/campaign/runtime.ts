@@ -11,6 +11,7 @@ import type { AgentState } from '../acd/agent-state.js'
 import { AgentStates } from '../acd/agent-state.js'
 import type { RoutingStrategy } from '../acd/routing.js'
 import type { Cdr } from '../calls/cdr.js'
+import type { CallRecord } from '../calls/lifecycle.js'
 import type { Lead } from '../leads/lead.js'
 import { AbandonLedger, DAY_MS } from '../pacing/abandon.js'
 import { defaultEstimatorOptions, PacingEstimators } from '../pacing/estimators.js'
@@ -38,6 +39,8 @@ import { HopperLeadSupply } from './hopper-lead-supply.js'
 import type { EngineMetrics } from './metrics.js'
 import { PolicyPacer } from './policy-pacer.js'
 import { PolicyScreener } from './policy-screener.js'
+import { EventNames, type DomainEvent, type EventPublisher } from '../events/event-names.js'
+import { PiiCipher } from '../security/pii-cipher.js'
 
 export interface EngineRuntimeOptions {
   clock: Clock
@@ -62,6 +65,8 @@ export interface EngineRuntimeOptions {
   onWrapUp?: (agentId: string, callId: string, now: number) => void
   /** Override the policy chosen from the dial mode (the bench and tests). */
   policyFor?: (settings: CampaignSettings) => PacingPolicy
+  /** Where real-time events go (agent desktops, supervisors, webhooks); omitted, none are published. */
+  events?: EventPublisher
 }
 
 interface Running {
@@ -116,6 +121,8 @@ export class EngineRuntime implements CampaignControl {
   private readonly log: Logger
   private adoption?: TimerHandle
   private agentDesk?: EngineAgentDesk
+  /** Every campaign loop this instance assembled, stopped ones too: their calls in flight still end normally. */
+  private readonly dialers = new Set<CampaignDialer>()
 
   constructor(private readonly o: EngineRuntimeOptions) {
     this.log = o.logger.child({ component: 'runtime' })
@@ -182,10 +189,19 @@ export class EngineRuntime implements CampaignControl {
         this.running.get(campaign.id)?.hopper ??
         new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, keys: o.keys, instanceId: o.instanceId }),
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
-      holdsCall: (callId) => [...this.running.values()].some((r) => r.dialer.snapshotCalls().some((c) => c.callId === callId)),
+      holdsCall: (callId) => this.holdsCall(callId),
       agentReady: (agentId) => this.agentReady(agentId),
     })
     return this.agentDesk
+  }
+
+  /** Whether one of this instance's campaign loops, running or stopped with calls still up, holds the call. */
+  private holdsCall(callId: string): boolean {
+    for (const d of this.dialers) {
+      if (d.snapshotCalls().some((c) => c.callId === callId)) return true
+      if (d.inFlight() === 0 && ![...this.running.values()].some((r) => r.dialer === d)) this.dialers.delete(d)
+    }
+    return false
   }
 
   /** The campaign's just-in-time screening (DNC, invalid numbers, the policy), as its dialer and the desk use it. */
@@ -382,9 +398,14 @@ export class EngineRuntime implements CampaignControl {
           remove: (call) => this.journal.remove(call.campaignId, call.callId),
         },
         logger: o.logger,
-        onFinished: (cdr, _call, lead) => this.onFinished(cdr, lead),
+        onFinished: (cdr, _call, lead) => {
+          this.onFinished(cdr, lead)
+          this.announceEnd(campaign, cdr)
+        },
+        onBridged: (call, lead) => this.announceOffer(campaign, call, lead),
       },
     )
+    this.dialers.add(dialer)
     return { campaign, dialer, pacer, supply, hopper, lastLeaseAt: now }
   }
 
@@ -398,6 +419,33 @@ export class EngineRuntime implements CampaignControl {
     }
     events.sort((a, b) => a.at - b.at)
     for (const e of events) ledger.record(e.at, e.dropped)
+  }
+
+  private emit(event: DomainEvent): void {
+    void this.o.events
+      ?.publish(event)
+      .catch((err: unknown) => this.log.warn({ err, event: event.type, campaignId: event.campaignId }, 'could not publish an event'))
+  }
+
+  /** The screen pop: ids and a masked number only; the desktop reads the record through the (agent-scoped) API. */
+  private announceOffer(campaign: Campaign, call: CallRecord, lead: Lead): void {
+    if (call.agentId === undefined) return
+    this.emit({
+      type: EventNames.CallOffered,
+      at: call.bridgedAt ?? this.o.clock.now(),
+      siteId: campaign.siteId,
+      campaignId: campaign.id,
+      agentId: call.agentId,
+      data: { callId: call.callId, leadId: lead.id, number: lead.e164 ? PiiCipher.maskPhone(lead.e164) : null, waitMs: call.bridgedAt !== undefined && call.answeredAt !== undefined ? call.bridgedAt - call.answeredAt : null },
+    })
+  }
+
+  private announceEnd(campaign: Campaign, cdr: Cdr): void {
+    const base = { at: cdr.endedAt, siteId: campaign.siteId, campaignId: campaign.id, ...(cdr.agentId !== undefined ? { agentId: cdr.agentId } : {}) }
+    this.emit({ ...base, type: EventNames.CallEnded, data: { callId: cdr.callId, leadId: cdr.leadId, outcome: cdr.outcome, talkSeconds: cdr.talkSeconds } })
+    if (cdr.agentId !== undefined && cdr.outcome === 'connected') {
+      this.emit({ ...base, type: EventNames.DispositionDue, data: { callId: cdr.callId, leadId: cdr.leadId } })
+    }
   }
 
   private onFinished(cdr: Cdr, lead: Lead): void {
@@ -453,8 +501,15 @@ export class EngineRuntime implements CampaignControl {
       m.setHopperLeads(id, await r.supply.size(id))
       m.setCampaignDialing(id, r.dialer.isRunning())
       const counts: Record<string, number> = Object.fromEntries(AgentStates.map((s) => [s, 0]))
-      for (const a of await this.pool.snapshot(id)) counts[a.state] = (counts[a.state] ?? 0) + 1
+      const agents = await this.pool.snapshot(id)
+      for (const a of agents) counts[a.state] = (counts[a.state] ?? 0) + 1
       m.setAgents(id, counts)
+      if (o.events) {
+        const site = { at: now, siteId: r.campaign.siteId, campaignId: id }
+        this.emit({ ...site, type: EventNames.AgentStates, data: { counts, agents: agents.map((a) => ({ agentId: a.agentId, state: a.state, since: a.since })) } })
+        const figures = await this.figures(id)
+        if (figures) this.emit({ ...site, type: EventNames.CampaignFigures, data: { ...figures } })
+      }
     } catch (err) {
       this.log.error({ err, campaignId: id }, 'campaign upkeep failed; retrying next round')
     }
