@@ -35,6 +35,8 @@ export interface GovernorOptions {
   daySpend: number
   /** Poisson margin (standard deviations) the forward guard keeps between expected new drops and the headroom. */
   hourGuardZ: number
+  /** Seconds ahead whose drops the forward guard's margin covers (see forwardHourGuard); Infinity = the whole hour. */
+  hourGuardReactS: number
 }
 
 export const defaultGovernorOptions: GovernorOptions = {
@@ -45,7 +47,8 @@ export const defaultGovernorOptions: GovernorOptions = {
   calibrationPrior: 4,
   hourGuardFraction: 0.8,
   hourGuard: 'forward',
-  hourGuardZ: 1.5,
+  hourGuardZ: 2,
+  hourGuardReactS: Number.POSITIVE_INFINITY,
   daySpend: 1,
 }
 
@@ -121,7 +124,7 @@ export class AbandonGovernor {
     const times = s.abandon.lastHourDropTimes
     if (h.drops >= budget) guard = 0.02
     else if (o.hourGuard === 'forward' && times !== undefined && ratePerS > 0) {
-      guard = forwardHourGuard(times, s.now, budget, setpoint * ratePerS, o.hourGuardZ)
+      guard = forwardHourGuard(times, s.now, budget, setpoint * ratePerS, o.hourGuardZ, o.hourGuardReactS)
     } else if (h.drops > soft) guard = Math.max(0.02, 1 - (h.drops - soft) / Math.max(1, budget - soft))
     const dayHeadroom = ceiling * (day.live + 30) - day.drops
     if (dayHeadroom < 3) guard = Math.min(guard, Math.max(0.02, dayHeadroom > 0 ? (dayHeadroom / 3) ** 2 : 0.02))
@@ -155,8 +158,12 @@ export class AbandonGovernor {
  * the expected new drops at full pace, plus a Poisson margin of z standard deviations, must fit that headroom; the
  * guard is the largest pace (as a fraction of full) that fits every x. Drops about to age out free budget soon;
  * fresh ones hold it for the hour. `dropTimes` oldest first, `dropsPerS` the expected drop rate at full pace.
+ *
+ * `reactS` caps the span the margin covers: the guard runs again every decision, so a run of bad luck is answered by
+ * a lower pace within minutes; only the drops of the next `reactS` seconds need a margin against chance, not those
+ * of the whole hour ahead (a full-hour margin of z sqrt(m) drops held big teams well under their budget).
  */
-export function forwardHourGuard(dropTimes: number[], now: number, budget: number, dropsPerS: number, z: number): number {
+export function forwardHourGuard(dropTimes: number[], now: number, budget: number, dropsPerS: number, z: number, reactS = Number.POSITIVE_INFINITY): number {
   if (!(dropsPerS > 0)) return 1
   let guard = 1
   let i = 0
@@ -166,10 +173,11 @@ export function forwardHourGuard(dropTimes: number[], now: number, budget: numbe
     while (i < n && dropTimes[i]! <= edge) i++
     const head = budget - (n - i)
     if (head <= 0) return 0.02
-    // Largest mean m with m + z sqrt(m) <= head.
-    const r = (-z + Math.sqrt(z * z + 4 * head)) / 2
-    const m = r * r
-    guard = Math.min(guard, m / (dropsPerS * x))
+    // Largest pace g with g a + z sqrt(g b) <= head, a = expected drops in x at full pace, b = those in min(x, reactS).
+    const a = dropsPerS * x
+    const b = dropsPerS * Math.min(x, reactS)
+    const u = (-z * Math.sqrt(b) + Math.sqrt(z * z * b + 4 * a * head)) / (2 * a)
+    guard = Math.min(guard, u * u)
     if (i >= n) break
   }
   return Math.max(0.02, Math.min(1, guard))

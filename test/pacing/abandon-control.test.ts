@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { AbandonLedger, HOUR_MS } from '../../engine/pacing/abandon.js'
 import { AbandonGovernor, forwardHourGuard } from '../../engine/pacing/abandon-control.js'
@@ -77,4 +78,31 @@ t.test('daySpend raises the target while the day is under its setpoint share, ne
   t.ok(target(1.5, under) <= 1.5 * target(1, under) + 1e-12, 'by at most the cap')
   const over = { live: 1000, drops: 40 }
   t.equal(target(1.5, over), target(1, over), 'no budget left: no boost')
+})
+
+t.test('forward hour guard: a margin over the next reactS seconds only is never tighter than one over the hour', async (t) => {
+  const rate = 30 / 3600 // about 3% of 1,000 live answers an hour: a big team
+  const recent = Array.from({ length: 15 }, (_, i) => NOW - (30 - 2 * i) * MIN)
+  const whole = forwardHourGuard(recent, NOW, 32, rate, 2)
+  const react = forwardHourGuard(recent, NOW, 32, rate, 2, 600)
+  t.ok(react > whole, `a 10-minute margin (${react}) leaves a big team more pace than a full-hour one (${whole})`)
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 59 }), { maxLength: 12 }),
+      fc.double({ min: 2, max: 40, noNaN: true }),
+      fc.double({ min: 0.5, max: 60, noNaN: true }),
+      fc.double({ min: 0, max: 3, noNaN: true }),
+      fc.integer({ min: 60, max: 3600 }),
+      (agesMin, budget, perHour, z, reactS) => {
+        const times = [...agesMin].sort((a, b) => b - a).map((m) => NOW - m * MIN)
+        const dps = perHour / 3600
+        const full = forwardHourGuard(times, NOW, budget, dps, z)
+        const part = forwardHourGuard(times, NOW, budget, dps, z, reactS)
+        // Same guard when the margin covers the whole hour; with no margin the span does not matter.
+        const same = forwardHourGuard(times, NOW, budget, dps, z, 3600)
+        const noMargin = forwardHourGuard(times, NOW, budget, dps, 0, reactS)
+        return part >= full - 1e-12 && Math.abs(same - full) < 1e-9 && Math.abs(noMargin - forwardHourGuard(times, NOW, budget, dps, 0)) < 1e-9
+      },
+    ),
+  )
 })

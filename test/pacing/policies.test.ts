@@ -189,3 +189,34 @@ t.test('a shorter serve window makes calls riskier, so predictive places no more
   const riskNarrow = marginalDropChance(lookahead({ ...s2, model: m05 }, buildTables(m05, NOW), false), 3)
   t.ok(riskNarrow > riskWide, `risk ${riskNarrow} > ${riskWide}`)
 })
+
+t.test('without the knock-on term a call is never riskier, so predictive places at least as many calls', async (t) => {
+  const tb = buildTables(model, NOW)
+  const states: AgentState[] = ['ready', 'on-call', 'wrap-up', 'reserved']
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom(...states), fc.integer({ min: 0, max: 400 })), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 24 }), fc.constantFrom('ringing', 'amd', 'waiting') as fc.Arbitrary<CallView['phase']>), { maxLength: 40 }),
+      fc.integer({ min: 0, max: 30 }),
+      (agents, inFlight, k) => {
+        const calls: CallView[] = inFlight.map(([ago, phase], i) => ({
+          id: `c${i}`,
+          dialedAt: NOW - (ago + 3) * 1000,
+          phase,
+          ...(phase === 'ringing' ? {} : { answeredAt: NOW - 1000 }),
+        }))
+        const s = snapshot({ agents, calls })
+        const la = lookahead(s, tb, false)
+        if (marginalDropChance(la, k, false) > marginalDropChance(la, k, true) + 1e-12) return false
+        const plain = new PredictivePolicy({ knockOn: false }).decide(s)
+        const knock = new PredictivePolicy({ knockOn: true }).decide(s)
+        return plain >= knock
+      },
+    ),
+    { numRuns: 60 },
+  )
+  const tight = snapshot({ agents: [...ready(2), ...Array.from({ length: 8 }, () => ['on-call', 30] as [AgentState, number])], calls: ringing(6, 4) })
+  const la = lookahead(tight, tb, false)
+  t.ok(marginalDropChance(la, 3, false) < marginalDropChance(la, 3, true), 'with calls in flight the knock-on term adds risk')
+  t.equal(new PredictivePolicy().options.knockOn, false, 'the default leaves it out')
+})
