@@ -1,0 +1,262 @@
+/**
+ * Agent-desk actions through the API onto the real engine: EngineRuntime over a real Redis ACD and the simulated
+ * telephony, PostgreSQL (both drivers) for records. Agents act only as themselves, supervisors only for their own
+ * site's agents; pauses take the site's codes; illegal moves for the agent's state are 409 problem details; what the
+ * engine cannot do is a 501; a disposition books its callback at the minute, into the hopper the dialer reads.
+ */
+import t from 'tap'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { VirtualClock } from '../../engine/clock.js'
+import { createEngineMetrics } from '../../engine/campaign/metrics.js'
+import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
+import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { parseScenario } from '../../engine/telephony/sim/scenario.js'
+import { redisEnv } from '../store/redis/fixtures/redis-env.js'
+import { forEachDriver } from '../store/sql/databases.js'
+import { harness } from './harness.js'
+import { problem } from './problem-assert.js'
+
+// A Tuesday, 10:00 in Shanghai: inside the default calling hours of the leads' zone.
+const START = Date.parse('2026-11-24T02:00:00Z')
+const MINUTE = 60_000
+
+forEachDriver(t, async (t, db) => {
+  const env = redisEnv('agent-desk')
+  const redis = env.connect()
+  const repos = repositories(db)
+  const clock = new VirtualClock(START)
+  const engine = createSimulatedEngine({
+    clock,
+    redis,
+    keys: env.keys,
+    repos,
+    metrics: createEngineMetrics(new Registry()),
+    logger: pino({ level: 'silent' }),
+    scenario: parseScenario({ agents: 2 }),
+    seed: 5,
+    instanceId: 'desk-test',
+  })
+  const h = await harness(db, { extra: { control: engine.runtime } })
+  t.teardown(async () => {
+    engine.desk.stop()
+    await engine.runtime.shutdown()
+    await h.app.close()
+    await env.cleanup()
+  })
+  const { app } = h
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+  /** Let the I/O the engine started land (Redis replies, then the database) before looking or moving time. */
+  const drain = async (): Promise<void> => {
+    for (let i = 0; i < 8; i++) {
+      await redis.ping()
+      await db.query('SELECT 1')
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+
+  await repos.sites.create({ id: 'xian', name: 'Xi’an floor' })
+  const ana = await repos.agents.create({ name: 'Ana', skills: { mandarin: 1 } })
+  const bo = await repos.agents.create({ name: 'Bo' })
+  const anaKey = (await repos.apiKeys.create({ name: 'ana', role: 'agent', agentId: ana.id })).key
+  const supervisor = (await repos.apiKeys.create({ name: 'sup', role: 'supervisor' })).key
+  const xianSupervisor = (await repos.apiKeys.create({ name: 'xian-sup', role: 'supervisor', siteId: 'xian' })).key
+  const me = (path: string, payload?: object) => app.inject({ method: 'POST', url: `/v1/agent${path}`, headers: bearer(anaKey), payload })
+
+  await t.test('an agent logs in, becomes ready and pauses with a site code, through the real ACD', async (t) => {
+    const login = await me('/login', {})
+    t.equal(login.statusCode, 200, login.body)
+    t.match(login.json(), { agentId: ana.id, name: 'Ana', state: 'paused', pauseReason: 'login' })
+    const stored = await engine.acd.get(ana.id)
+    t.equal(stored?.state, 'paused', 'the ACD in Redis holds the new state')
+    t.same(stored?.skills, { mandarin: 1 }, 'the ACD got the agent’s skills from its record')
+
+    t.match((await me('/ready')).json(), { state: 'ready' })
+    t.equal((await engine.acd.get(ana.id))?.state, 'ready')
+    t.ok((await engine.acd.readyAgents()).includes(ana.id), 'ready agents are offered calls')
+
+    const paused = await me('/pause', { code: 'lunch' })
+    t.equal(paused.statusCode, 200, paused.body)
+    t.match(paused.json(), { state: 'paused', pauseReason: 'lunch' })
+    t.equal((await engine.acd.get(ana.id))?.pauseReason, 'lunch')
+    const state = await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })
+    t.match(state.json(), { state: 'paused', pauseReason: 'lunch' })
+  })
+
+  await t.test('a pause with a code the site does not have is a 400 naming the field; nothing changes', async (t) => {
+    const before = await engine.acd.get(ana.id)
+    const bad = problem(t, await me('/pause', { code: 'nap' }), 400)
+    t.equal(bad.errors?.[0]?.field, 'body.code')
+    t.match(bad.detail, /nap/)
+    problem(t, await me('/pause', { code: 'no-answer' }), 400)
+    const after = await engine.acd.get(ana.id)
+    t.equal(after?.version, before?.version, 'the ACD was not touched')
+    // Another site's code does not count for this agent.
+    await repos.agents.create({ name: 'X', siteId: 'xian' })
+    const xianCode = await app.inject({ method: 'POST', url: '/v1/pause-codes', headers: bearer(xianSupervisor), payload: { code: 'prayer', label: 'Prayer' } })
+    t.equal(xianCode.statusCode, 201)
+    problem(t, await me('/pause', { code: 'prayer' }), 400)
+  })
+
+  await t.test('illegal transitions are 409 problem details and leave the agent as it was', async (t) => {
+    t.equal((await me('/logout')).json<{ state: string }>().state, 'logged-out')
+    const ready = problem(t, await me('/ready'), 409)
+    t.equal(ready.type, '/problems/agent-state')
+    t.match(ready.detail, /ready is not allowed while logged-out/)
+    problem(t, await me('/pause', { code: 'break' }), 409)
+    problem(t, await me('/logout'), 409)
+    t.equal((await engine.acd.get(ana.id))?.state, 'logged-out')
+
+    await me('/login', { ready: true })
+    problem(t, await me('/login', {}), 409)
+    const hangup = problem(t, await me('/hangup'), 409)
+    t.match(hangup.detail, /not on a call/)
+    problem(t, await me('/hold', { on: true }), 409)
+    problem(t, await me('/transfer', { to: { agentId: bo.id }, customerId: 'c-1' }), 409)
+    t.equal((await engine.acd.get(ana.id))?.state, 'ready')
+  })
+
+  await t.test('an agent acts only as itself; supervisors act for agents of their own site', async (t) => {
+    const asOther = problem(t, await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(anaKey), payload: {} }), 403)
+    t.match(asOther.detail, /role agent/)
+    t.equal(await engine.acd.get(bo.id), undefined, 'Bo was never touched')
+    problem(t, await app.inject({ method: 'GET', url: `/v1/agents/${bo.id}/state`, headers: bearer(anaKey) }), 403)
+    // A key that works as no agent has no desk of its own.
+    problem(t, await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: h.auth('agent') }), 403)
+
+    const foreign = problem(t, await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(xianSupervisor), payload: {} }), 404)
+    const missing = problem(t, await app.inject({ method: 'POST', url: '/v1/agents/nobody/login', headers: bearer(xianSupervisor), payload: {} }), 404)
+    t.equal(foreign.type, missing.type, 'another site’s agent looks missing')
+    t.equal(await engine.acd.get(bo.id), undefined)
+
+    const forBo = await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(supervisor), payload: { ready: true } })
+    t.equal(forBo.statusCode, 200, forBo.body)
+    t.equal((await engine.acd.get(bo.id))?.state, 'ready')
+    const forced = await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/pause`, headers: bearer(supervisor), payload: { code: 'meeting' } })
+    t.match(forced.json(), { state: 'paused', pauseReason: 'meeting' })
+    const rec = (await app.inject({ method: 'GET', url: `/v1/agents/${bo.id}`, headers: bearer(supervisor) })).json<{ live: { state: string } }>()
+    t.equal(rec.live.state, 'paused', 'the record carries the live state')
+    await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/logout`, headers: bearer(supervisor) })
+
+    const gone = await repos.agents.create({ name: 'Gone' })
+    await repos.agents.setActive(gone.id, false)
+    problem(t, await app.inject({ method: 'POST', url: `/v1/agents/${gone.id}/login`, headers: bearer(supervisor), payload: {} }), 409)
+  })
+
+  const settings = defaultCampaignSettings()
+  const campaign = await repos.campaigns.create({ name: 'desk', settings, id: 'camp-desk' })
+  await repos.leads.insertMany(
+    campaign.id,
+    Array.from({ length: 60 }, (_, i) => ({ phone: `+86138${String(30_000_000 + i)}`, timezone: 'Asia/Shanghai' })),
+  )
+
+  await t.test('click-to-dial is screened: a DNC number is a 422 with the reason; a clean one an honest 501', async (t) => {
+    await engine.dnc.addNumbers({}, ['+8613912345678'])
+    const dnc = problem(t, await me('/dial', { campaignId: campaign.id, number: '+86 139 1234 5678' }), 422)
+    t.equal(dnc.reason, 'dnc-global')
+    t.equal(dnc.errors?.[0]?.field, 'body.number')
+    const clean = problem(t, await me('/dial', { campaignId: campaign.id, number: '+8613912340000' }), 501)
+    t.match(clean.detail, /passed screening/)
+    problem(t, await me('/dial', { campaignId: 'no-such-campaign', number: '+8613912340000' }), 404)
+  })
+
+  await t.test('preview: a progressive campaign is refused; a preview campaign’s lead is held, dialing it is a 501, skipping returns it', async (t) => {
+    await engine.runtime.start(campaign.id)
+    t.teardown(() => engine.runtime.stop(campaign.id))
+    const refused = problem(t, await me('/preview', { campaignId: campaign.id }), 409)
+    t.match(refused.detail, /progressive/)
+    await engine.runtime.stop(campaign.id)
+
+    const pv = defaultCampaignSettings()
+    pv.dialMode = 'preview'
+    const preview = await repos.campaigns.create({ name: 'preview', settings: pv, id: 'camp-preview' })
+    await repos.leads.insertMany(preview.id, [{ phone: '+8613711110000', timezone: 'Asia/Shanghai', customerId: 'cust-9' }])
+    await engine.runtime.start(preview.id)
+    t.teardown(() => engine.runtime.stop(preview.id))
+    const offered = await me('/preview', { campaignId: preview.id })
+    t.equal(offered.statusCode, 200, offered.body)
+    const lead = offered.json<{ lead: { leadId: string; phone: string; customerId: string } }>().lead
+    t.match(lead, { phone: '+8613711110000', customerId: 'cust-9' })
+    t.same((await me('/preview', { campaignId: preview.id })).json<{ lead: { leadId: string } }>().lead.leadId, lead.leadId, 'the same lead stays held')
+    const dial = problem(t, await me(`/preview/${lead.leadId}/dial`), 501)
+    t.equal(dial.type, '/problems/not-implemented')
+    problem(t, await me('/preview/other-lead/skip'), 404)
+    t.equal((await me(`/preview/${lead.leadId}/skip`)).statusCode, 204)
+    const again = await me('/preview', { campaignId: preview.id })
+    t.equal(again.json<{ lead: { leadId: string } }>().lead.leadId, lead.leadId, 'a skipped lead is dialable again')
+    await me(`/preview/${again.json<{ lead: { leadId: string } }>().lead.leadId}/skip`)
+    await engine.runtime.stop(preview.id)
+  })
+
+  await t.test('an agent hangs up its call through the telephony, then dispositions it with a callback at the minute', async (t) => {
+    const view = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
+    if (view.state !== 'ready') await me('/ready')
+    await engine.runtime.start(campaign.id)
+    t.teardown(() => engine.runtime.stop(campaign.id))
+    // Virtual time runs until the dialer has bridged a customer to Ana.
+    let callId: string | undefined
+    for (let i = 0; i < 5000 && callId === undefined; i++) {
+      const next = clock.nextAt()
+      if (next === undefined || next > START + 60 * MINUTE) break
+      clock.advanceTo(next)
+      await drain()
+      const a = await engine.acd.get(ana.id)
+      if (a?.state === 'on-call') callId = a.callId
+    }
+    t.ok(callId, 'the dialer bridged a call to Ana')
+    if (callId === undefined) return
+    await engine.runtime.stop(campaign.id)
+
+    t.equal((await me('/hold', { on: true })).statusCode, 200, 'the simulated telephony takes a hold')
+    const transfer = problem(t, await me('/transfer', { to: { agentId: bo.id }, customerId: 'c-1' }), 501)
+    t.match(transfer.detail, /transfer/)
+    const badTarget = problem(t, await me('/transfer', { to: { agentId: 'nobody' } }), 400)
+    t.equal(badTarget.errors?.[0]?.field, 'body.to.agentId')
+
+    const hung = await me('/hangup')
+    t.equal(hung.statusCode, 200, hung.body)
+    let cdr = await repos.cdrs.get(callId)
+    for (let i = 0; i < 20 && cdr === undefined; i++) {
+      await drain()
+      cdr = await repos.cdrs.get(callId)
+    }
+    t.equal(cdr?.agentId, ana.id, 'the call ended with its CDR, naming Ana')
+    t.equal((await engine.acd.get(ana.id))?.state, 'wrap-up', 'Ana is in wrap-up')
+
+    const at = Math.floor((Date.now() + 3 * 24 * 60 * MINUTE) / MINUTE) * MINUTE
+    const seconds = problem(t, await me('/disposition', { callId, code: 'callback', callback: { at: new Date(at + 42_000).toISOString() } }), 400)
+    t.equal(seconds.errors?.[0]?.field, 'body.callback.at')
+    problem(t, await me('/disposition', { callId, code: 'callback', callback: { at: new Date(Date.now() - MINUTE).toISOString() } }), 400)
+    const boKey = (await repos.apiKeys.create({ name: 'bo', role: 'agent', agentId: bo.id })).key
+    problem(t, await app.inject({ method: 'POST', url: '/v1/agent/disposition', headers: bearer(boKey), payload: { callId, code: 'sale' } }), 404)
+
+    const res = await me('/disposition', { callId, code: 'callback', callback: { at: new Date(at).toISOString() } })
+    t.equal(res.statusCode, 200, res.body)
+    const body = res.json<{ callback: { id: string; leadId: string; at: string; agentId: string } }>()
+    t.equal(body.callback.at, new Date(at).toISOString())
+    t.equal(body.callback.agentId, ana.id, 'offered to Ana first')
+    t.equal(body.callback.leadId, cdr!.leadId)
+
+    const row = await db.query<{ due_at: Date; agent_id: string; status: string }>('SELECT due_at, agent_id, status FROM callbacks WHERE id = $1', [body.callback.id])
+    t.equal(row.rows[0]!.due_at.getTime(), at, 'booked at that exact minute')
+    t.equal(row.rows[0]!.status, 'pending')
+    const lead = await repos.leads.get(cdr!.leadId)
+    t.equal(lead?.status, 'callback')
+    t.equal(lead?.callbackAt, at)
+    t.equal(lead?.ownerAgentId, ana.id)
+    const score = await redis.zscore(env.keys.hopper(campaign.id).callbacks, cdr!.leadId)
+    t.equal(Number(score), at, 'the hopper offers it at that minute')
+    t.equal((await repos.cdrs.get(callId))?.disposition, 'callback', 'the agent’s disposition replaced the system one')
+
+    // A campaign that defines its codes refuses others by field.
+    await db.query(`INSERT INTO dispositions (campaign_id, code, label, lead_status, books_callback) VALUES ($1, 'sale', 'Sale', 'done', false),
+      ($1, 'call-back', 'Call back', 'callback', true)`, [campaign.id])
+    const unknown = problem(t, await me('/disposition', { callId, code: 'maybe' }), 400)
+    t.equal(unknown.errors?.[0]?.field, 'body.code')
+    const needsTime = problem(t, await me('/disposition', { callId, code: 'call-back' }), 400)
+    t.equal(needsTime.errors?.[0]?.field, 'body.callback')
+    t.equal((await me('/disposition', { callId, code: 'sale' })).statusCode, 200)
+  })
+})
