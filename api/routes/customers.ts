@@ -87,7 +87,16 @@ function entryView(e: TimelineEntry) {
   }
 }
 
-export const scopeOf = (p: Principal): CustomerScope => ({ siteId: siteScope(p), agentId: agentScope(p) })
+/**
+ * agentScope's "no agent" sentinel holds a NUL, which PostgreSQL refuses in text parameters (the query would fail as
+ * a 400 instead of finding nothing); this stand-in is valid text that no agent id has.
+ */
+const NoAgent = ' no agent '
+
+export function scopeOf(p: Principal): CustomerScope {
+  const agentId = agentScope(p)
+  return { siteId: siteScope(p), agentId: agentId !== null && agentId.includes('\u0000') ? NoAgent : agentId }
+}
 
 const MinuteMs = 60_000
 

@@ -176,6 +176,13 @@ forEachDriver(t, async (t, db) => {
     t.ok(listB.items.every((c) => c.ownerAgentId === agentB.id))
 
     problem(t, await app.inject({ method: 'PATCH', url: `/v1/customers/${mine.id}`, headers: bearer(keyA), payload: { ownerAgentId: agentB.id } }), 403)
+    // An agent key naming no agent (misconfigured) sees nothing rather than everything, and nothing fails.
+    const unbound = await app.inject({ method: 'GET', url: '/v1/customers', headers: auth('agent') })
+    t.equal(unbound.statusCode, 200, unbound.body)
+    t.same(unbound.json<Page>().items, [])
+    t.same((await byPhone(auth('agent'), '13700001111')).items, [])
+    problem(t, await app.inject({ method: 'GET', url: `/v1/customers/${mine.id}`, headers: auth('agent') }), 404)
+    problem(t, await app.inject({ method: 'POST', url: '/v1/customers', headers: auth('agent'), payload: { name: 'Nobody' } }), 403)
     problem(t, await app.inject({ method: 'POST', url: `/v1/customers/${mine.id}/notes`, headers: auth('qa'), payload: { text: 'qa' } }), 403)
     problem(t, await app.inject({ method: 'POST', url: '/v1/customers', headers: auth('qa'), payload: { name: 'Q' } }), 403)
 
