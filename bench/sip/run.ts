@@ -4,20 +4,26 @@
  * drachtio-srf client placing the same calls through the same server in the same run.
  *
  *   npm run bench:sip -- [--rates 50,100,200,300,400,500,600,800] [--seconds 4] [--hold-ms 1000]
- *                        [--concurrent 2000] [--concurrent-rate 100] [--log info] [--log-file /dev/null] [--no-media] [--json]
+ *                        [--concurrent 2000] [--concurrent-rate 100] [--agents 30] [--bridge-rate 20]
+ *                        [--log info] [--log-file /dev/null] [--no-media] [--json]
  *
- * Steps of rising calls per second, bare client then engine at each rate, until both fail a step. A rate is
+ * Steps of rising calls per second, bare client then engine at each rate; a caller stops at its first failed step
+ * (its figure is the rate below it), the run when both have stopped. A rate is
  * sustained when every call got its scripted outcome (answered and hung up by the callee, or busy), none was left
  * unsettled, the setup time p99 stayed under 1 s, and the double held none of the step's dialogs afterwards. Then the engine holds --concurrent calls up at once, and the
  * run ends by checking what was left behind: the adapter's calls, the anchor's offers, trunk channels in Redis,
  * rtpengine's own session list and the double's dialogs. Targets (issue 5): engine >= 80% of the bare client's
  * calls per second; 2,000 concurrent calls without an error; nothing left behind; answer-to-agent p99 <= 300 ms.
- * --no-media gives the engine a static SDP instead of rtpengine, to see what anchoring costs.
+ * Answer-to-agent: --agents nailed-up sessions to a sipp phone, then calls at --bridge-rate with every answered call
+ * bridged to a free agent (DrachtioTelephony.bridge: the customer joined to the session through rtpengine); the time
+ * from the answered event to bridge() resolving is the telephony share of the 2-second rule (the ACD's choice of agent
+ * is not in it). --no-media gives the engine a static SDP instead of rtpengine, to see what anchoring costs (no
+ * bridging then).
  */
 import { startBareCaller } from './bare-caller.js'
 import type { Caller, Carriers } from './caller.js'
 import { startEngineCaller } from './engine-caller.js'
-import { runStep, type StepResult } from './load.js'
+import { percentile, runStep, type StepResult } from './load.js'
 import { startCarrier, startDouble, startRtpengine, type Carrier } from './processes.js'
 
 const args = process.argv.slice(2)
@@ -40,6 +46,8 @@ const logLevel = opt('log', 'info')
 const logFile = opt('log-file', '/dev/null')
 const json = args.includes('--json')
 const anchorMedia = !args.includes('--no-media')
+const agents = num('agents', 30, 0)
+const bridgeRate = num('bridge-rate', 20, 1)
 const SETUP_P99_LIMIT_MS = 1000
 
 const say = (line: string): void => {
@@ -61,6 +69,8 @@ async function dialogsAfter(double: { dialogs(): Promise<number> }, floor: numbe
 const sustained = (r: StepResult): boolean => r.failed === 0 && r.unsettled === 0 && r.setupP99Ms <= SETUP_P99_LIMIT_MS
 
 async function main(): Promise<void> {
+  // stdout carries the report only: rtpengine-client console.logs replies that arrive after their timeout
+  console.log = (...a: unknown[]) => console.error(...a)
   const secret = `bench-${process.pid}`
   const started: Array<{ stop(): Promise<void> }> = []
   const callers: Caller[] = []
@@ -110,31 +120,24 @@ Content-Length: 0
     say(`bench:sip: warming up (100 calls each at 50/s)`)
     for (const c of [bare, engine]) await runStep({ caller: c, rate: 50, calls: 100, doublePid: double.pid, rtpenginePid: rtpe.pid, settleLimitMs })
 
-    // answer-to-agent needs the adapter to bridge an answered call to an agent's leg: ask it
-    const probe = `bench-bridge-${process.pid}`
-    const probeCall = engine.place(probe, 'answer')
-    await new Promise((r) => setTimeout(r, Math.min(300, holdMs / 2)))
-    const bridgeAnswer = await engine.tryBridge(probe)
-    await probeCall
-
     const steps: Step[] = []
+    // the highest rate each caller sustained with every lower rate sustained too; a caller that failed a step stops
     const best: Record<string, number> = { bare: 0, engine: 0 }
+    const stopped: Record<string, boolean> = { bare: false, engine: false }
     for (const rate of rates) {
       const calls = Math.round(rate * seconds)
-      let anyPassed = false
       for (const [key, c] of [['bare', bare], ['engine', engine]] as const) {
+        if (stopped[key]) continue
         say(`bench:sip: ${c.name} at ${rate} calls/s (${calls} calls)`)
         const before = await double.dialogs()
         const r = await runStep({ caller: c, rate, calls, doublePid: double.pid, rtpenginePid: rtpe.pid, settleLimitMs })
         // dialogs the double gained over the step and still holds once the calls settled are this caller's leftovers
         const dialogsLeft = Math.max(0, (await dialogsAfter(double, before)) - before)
         steps.push({ ...r, dialogsLeft })
-        if (sustained(r) && dialogsLeft === 0) {
-          anyPassed = true
-          best[key] = Math.max(best[key]!, rate)
-        }
+        if (sustained(r) && dialogsLeft === 0) best[key] = rate
+        else stopped[key] = true
       }
-      if (!anyPassed) break
+      if (stopped.bare && stopped.engine) break
     }
 
     let concurrency: Step | undefined
@@ -150,6 +153,23 @@ Content-Length: 0
         settleLimitMs: longHoldMs + 40_000,
       })
       concurrency = { ...concurrency, dialogsLeft: Math.max(0, (await dialogsAfter(double, before)) - before) }
+    }
+
+    let answerToAgent: { measured: true; agents: number; loggedIn: number; bridged: number; p50Ms: number; p99Ms: number; failed: string[]; noAgent: number; refusedFirst: number; step: StepResult } | { measured: false; note: string }
+    if (agents > 0 && anchorMedia) {
+      const phone = await carrier('phone-answer-wait-bye.xml', {})
+      say(`bench:sip: logging ${agents} agents in (nailed-up sessions to a sipp phone)`)
+      const loggedIn = await engine.loginAgents(agents, phone.address)
+      engine.setBridging(true)
+      say(`bench:sip: engine at ${bridgeRate} calls/s, answered calls bridged to agents`)
+      const step = await runStep({ caller: engine, rate: bridgeRate, calls: Math.round(bridgeRate * seconds * 2), doublePid: double.pid, rtpenginePid: rtpe.pid, settleLimitMs })
+      engine.setBridging(false)
+      const stats = engine.takeBridgeStats()
+      const sorted = [...stats.latenciesMs].sort((a, b) => a - b)
+      answerToAgent = { measured: true, agents, loggedIn, bridged: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), failed: stats.failed.slice(0, 5), noAgent: stats.noAgent, refusedFirst: stats.refusedFirst, step }
+      await engine.logoutAgents()
+    } else {
+      answerToAgent = { measured: false, note: anchorMedia ? 'skipped (--agents 0)' : 'needs rtpengine (not with --no-media)' }
     }
 
     // what was left behind: give deletes and BYEs in flight a bounded moment
@@ -196,7 +216,7 @@ Content-Length: 0
             meetsTarget: concurrency.peakLive >= 2000 && concurrency.failed === 0 && concurrency.unsettled === 0,
           }
         : undefined,
-      answerToAgent: bridgeAnswer === 'bridged' ? { measured: false, note: 'bridge() works now: measure it here' } : { measured: false, note: `not measurable: bridge() answered "${bridgeAnswer}"` },
+      answerToAgent,
       leftovers: {
         adapterCalls: left.calls,
         anchorOffers: left.anchored,
@@ -209,9 +229,12 @@ Content-Length: 0
       zeroLeftovers: left.calls + left.anchored + left.channels + sessions + engineDialogs === 0,
     }
     if (json) {
-      process.stdout.write(`${JSON.stringify({ options: { rates, seconds, holdMs, concurrent, concurrentRate, logLevel, anchorMedia }, steps, concurrency, summary }, null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify({ options: { rates, seconds, holdMs, concurrent, concurrentRate, agents, bridgeRate, logLevel, anchorMedia }, steps, concurrency, summary }, null, 2)}\n`)
     } else {
-      printTable(steps, concurrency)
+      printTable(steps, [
+        ...(concurrency ? [{ label: 'concurrency', step: concurrency }] : []),
+        ...(answerToAgent.measured ? [{ label: 'bridging', step: answerToAgent.step }] : []),
+      ])
       const f = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d))
       const lines = [
         '',
@@ -221,7 +244,9 @@ Content-Length: 0
         concurrency
           ? `concurrency: ${concurrency.peakLive} calls up at once, ${concurrency.failed} failed, ${concurrency.unsettled} unsettled (target 2,000 without error)${concurrency.failures.length ? `: ${concurrency.failures.join('; ')}` : ''}`
           : 'concurrency: skipped (--concurrent 0)',
-        `answer-to-agent: ${summary.answerToAgent.note}`,
+        answerToAgent.measured
+          ? `answer-to-agent (answered event -> bridge() resolved, rtpengine join; ACD choice not included): p50 ${f(answerToAgent.p50Ms)} ms, p99 ${f(answerToAgent.p99Ms)} ms over ${answerToAgent.bridged} bridges at ${bridgeRate}/s, ${answerToAgent.loggedIn}/${answerToAgent.agents} agents up, ${answerToAgent.failed.length} failed${answerToAgent.failed.length ? ` (${answerToAgent.failed.join('; ')})` : ''}, ${answerToAgent.noAgent} found no free agent; ${answerToAgent.refusedFirst} refused at first (answered before rtpengine had the answer) and retried every 2 ms (target p99 <= 300 ms)`
+          : `answer-to-agent: ${answerToAgent.note}`,
         `left behind by the engine: ${left.calls} adapter calls, ${left.anchored} anchor offers, ${left.channels} trunk channels, ${sessions} rtpengine sessions (its own list), ${engineDialogs} dialogs in the double (target: all 0)`,
         `left behind by the bare client: ${bareDialogs} dialogs in the double; the double holds ${dialogs} at the end`,
       ]
@@ -233,9 +258,10 @@ Content-Length: 0
   }
 }
 
-function printTable(steps: Step[], concurrency: Step | undefined): void {
-  const rows = [...steps, ...(concurrency ? [concurrency] : [])].map((r, i) => ({
-    caller: i >= steps.length ? `${r.caller} (concurrency)` : r.caller,
+function printTable(steps: Step[], extra: Array<{ label: string; step: Step }>): void {
+  const all = [...steps.map((step) => ({ label: '', step })), ...extra]
+  const rows = all.map(({ label, step: r }) => ({
+    caller: label ? `${r.caller} (${label})` : r.caller,
     'calls/s': String(r.rate),
     placed: r.placedRate.toFixed(0),
     calls: String(r.calls),
@@ -249,7 +275,7 @@ function printTable(steps: Step[], concurrency: Step | undefined): void {
     'rtpengine cpu/call': `${r.rtpengineCpuMsPerCall.toFixed(2)} ms`,
     'loop delay p99': `${r.loopDelayP99Ms.toFixed(0)} ms`,
     'dialogs left': String(r.dialogsLeft ?? '-'),
-    sustained: i >= steps.length ? '-' : sustained(r) && r.dialogsLeft === 0 ? 'yes' : 'no',
+    sustained: label ? '-' : sustained(r) && r.dialogsLeft === 0 ? 'yes' : 'no',
   }))
   const cols = Object.keys(rows[0] ?? {}) as Array<keyof (typeof rows)[number]>
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)))
@@ -257,7 +283,7 @@ function printTable(steps: Step[], concurrency: Step | undefined): void {
   process.stdout.write(`bench:sip, ${seconds} s per step, callee hangs up after ${holdMs} ms; 8/10 answered, 1/10 busy, 1/10 503 then cranked back\n`)
   process.stdout.write(`${line(cols)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`)
   for (const r of rows) process.stdout.write(`${line(cols.map((c) => r[c]))}\n`)
-  const failing = [...steps, ...(concurrency ? [concurrency] : [])].filter((r) => r.failures.length > 0)
+  const failing = all.map((a) => a.step).filter((r) => r.failures.length > 0)
   for (const r of failing) process.stdout.write(`  ${r.caller} at ${r.rate}/s, first failures: ${r.failures.join('; ')}\n`)
   process.stdout.write(`sustained = every call got its scripted outcome, setup p99 <= ${SETUP_P99_LIMIT_MS} ms, and the double held no dialog of the step afterwards\n`)
 }
