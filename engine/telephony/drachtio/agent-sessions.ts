@@ -25,6 +25,9 @@ export const AgentSessionEvents = {
   Down: 'down',
 } as const
 
+/** Internal event behind onSessionEnded (not part of AgentSessionEvents: its listeners take two arguments). */
+const SESSION_ENDED = 'session-ended'
+
 export interface AgentSessionUp {
   agentId: string
   sessionId: string
@@ -124,6 +127,11 @@ export class AgentSessions extends EventEmitter {
   sessionId(agentId: string): string | undefined {
     const s = this.sessions.get(agentId)
     return s?.state === 'up' ? s.sessionId : undefined
+  }
+
+  /** Calls `listener` when a session that was up ends, for whatever reason (DrachtioTelephony's AgentSessionLookup). */
+  onSessionEnded(listener: (agentId: string, sessionId: string) => void): void {
+    this.on(SESSION_ENDED, listener)
   }
 
   /** Sessions not logged out yet (a leak check for tests). */
@@ -291,6 +299,7 @@ export class AgentSessions extends EventEmitter {
   /** An up session ended: media released; dialled again if the agent is still logged in. */
   private down(s: Session, reason: AgentSessionDownReason): void {
     const sessionId = s.sessionId
+    if (sessionId && s.state === 'up') this.emit(SESSION_ENDED, s.agentId, sessionId)
     s.dialog?.removeAllListeners('destroy')
     s.dialog = undefined
     s.state = 'waiting'

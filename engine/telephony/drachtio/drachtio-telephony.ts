@@ -57,6 +57,8 @@ function canJoin(m: MediaAnchor): m is MediaAnchor & MediaJoiner {
 export interface AgentSessionLookup {
   /** The id the session's media is anchored under, while it is up. */
   sessionId(agentId: string): string | undefined
+  /** Tells when a session ended (the agent's phone hung up, logout): a customer joined to it is then hung up. */
+  onSessionEnded?(listener: (agentId: string, sessionId: string) => void): void
 }
 
 /** An SDP given as is: no media anchoring (tests of signalling, or a site whose carrier talks straight to phones). */
@@ -154,6 +156,20 @@ export class DrachtioTelephony implements TelephonyPort {
     this.caps = opts.caps
     this.breaker = opts.breaker ?? new GatewayBreaker(this.clock)
     this.agents = opts.agents
+    // the agent hanging up their phone is the agent hanging up on the customer they are with
+    opts.agents?.onSessionEnded?.((agentId, sessionId) => {
+      for (const call of [...this.calls.values()]) {
+        if (call.state !== 'answered' || call.bridgedTo?.sessionId !== sessionId) continue
+        call.log.info({ agentId, sessionId }, 'agent session ended; hanging up the customer')
+        const dialog = call.dialog
+        // the session's media is being released with it: nothing to part
+        call.bridgedTo = undefined
+        this.end(call, 'agent')
+        dialog?.destroy({}, (err) => {
+          if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
+        })
+      }
+    })
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
     // engine's accounting (channels, lead in flight) is released; answered dialogs live on in the server.
     this.conn.on(ConnectionEvents.Down, () => {

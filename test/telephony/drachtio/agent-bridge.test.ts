@@ -6,6 +6,7 @@
  * phone received a re-INVITE; ending the customer leaves the session up and rtpengine with only the session.
  */
 import dgram from 'node:dgram'
+import { EventEmitter } from 'node:events'
 import pino from 'pino'
 import t from 'tap'
 import { RealClock } from '../../../engine/clock.js'
@@ -129,6 +130,54 @@ t.test('bridge joins the customer to the agent session through rtpengine, withou
   t.equal(phoneRun.trace.filter((e) => e.dir === 'received' && e.text.startsWith('INVITE')).length, 1, 'the phone got one INVITE, no re-INVITE')
   const carrierRun = await carrier.done
   t.equal(carrierRun.trace.filter((e) => e.dir === 'received' && e.text.startsWith('INVITE')).length, 1, 'the carrier got no re-INVITE')
+  const double = h.target.double
+  if (double) await until(() => double.dialogCount === 0, 'the double to hold no dialog')
+})
+
+t.test('the agent hangs up their phone while with a customer: the customer is hung up too, ended by the agent', async (t) => {
+  const env = redisEnv('bridge-hangup')
+  t.teardown(() => env.cleanup())
+  const anchor = new RtpengineAnchor(pool, () => SINK_SDP, logger)
+  const relay = new EventEmitter()
+  const carrier = await gateway('carrier-answer-wait-bye.xml')
+  // the phone hangs up on its own a few seconds after answering; the customer is joined well before
+  const phone = await gateway('phone-answer-then-hang-up.xml', { hold_ms: '4000' })
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  let sessions!: AgentSessions
+  const h = await harness({
+    trunks: ({ trunk }) => [trunk(carrier)],
+    media: anchor,
+    // the port is built before the sessions (they share its connection): relay the sessions' ends to it
+    agents: { sessionId: (agentId) => sessions.sessionId(agentId), onSessionEnded: (l) => void relay.on('ended', l) },
+  })
+  // no second session during the test: the retry after the phone's hang-up is a minute away
+  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger, retryMs: 60_000, maxRetryMs: 60_000 })
+  sessions.onSessionEnded((agentId, id) => relay.emit('ended', agentId, id))
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  await store.apply('agent-8', { callId: 'reg-2', cseq: 1 }, [{ uri: `sip:agent8@127.0.0.1:${phone.port}`, expires: 600 }])
+  const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
+  sessions.login('agent-8')
+  const { sessionId } = await up
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('answered', req.callId)
+  await h.port.bridge(req.callId, 'agent-8')
+  const ended = (await h.waitFor('ended', req.callId)) as EndedEvent
+  t.equal(ended.endedBy, 'agent', 'the customer\'s call ended by the agent')
+  t.strictSame(h.names(req.callId), ['ringing', 'answered', 'bridged', 'ended'])
+  const carrierRun = await carrier.done
+  t.equal(carrierRun.code, 0, 'the carrier got our BYE')
+  t.equal((await phone.done).code, 0, 'the phone hung up and got its 200')
+  t.equal(sessions.state('agent-8'), 'waiting', 'the agent is still logged in, the session to be placed again')
+  await until(() => anchor.anchored() === 0, 'both calls\' media released')
+  t.strictSame(await calls(), [], 'rtpengine lists no session')
+  t.notOk((await calls()).includes(sessionId))
+  await sessions.logout('agent-8')
+  t.equal(sessions.count(), 0)
   const double = h.target.double
   if (double) await until(() => double.dialogCount === 0, 'the double to hold no dialog')
 })
