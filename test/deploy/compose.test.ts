@@ -77,6 +77,7 @@ function mountOf(s: Service, hostPath: string): string | undefined {
 }
 
 interface PromConfig {
+  rule_files?: string[]
   scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>
 }
 const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as PromConfig
@@ -156,6 +157,13 @@ t.test('Prometheus scrapes the ports the services listen on', async (t) => {
 
   t.ok(targetsOf('rtpengine').targets.includes(flag(services.rtpengine!, '--listen-http') ?? 'missing'), "rtpengine's HTTP metrics are scraped")
   t.ok(targetsOf('prometheus').targets.includes(flag(services.prometheus!, '--web.listen-address') ?? 'missing'))
+})
+
+t.test('the alert rules Prometheus loads are mounted beside its configuration', async (t) => {
+  const rules = prometheus.rule_files ?? []
+  t.ok(rules.includes('alerts.yml'), 'deploy/prometheus/alerts.yml is loaded')
+  const configDir = path.posix.dirname(flag(services.prometheus!, '--config.file') ?? '/missing/x')
+  for (const r of rules) t.equal(mountOf(services.prometheus!, `./deploy/prometheus/${r}`), path.posix.join(configDir, r), `${r} is mounted`)
 })
 
 t.test('Grafana reads that Prometheus and the dashboards folder', async (t) => {
