@@ -29,10 +29,21 @@ import { identityRoutes } from './routes/identity.js'
 import { reportRoutes } from './routes/reports.js'
 import { eventRoutes } from './routes/events.js'
 import { EventHub } from './events/event-hub.js'
+import { WebhookDispatcher } from './events/webhook-dispatcher.js'
+import { webhookRoutes } from './routes/webhooks.js'
+import { WebhookRepository } from '../engine/store/sql/webhooks.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The webhook dispatcher when events are configured (tests drive it by hand). */
+    webhookDispatcher: WebhookDispatcher | undefined
+  }
+}
 import type { Redis } from 'ioredis'
 import type { RedisEventStream } from '../engine/store/redis/event-stream.js'
 import { customerRoutes } from './routes/customers.js'
 import { numberRegionRoutes } from './routes/number-regions.js'
+import { qaRoutes } from './routes/qa.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -58,6 +69,8 @@ export interface BuildAppOptions {
    * event routes answer 503.
    */
   events?: { redis: Redis; stream: RedisEventStream }
+  /** Run the webhook dispatcher's own timers (default true); tests drive `app.webhookDispatcher` by hand. */
+  webhookTimers?: boolean
   /** The learned-invalid numbers (a RedisInvalidNumberStore), for dialability. */
   invalidNumbers?: { snapshot(e164s: readonly string[]): Promise<InvalidNumberLookup> }
 }
@@ -110,9 +123,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
   await app.register(reportRoutes, { db })
+  let dispatcher: WebhookDispatcher | undefined
   if (options.events) {
     const hub = new EventHub({ redis: options.events.redis, stream: options.events.stream, log: options.logger })
-    app.addHook('onClose', async () => hub.close())
+    dispatcher = new WebhookDispatcher({
+      repo: new WebhookRepository(db, pii),
+      hub,
+      stream: options.events.stream,
+      redis: options.events.redis,
+      log: options.logger.child({ component: 'webhooks' }),
+    })
+    if (options.webhookTimers !== false) dispatcher.start()
+    const d = dispatcher
+    app.addHook('onClose', async () => {
+      d.stop()
+      await hub.close()
+    })
     await app.register(eventRoutes, { hub, stream: options.events.stream })
   } else {
     await app.register(async (scope) => {
@@ -128,8 +154,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(leadListRoutes, { db })
   await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
   await app.register(dncRoutes, { db, mirror: options.dncStore })
+  app.decorate('webhookDispatcher', dispatcher)
+  await app.register(webhookRoutes, { db, pii, ...(dispatcher ? { changed: () => dispatcher.refresh() } : {}) })
   // Routes added after this line get `pii` (a PiiCipher) for personal data: customers, notes, recordings' numbers.
   await app.register(customerRoutes, { db, pii })
   await app.register(numberRegionRoutes, {})
+  await app.register(qaRoutes, { db, pii })
   return app
 }

@@ -9,7 +9,7 @@ import type { Db } from '../../engine/store/sql/db.js'
 import { migrate } from '../../engine/store/sql/migrate.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { MemoryCampaignControl } from './memory-control.js'
-import { keyringEnv } from '../../engine/security/pii-cipher.js'
+import { keyringEnv, PiiCipher } from '../../engine/security/pii-cipher.js'
 
 export interface Harness {
   app: FastifyInstance
@@ -18,6 +18,8 @@ export interface Harness {
   logLines: string[]
   keys: Record<UserRole, string>
   auth(role: UserRole): { authorization: string }
+  /** The personal-data keys the app runs with (for tests that read or write encrypted rows themselves). */
+  pii: PiiCipher
 }
 
 export async function harness(
@@ -26,6 +28,7 @@ export async function harness(
 ): Promise<Harness> {
   if (options.migrated !== true) await migrate(db)
   const config: Config = loadConfig({ env: { DATABASE_URL: 'memory', ...keyringEnv(), ...options.env } })
+  const pii = new PiiCipher(config.pii!)
   const logLines: string[] = []
   const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(s) })
   const control = new MemoryCampaignControl()
@@ -37,5 +40,5 @@ export async function harness(
   }
   const app = await buildApp({ config, db, control, logger, metricsRegistry: registry, ...options.extra })
   await app.ready()
-  return { app, control, registry, logLines, keys, auth: (role) => ({ authorization: `Bearer ${keys[role]}` }) }
+  return { app, control, registry, logLines, keys, auth: (role) => ({ authorization: `Bearer ${keys[role]}` }), pii }
 }
