@@ -8,9 +8,10 @@
  * The model directory is named in config and provisioned by the operator (no model can be downloaded on our
  * machines); it must hold `encoder*.onnx`, `decoder*.onnx`, `joiner*.onnx` and `tokens.txt`, and `keywords.txt`
  * unless another keywords file is named. Everything is checked before the native addon is loaded, so a wrong path
- * fails with the directory and the missing files named.
+ * fails with the directory and the missing files named; model files that are not ONNX, keywords spelled in tokens
+ * the model lacks, and bad settings are refused too (onnxruntime would abort the process on a damaged model).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { KeywordHit } from './spot-keywords.js'
@@ -38,6 +39,7 @@ export interface SherpaModelFiles {
 
 /** Finds the model's files; throws naming the directory and every missing file. Prefers full precision over int8. */
 export function locateSherpaKwsModel(cfg: SherpaKwsConfig): SherpaModelFiles {
+  checkSherpaKwsConfig(cfg)
   const dir = cfg.modelDir
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`sherpa-onnx KWS model directory ${dir} does not exist: set it in config to a provisioned model (e.g. sherpa-onnx-kws-zipformer-wenetspeech-3.3M-2024-01-01)`)
@@ -60,7 +62,65 @@ export function locateSherpaKwsModel(cfg: SherpaKwsConfig): SherpaModelFiles {
     .map(([k]) => k)
   if (!existsSync(found.keywordsFile)) missing.push(cfg.keywordsFile ?? 'keywords.txt')
   if (missing.length) throw new Error(`sherpa-onnx KWS model directory ${dir} lacks ${missing.join(', ')}`)
-  return found as SherpaModelFiles
+  const files_ = found as SherpaModelFiles
+  for (const f of [files_.encoder, files_.decoder, files_.joiner]) checkOnnxFile(f)
+  checkKeywords(files_.keywordsFile, files_.tokens)
+  return files_
+}
+
+/**
+ * onnxruntime aborts the whole process (a C++ exception through the addon, not a JS error) on a file that is not an
+ * ONNX model, so the obvious damage is caught here: an empty or truncated file, or one that does not start as an
+ * ONNX ModelProto does (field 1, ir_version, a varint: tag byte 0x08).
+ */
+export function checkOnnxFile(file: string): void {
+  const size = statSync(file).size
+  const head = Buffer.alloc(1)
+  const fd = openSync(file, 'r')
+  try {
+    readSync(fd, head, 0, 1, 0)
+  } finally {
+    closeSync(fd)
+  }
+  if (size < 64 || head[0] !== 0x08) throw new Error(`sherpa-onnx KWS model file ${file} is not an ONNX model (${size} bytes): provision the model again`)
+}
+
+/**
+ * Every keyword line must be spelled in the model's tokens (`sherpa-onnx-cli text2token` writes them): a token the
+ * model does not know is named with its line here, instead of a keyword that silently never fires. A line is tokens,
+ * then optional `@shown-name`, `:boost` and `#threshold`.
+ */
+export function checkKeywords(keywordsFile: string, tokensFile: string): void {
+  const known = new Set(
+    readFileSync(tokensFile, 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter((t): t is string => !!t),
+  )
+  const problems: string[] = []
+  let keywords = 0
+  readFileSync(keywordsFile, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const words = line.trim().split(/\s+/).filter((w) => w !== '')
+      const tokens = words.filter((w) => !/^[@:#]/.test(w))
+      if (words.length === 0) return
+      keywords++
+      if (tokens.length === 0) problems.push(`line ${i + 1} has no tokens`)
+      const unknown = tokens.filter((t) => !known.has(t))
+      if (unknown.length) problems.push(`line ${i + 1} has tokens the model does not know: ${unknown.join(' ')}`)
+    })
+  if (keywords === 0) problems.push('no keywords')
+  if (problems.length) throw new Error(`sherpa-onnx keywords file ${keywordsFile}: ${problems.join('; ')} (make lines with sherpa-onnx-cli text2token)`)
+}
+
+/** Refuses settings sherpa would take silently or abort on. */
+export function checkSherpaKwsConfig(cfg: SherpaKwsConfig): void {
+  const bad: string[] = []
+  if (cfg.numThreads !== undefined && !(Number.isInteger(cfg.numThreads) && cfg.numThreads >= 1)) bad.push(`numThreads ${cfg.numThreads} (a positive integer)`)
+  if (cfg.keywordsThreshold !== undefined && !(cfg.keywordsThreshold > 0 && cfg.keywordsThreshold < 1)) bad.push(`keywordsThreshold ${cfg.keywordsThreshold} (between 0 and 1)`)
+  if (cfg.keywordsScore !== undefined && !(cfg.keywordsScore > 0 && Number.isFinite(cfg.keywordsScore))) bad.push(`keywordsScore ${cfg.keywordsScore} (positive)`)
+  if (bad.length) throw new Error(`sherpa-onnx KWS config: bad ${bad.join(', ')}`)
 }
 
 // The slice of sherpa-onnx-node used here (it ships JSDoc types only).
@@ -77,6 +137,15 @@ interface SherpaSpotter {
 }
 interface SherpaModule {
   KeywordSpotter: new (config: unknown) => SherpaSpotter
+}
+
+/** Whether sherpa-onnx-node and its native addon load here (an optional dependency: a platform may lack it). */
+export function sherpaOnnxLoads(): boolean {
+  try {
+    return typeof loadSherpa().KeywordSpotter === 'function'
+  } catch {
+    return false
+  }
 }
 
 function loadSherpa(): SherpaModule {

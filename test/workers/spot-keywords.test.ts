@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { locateSherpaKwsModel, SherpaKeywordSpotter } from '../../workers/sherpa-kws.js'
+import { locateSherpaKwsModel, SherpaKeywordSpotter, sherpaOnnxLoads } from '../../workers/sherpa-kws.js'
 import spotKeywords from '../../workers/spot-keywords.js'
 import { pcmWav } from '../../workers/wav.js'
 import { concat, mix, noise, silence } from '../media/signals.js'
@@ -78,12 +78,44 @@ t.test('the neural spotter (sherpa-onnx) names a missing model directory and mis
   await t.rejects(spotKeywords({ recording: join(dir, 'plain.wav'), examples: [], neural: { modelDir } }), /plain\.wav: sherpa-onnx KWS model directory .* does not exist/)
   const partial = join(dir, 'partial-model')
   mkdirSync(partial)
-  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx'), '')
-  writeFileSync(join(partial, 'tokens.txt'), '')
+  // Shaped like ONNX files (ir_version tag first), which is all the adapter checks before the native addon.
+  const onnxLike = Buffer.concat([Buffer.from([0x08, 0x07]), Buffer.alloc(100)])
+  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.int8.onnx'), onnxLike)
+  writeFileSync(join(partial, 'tokens.txt'), '<blk> 0\nt 1\nóu 2\ns 3\nù 4\nt̀ 5\n')
   t.throws(() => locateSherpaKwsModel({ modelDir: partial }), /lacks decoder\*\.onnx, joiner\*\.onnx, keywords\.txt/)
-  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
-  writeFileSync(join(partial, 'decoder-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
-  writeFileSync(join(partial, 'joiner-epoch-12-avg-2-chunk-16-left-64.onnx'), '')
-  writeFileSync(join(partial, 'keywords.txt'), 't óu s ù @投诉\n')
+  writeFileSync(join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.onnx'), onnxLike)
+  writeFileSync(join(partial, 'decoder-epoch-12-avg-2-chunk-16-left-64.onnx'), onnxLike)
+  writeFileSync(join(partial, 'joiner-epoch-12-avg-2-chunk-16-left-64.onnx'), onnxLike)
+  writeFileSync(join(partial, 'keywords.txt'), 't óu s ù @投诉 :1.5 #0.3\n')
   t.match(locateSherpaKwsModel({ modelDir: partial }), { encoder: join(partial, 'encoder-epoch-12-avg-2-chunk-16-left-64.onnx'), keywordsFile: join(partial, 'keywords.txt') }, 'full precision preferred over int8')
+})
+
+t.test('the neural spotter refuses what would abort the process or never fire, before loading the model', async (t) => {
+  const model = join(dir, 'model-checks')
+  mkdirSync(model)
+  const onnxLike = Buffer.concat([Buffer.from([0x08, 0x07]), Buffer.alloc(100)])
+  for (const f of ['encoder.onnx', 'decoder.onnx', 'joiner.onnx']) writeFileSync(join(model, f), onnxLike)
+  writeFileSync(join(model, 'tokens.txt'), '<blk> 0\nt 1\nóu 2\ns 3\nù 4\n')
+  writeFileSync(join(model, 'keywords.txt'), 't óu s ù @投诉\n')
+  t.ok(locateSherpaKwsModel({ modelDir: model }), 'a complete directory passes')
+
+  // A damaged model file: onnxruntime would abort the whole process on it (checked once in a child process while
+  // writing this adapter), so it must never reach the addon.
+  writeFileSync(join(model, 'joiner.onnx'), 'Not Found\n')
+  t.throws(() => SherpaKeywordSpotter.open({ modelDir: model }), new RegExp(`${join(model, 'joiner.onnx')} is not an ONNX model \\(10 bytes\\)`))
+  writeFileSync(join(model, 'joiner.onnx'), onnxLike)
+
+  writeFileSync(join(model, 'keywords.txt'), 't óu s ù @投诉\ntui4 kuan3 @退款\n\n')
+  t.throws(() => locateSherpaKwsModel({ modelDir: model }), /line 2 has tokens the model does not know: tui4 kuan3 \(make lines with sherpa-onnx-cli text2token\)/)
+  writeFileSync(join(model, 'keywords.txt'), '\n')
+  t.throws(() => locateSherpaKwsModel({ modelDir: model }), /keywords\.txt: no keywords/)
+  writeFileSync(join(model, 'keywords.txt'), 't óu s ù @投诉\n')
+
+  t.throws(() => locateSherpaKwsModel({ modelDir: model, numThreads: 0, keywordsThreshold: 1.5 }), /bad numThreads 0 \(a positive integer\), keywordsThreshold 1\.5 \(between 0 and 1\)/)
+  t.throws(() => locateSherpaKwsModel({ modelDir: model, keywordsScore: -1 }), /keywordsScore -1 \(positive\)/)
+  t.throws(() => locateSherpaKwsModel({ modelDir: model, keywordsFile: join(model, 'other.txt') }), /lacks .*other\.txt/)
+})
+
+t.test('sherpa-onnx-node, the optional dependency, loads here with its native addon', async (t) => {
+  t.equal(sherpaOnnxLoads(), true)
 })
