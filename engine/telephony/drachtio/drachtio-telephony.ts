@@ -124,6 +124,8 @@ interface LiveCall {
   progressed: boolean
   /** The agent session the customer's media is joined to. */
   bridgedTo?: { agentId: string; sessionId: string }
+  /** Settles once the media anchor has the far end's answer (false: it refused it). */
+  mediaAnswered?: Promise<boolean>
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -232,6 +234,11 @@ export class DrachtioTelephony implements TelephonyPort {
     if (!sessionId) throw new TelephonyRefused(`bridge: agent ${agentId} has no session up`)
     if (!canJoin(this.media)) throw new TelephonyRefused('bridge: the media anchor cannot join calls')
     call.bridgedTo = { agentId, sessionId }
+    // a bridge asked for right on `answered` waits for the anchor to have the carrier's SDP (a few ms), not refused
+    if (!(await call.mediaAnswered) || call.state !== 'answered') {
+      call.bridgedTo = undefined
+      throw new TelephonyRefused(`bridge: call ${callId} has no media to join (ended, or its answer was refused)`)
+    }
     try {
       await this.media.join(callId, sessionId)
     } catch (err) {
@@ -384,10 +391,15 @@ export class DrachtioTelephony implements TelephonyPort {
       call.log.info('far end hung up')
       this.end(call, 'customer')
     })
-    void this.media.answer(call.request.callId, dialog.remote.sdp ?? '', dialog.sip.remoteTag).catch((err: unknown) => {
-      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the answer; hanging up')
-      void this.hangup(call.request.callId, 'media-failure')
-    })
+    // `answered` goes out now (the 2-second rule runs from here); bridge() waits for the anchor to have the answer
+    call.mediaAnswered = this.media.answer(call.request.callId, dialog.remote.sdp ?? '', dialog.sip.remoteTag).then(
+      () => true,
+      (err: unknown) => {
+        call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the answer; hanging up')
+        void this.hangup(call.request.callId, 'media-failure')
+        return false
+      },
+    )
     call.log.info('answered')
     this.emit(CallEvents.Answered, { callId: call.request.callId, at: this.clock.now() })
   }
