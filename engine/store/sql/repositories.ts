@@ -21,6 +21,12 @@ import { LeadRepository } from './leads.js'
 import { SiteRepository } from './sites.js'
 import { UserTokenRepository } from './user-tokens.js'
 import { UserRepository } from './users.js'
+import { KeywordHitRepository } from './keyword-hits.js'
+import { QaFormRepository } from './qa-forms.js'
+import { QaReportRepository } from './qa-reports.js'
+import { QaSampleRepository } from './qa-samples.js'
+import { QaScoreRepository } from './qa-scores.js'
+import { RecordingRepository } from './recordings.js'
 
 export interface Repositories {
   campaigns: CampaignRepository
@@ -40,6 +46,12 @@ export interface Repositories {
   customerDispositions: CustomerDispositionRepository
   customerTimeline: CustomerTimelineRepository
   callbacks: CallbackRepository
+  recordings: RecordingRepository
+  keywordHits: KeywordHitRepository
+  qaForms: QaFormRepository
+  qaScores: QaScoreRepository
+  qaSamples: QaSampleRepository
+  qaReports: QaReportRepository
 }
 
 export function repositories(db: Queryable, pii?: PiiCipher): Repositories {
@@ -61,6 +73,14 @@ export function repositories(db: Queryable, pii?: PiiCipher): Repositories {
     get callbacks() {
       return new CallbackRepository(db, cipher())
     },
+    get recordings() {
+      return new RecordingRepository(db, cipher())
+    },
+    keywordHits: new KeywordHitRepository(db),
+    qaForms: new QaFormRepository(db),
+    qaScores: new QaScoreRepository(db),
+    qaSamples: new QaSampleRepository(db),
+    qaReports: new QaReportRepository(db),
     campaigns: new CampaignRepository(db),
     leads: new LeadRepository(db),
     cdrs: new CdrRepository(db),
