@@ -8,7 +8,7 @@
 import type { Db } from './db.js'
 import type { BadRow, ImportCounts } from './lead-imports.js'
 import { LeadImportRepository } from './lead-imports.js'
-import { LeadNumberNormalizer } from './lead-number-normalizer.js'
+import { detachedCopy, LeadNumberNormalizer } from './lead-number-normalizer.js'
 import { LeadRepository, type ImportedLeadColumns } from './leads.js'
 import { TimeOrderedIds } from './time-ordered-ids.js'
 
@@ -52,7 +52,7 @@ function isTimeZone(z: string): boolean {
     } catch {
       ok = false
     }
-    if (zoneCache.size < 1000) zoneCache.set(z, ok)
+    if (zoneCache.size < 1000) zoneCache.set(detachedCopy(z), ok)
   }
   return ok
 }
@@ -69,7 +69,7 @@ export interface LeadImportTarget {
 
 /**
  * Rows per committed batch: large enough that a round trip and a commit are paid per 10,000 rows, small enough that
- * two batches in memory stay a few megabytes and a poll moves often.
+ * the batch in memory stays a few megabytes and a poll moves often.
  */
 export const DefaultBatchSize = 10_000
 

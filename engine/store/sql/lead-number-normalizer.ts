@@ -18,6 +18,15 @@ const Separators = /[\s-]/g
 const PlainNumber = /^\+?[\d\s-]+$/
 const Digits = /^\d+$/
 
+/**
+ * A copy of `s` that holds no reference to the text it was cut from. The CSV reader's cells are V8 slices of a 64 KiB
+ * chunk; one kept in a long-lived cache (parsePhone's) keeps its whole chunk alive: a million-row import with 1% bad
+ * numbers held ~22 MiB of chunks that way.
+ */
+export function detachedCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8')
+}
+
 export class LeadNumberNormalizer {
   /** CN mobile prefix (first 7 of the 11 digits) to libphonenumber's verdict: the region, or null when not valid. */
   private readonly cnPrefixes = new Map<string, string | null>()
@@ -26,7 +35,8 @@ export class LeadNumberNormalizer {
   normalize(raw: string, region: string | undefined): NormalizedNumber {
     const fast = this.cnMobile(raw, region)
     if (fast !== undefined) return fast
-    const parsed = parsePhone(raw, region)
+    // The slow path is ~100 us a number; the copy is nothing beside it and keeps parsePhone's cache off our chunks.
+    const parsed = parsePhone(detachedCopy(raw), region)
     return parsed.ok ? { ok: true, e164: parsed.phone.e164, region: parsed.phone.region } : parsed
   }
 
