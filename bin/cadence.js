@@ -14,6 +14,7 @@ const commands = {
   campaign: ['cli/main.ts', 'campaign start|pause|stop|show <campaignId> (API)'],
   users: ['cli/main.ts', 'users create --email --name --role [--site] [--agent] < password (API)'],
   keys: ['cli/main.ts', 'keys create --name --role [--site] [--agent]: an API key, straight in the database'],
+  pii: ['cli/main.ts', 'pii reencrypt|check: re-encrypt personal data under the current key (key rotation)'],
 }
 // Commands run through the API read CADENCE_API_URL (default http://127.0.0.1:3000) and CADENCE_API_KEY.
 

@@ -8,6 +8,7 @@ import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { keysCommand } from './commands/keys.js'
 import { usersCommand } from './commands/users.js'
+import { piiCommand } from './commands/pii.js'
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   import: importCommand,
@@ -15,6 +16,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   campaign: campaignCommand,
   users: usersCommand,
   keys: keysCommand,
+  pii: piiCommand,
 }
 
 const [name, ...args] = process.argv.slice(2)

@@ -1,0 +1,21 @@
+/**
+ * Every column that holds a PiiCipher ciphertext, with the additional data its repository binds it to. Key rotation
+ * (reencrypt.ts) walks this list; a new encrypted column must be added here, and the test that rotates keys over a
+ * database holding every kind of row fails when one is missing (it checks no ciphertext of the old key remains).
+ */
+export interface EncryptedColumn {
+  table: string
+  column: string
+  /** The additional authenticated data the repository used, from the row's id. */
+  aad(id: string): string
+}
+
+export const EncryptedColumns: readonly EncryptedColumn[] = [
+  { table: 'customers', column: 'name_enc', aad: (id) => id },
+  { table: 'customers', column: 'profile_enc', aad: (id) => `${id}#profile` },
+  { table: 'customer_phones', column: 'number_enc', aad: (id) => id },
+  { table: 'customer_notes', column: 'text_enc', aad: (id) => id },
+  { table: 'callbacks', column: 'note_enc', aad: (id) => `${id}#callback-note` },
+  { table: 'recordings', column: 'number_enc', aad: (id) => id },
+  { table: 'webhooks', column: 'secret_enc', aad: (id) => `webhook:${id}` },
+]
