@@ -50,7 +50,8 @@ export const DeskProblemTypes = {
   screenedOut: '/problems/number-screened-out',
 } as const
 
-const Self = { roles: ['admin', 'supervisor', 'agent'] } as const
+// Only agents have a desk of their own; supervisors act for an agent through /v1/agents/{id}/....
+const Self = { roles: ['agent'] } as const
 const ForAgent = { roles: ['admin', 'supervisor'] } as const
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -104,14 +105,10 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
     const p = principalOf(request)
     const id = request.params.id
     if (id === undefined) {
-      if (p.agentId === null) {
-        throw new HttpProblem(403, 'Forbidden', 'you do not work as an agent: use /v1/agents/{id}/... to act for one', {
-          type: ProblemTypes.forbidden,
-        })
-      }
-      const own = await agents.get(p.agentId)
-      // A key naming an agent that is gone is a broken credential, not the caller's business to learn about.
-      if (!own) throw notFound('agent', p.agentId)
+      // An agent credential that names no agent (or one since removed) has no desk: like agentScope, it reaches
+      // nothing rather than someone.
+      const own = p.agentId === null ? undefined : await agents.get(p.agentId)
+      if (!own) throw notFound('agent', p.agentId ?? '(none named by this credential)')
       return own
     }
     return visibleAgent(agents, p, id)

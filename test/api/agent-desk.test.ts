@@ -123,8 +123,9 @@ forEachDriver(t, async (t, db) => {
     t.match(asOther.detail, /role agent/)
     t.equal(await engine.acd.get(bo.id), undefined, 'Bo was never touched')
     problem(t, await app.inject({ method: 'GET', url: `/v1/agents/${bo.id}/state`, headers: bearer(anaKey) }), 403)
-    // A key that works as no agent has no desk of its own.
-    problem(t, await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: h.auth('agent') }), 403)
+    // A key that works as no agent has no desk of its own: it reaches nobody.
+    problem(t, await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: h.auth('agent') }), 404)
+    problem(t, await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: bearer(supervisor) }), 403)
 
     const foreign = problem(t, await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(xianSupervisor), payload: {} }), 404)
     const missing = problem(t, await app.inject({ method: 'POST', url: '/v1/agents/nobody/login', headers: bearer(xianSupervisor), payload: {} }), 404)

@@ -4,12 +4,105 @@
  * can check that the API reached the engine.
  */
 import { AgentStates, type AgentState } from '../../engine/acd/agent-state.js'
+import { applyEvent, newAgent, type Agent, type AgentEvent } from '../../engine/acd/agent-machine.js'
+import { AgentDeskNotFound, AgentDeskRefused, AgentDeskUnsupported, type AgentDesk } from '../../engine/campaign/agent-desk.js'
 import type { AgentView, CampaignControl, CampaignFigures, CampaignRunState } from '../../engine/campaign/control.js'
+
+/**
+ * The agent desk as a fixture: agents move through the engine's own pure agent machine, kept in memory; everything
+ * that needs telephony or a campaign loop is refused as the engine refuses what it cannot do. Route tests that need
+ * the real thing use EngineRuntime over Redis (test/api/agent-desk.test.ts).
+ */
+export class MemoryAgentDesk implements AgentDesk {
+  private readonly agents = new Map<string, Agent>()
+  private now = 0
+
+  private move(agentId: string, event: (at: number) => AgentEvent): AgentView {
+    const agent = this.agents.get(agentId)
+    if (!agent) throw new AgentDeskRefused(`agent ${agentId} is logged out`)
+    const res = applyEvent(agent, event(++this.now))
+    if (!res.ok) throw new AgentDeskRefused(res.error)
+    this.agents.set(agentId, res.agent)
+    return this.view(res.agent)
+  }
+
+  private view(a: Agent): AgentView {
+    const v: AgentView = { agentId: a.id, name: a.id, state: a.state, since: a.since }
+    if (a.pauseReason !== undefined) v.pauseReason = a.pauseReason
+    if (a.callId !== undefined) v.callId = a.callId
+    return v
+  }
+
+  async state(agentId: string): Promise<AgentView | undefined> {
+    const a = this.agents.get(agentId)
+    return a && this.view(a)
+  }
+
+  async login(agentId: string, options: { ready: boolean }): Promise<AgentView> {
+    if (!this.agents.has(agentId)) this.agents.set(agentId, newAgent(agentId, this.now))
+    return this.move(agentId, (at) => ({ type: 'login', at, ready: options.ready }))
+  }
+
+  async logout(agentId: string): Promise<AgentView> {
+    return this.move(agentId, (at) => ({ type: 'logout', at }))
+  }
+
+  async ready(agentId: string): Promise<AgentView> {
+    return this.move(agentId, (at) => ({ type: 'ready', at }))
+  }
+
+  async pause(agentId: string, code: string): Promise<AgentView> {
+    return this.move(agentId, (at) => ({ type: 'pause', at, reason: code }))
+  }
+
+  async preview(_agentId: string, campaignId: string): Promise<undefined> {
+    throw new AgentDeskRefused(`campaign ${campaignId} is not running on this engine`)
+  }
+
+  async dialPreview(_agentId: string, leadId: string): Promise<{ callId: string }> {
+    throw new AgentDeskNotFound('preview lead', leadId)
+  }
+
+  async skipPreview(_agentId: string, leadId: string): Promise<void> {
+    throw new AgentDeskNotFound('preview lead', leadId)
+  }
+
+  async screenNumber(campaignId: string): Promise<undefined> {
+    throw new AgentDeskNotFound('campaign', campaignId)
+  }
+
+  async dial(_agentId: string, request: { campaignId: string }): Promise<{ callId: string }> {
+    throw new AgentDeskNotFound('campaign', request.campaignId)
+  }
+
+  private async noCall(agentId: string, action: string): Promise<never> {
+    const a = this.agents.get(agentId)
+    if (a?.state !== 'on-call') throw new AgentDeskRefused(`agent ${agentId} is ${a?.state ?? 'logged-out'}, not on a call: nothing to ${action}`)
+    throw new AgentDeskUnsupported(`${action}: no telephony in this fixture`)
+  }
+
+  hangup(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'hang up')
+  }
+
+  hold(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'hold')
+  }
+
+  transfer(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'transfer')
+  }
+
+  async bookCallback(_campaignId: string, leadId: string): Promise<void> {
+    throw new AgentDeskNotFound('lead', leadId)
+  }
+}
 
 export class MemoryCampaignControl implements CampaignControl {
   readonly calls: Array<{ action: 'start' | 'pause' | 'stop'; campaignId: string }> = []
   private readonly states = new Map<string, CampaignRunState>()
   private readonly agentList: AgentView[] = []
+  readonly desk = new MemoryAgentDesk()
   /** When set, the next command fails with it (the engine refusing or being unreachable). */
   failNext: Error | undefined
 
