@@ -85,6 +85,7 @@ export function screenEarlyMedia(
         break
       }
     }
+    first ??= screen.flush()[0]
     const want = expectedReason(item)
     const cls = screeningClass(item)
     const c = byClass.get(cls) ?? { n: 0, ok: 0, wrong: 0, none: 0, decisionMs: [] }
