@@ -47,7 +47,7 @@ t.test('sampling: ceil per agent, the same seed the same calls in any order', as
       (calls, percent, seed) => {
         const picked = pickSample(calls, percent, seed)
         const again = pickSample([...calls].reverse(), percent, seed)
-        const key = (xs: typeof calls) => xs.map((x) => x.recordingId).sort().join(',')
+        const key = (xs: ReadonlyArray<{ recordingId: string }>) => xs.map((x) => x.recordingId).sort().join(',')
         if (key(picked) !== key(again)) return false
         for (const agent of ['a', 'b', 'c', null]) {
           const n = calls.filter((c) => c.agentId === agent).length
