@@ -39,3 +39,16 @@ export function agentScope(p: Principal): string | null {
   if (p.role !== 'agent') return null
   return p.agentId ?? '\u0000no-agent'
 }
+
+/** The campaign if it exists in the caller's reach, else the 404 of a missing one; records under a campaign use it. */
+export async function campaignInScope<C extends { siteId: string }>(
+  campaigns: { get(id: string): Promise<C | undefined> },
+  p: Principal,
+  id: string,
+  what = 'campaign',
+  shownId = id,
+): Promise<C> {
+  const c = await campaigns.get(id)
+  if (!c || (p.siteId !== null && c.siteId !== p.siteId)) throw notFound(what, shownId)
+  return c
+}

@@ -13,7 +13,7 @@ import type { DncEntry, DncKind, NewDncEntry } from '../../engine/store/sql/dnc.
 import type { SourceRow } from '../../engine/store/sql/lead-importer.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { csvRows } from '../imports/csv-rows.js'
-import { principalOf } from '../plugins/auth.js'
+import { principalOf, type Principal } from '../plugins/auth.js'
 import { HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
 import { addDncSchema, dncEntrySchema, importDncSchema, listDncSchema, removeDncSchema } from '../schemas/dnc.js'
 import { problemResponses } from '../schemas/problem.js'
@@ -96,8 +96,11 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
     if (!options.mirror) throw mirrorUnavailable()
     return options.mirror
   }
-  const requireCampaign = async (campaignId: string | undefined, field: string): Promise<void> => {
-    if (campaignId !== undefined && !(await repos.campaigns.get(campaignId))) {
+  const requireCampaign = async (campaignId: string | undefined, field: string, p?: Principal): Promise<void> => {
+    if (campaignId === undefined) return
+    const c = await repos.campaigns.get(campaignId)
+    // Another site's campaign is as missing as an unknown one.
+    if (!c || (p !== undefined && p.siteId !== null && c.siteId !== p.siteId)) {
       throw new HttpProblem(404, 'Not found', `${field}: campaign ${JSON.stringify(campaignId)} does not exist`, { type: ProblemTypes.notFound })
     }
   }
@@ -139,7 +142,7 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       const kind: DncKind = b.number !== undefined ? 'number' : 'prefix'
       const normalized = normalize(kind, (b.number ?? b.prefix)!, b.region)
       if (typeof normalized !== 'string') throw invalidField(`body.${kind}`, normalized.error)
-      await requireCampaign(b.campaignId, 'body.campaignId')
+      await requireCampaign(b.campaignId, 'body.campaignId', principalOf(request))
       const entry: NewDncEntry = { kind, number: normalized, source: 'api' }
       if (b.campaignId !== undefined) entry.campaignId = b.campaignId
       if (b.reason !== undefined) entry.reason = b.reason
@@ -167,9 +170,11 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       if (typeof n !== 'string') throw invalidField('querystring.number', n.error)
       number = n
     }
+    const p = principalOf(request)
+    if (scope === 'campaign') await requireCampaign(q.campaignId, 'querystring.campaignId', p)
     const filter = scope === 'campaign' ? { scope, campaignId: q.campaignId! } : { scope }
     const page = await repos.dnc.list(
-      { ...filter, ...(q.kind !== undefined ? { kind: q.kind } : {}), ...(number !== undefined ? { number } : {}) },
+      { ...filter, siteId: p.siteId, ...(q.kind !== undefined ? { kind: q.kind } : {}), ...(number !== undefined ? { number } : {}) },
       { limit: q.limit, offset: q.offset },
     )
     return { items: page.items.map(view), total: page.total, limit: q.limit, offset: q.offset }
@@ -183,6 +188,17 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       const actor = principalOf(request).actor
       const removed = await db.transaction(async (tx) => {
         const r = repositories(tx)
+        const found = await r.dnc.get(request.params.id)
+        if (!found) return undefined
+        const p = principalOf(request)
+        if (p.siteId !== null) {
+          // Global entries protect every site: only platform admins lift them; other sites' entries look missing.
+          if (found.campaignId === undefined) {
+            throw new HttpProblem(403, 'Forbidden', 'only platform admins remove global DNC entries', { type: ProblemTypes.forbidden })
+          }
+          const c = await r.campaigns.get(found.campaignId)
+          if (!c || c.siteId !== p.siteId) return undefined
+        }
         const e = await r.dnc.remove(request.params.id)
         if (!e) return undefined
         const scope = e.campaignId === undefined ? {} : { campaignId: e.campaignId }
@@ -233,7 +249,7 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       }
       requireMirror()
       const { campaignId, region } = request.query
-      await requireCampaign(campaignId, 'querystring.campaignId')
+      await requireCampaign(campaignId, 'querystring.campaignId', principalOf(request))
       const actor = principalOf(request).actor
       const report = { rowsRead: 0, added: 0, alreadyListed: 0, bad: 0, badRows: [] as Array<{ line: number; reason: string; value?: string }> }
       const badRow = (line: number, reason: string, value?: string) => {

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream'
 import { stringify } from 'csv-stringify'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Db } from '../../engine/store/sql/db.js'
 import type { LeadImport } from '../../engine/store/sql/lead-imports.js'
 import { ImportRefused, importLeads } from '../../engine/store/sql/lead-importer.js'
@@ -14,6 +14,7 @@ import { repositories } from '../../engine/store/sql/repositories.js'
 import { csvRowChunks } from '../imports/csv-rows.js'
 import { XlsxContentType, xlsxRows } from '../imports/xlsx-rows.js'
 import { principalOf } from '../plugins/auth.js'
+import { campaignInScope } from '../scope.js'
 import { HttpProblem, notFound, ProblemTypes } from '../problem.js'
 import {
   createLeadListSchema,
@@ -59,9 +60,11 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
   // Import bodies reach the handler as the raw request stream (this plugin only): no body limit, no buffering.
   app.addContentTypeParser([...CsvTypes, XlsxContentType], (_request, payload, done) => done(null, payload))
 
-  const listOr404 = async (listId: string): Promise<LeadListInfo> => {
+  /** The list if its campaign is in the caller's site; another site's list is as missing as an unknown id. */
+  const listOr404 = async (request: FastifyRequest, listId: string): Promise<LeadListInfo> => {
     const l = await repos.leadLists.get(listId)
     if (!l) throw notFound('lead list', listId)
+    await campaignInScope(repos.campaigns, principalOf(request), l.campaignId, 'lead list', listId)
     return l
   }
 
@@ -70,7 +73,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
     { schema: createLeadListSchema, config: { auth: Managers } },
     async (request, reply) => {
       const campaignId = request.params.id
-      if (!(await repos.campaigns.get(campaignId))) throw notFound('campaign', campaignId)
+      await campaignInScope(repos.campaigns, principalOf(request), campaignId)
       const actor = principalOf(request).actor
       const list = await db.transaction(async (tx) => {
         const r = repositories(tx)
@@ -87,7 +90,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
     { schema: listLeadListsSchema, config: { auth: Readers } },
     async (request) => {
       const campaignId = request.params.id
-      if (!(await repos.campaigns.get(campaignId))) throw notFound('campaign', campaignId)
+      await campaignInScope(repos.campaigns, principalOf(request), campaignId)
       const { limit, offset } = request.query
       const page = await repos.leadLists.listByCampaign(campaignId, { limit, offset })
       return { items: page.items.map(listView), total: page.total, limit, offset }
@@ -97,7 +100,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
   app.get<{ Params: { listId: string } }>(
     '/v1/lead-lists/:listId',
     { schema: getLeadListSchema, config: { auth: Readers } },
-    async (request) => listView(await listOr404(request.params.listId)),
+    async (request) => listView(await listOr404(request, request.params.listId)),
   )
 
   app.post<{ Params: { listId: string }; Querystring: { region?: string; delimiter?: string } }>(
@@ -111,7 +114,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
         })
       }
       const format = (request.headers['content-type'] ?? '').startsWith(XlsxContentType) ? 'xlsx' : 'csv'
-      const list = await listOr404(request.params.listId)
+      const list = await listOr404(request, request.params.listId)
       const actor = principalOf(request).actor
       const started = await repos.leadImports.create({ listId: list.id, campaignId: list.campaignId, format, actor })
       const log = request.log.child({ importId: started.id, listId: list.id, campaignId: list.campaignId })
@@ -160,28 +163,29 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
     '/v1/lead-lists/:listId/imports',
     { schema: listImportsSchema, config: { auth: Managers } },
     async (request) => {
-      const list = await listOr404(request.params.listId)
+      const list = await listOr404(request, request.params.listId)
       return { items: (await repos.leadImports.listByList(list.id, request.query.limit)).map(importView) }
     },
   )
 
-  const importOr404 = async (listId: string, importId: string): Promise<LeadImport> => {
+  const importOr404 = async (request: FastifyRequest, listId: string, importId: string): Promise<LeadImport> => {
     const i = await repos.leadImports.get(importId)
     if (!i || i.listId !== listId) throw notFound('import', importId)
+    await campaignInScope(repos.campaigns, principalOf(request), i.campaignId, 'import', importId)
     return i
   }
 
   app.get<{ Params: { listId: string; importId: string } }>(
     '/v1/lead-lists/:listId/imports/:importId',
     { schema: getImportSchema, config: { auth: Managers } },
-    async (request) => importView(await importOr404(request.params.listId, request.params.importId)),
+    async (request) => importView(await importOr404(request, request.params.listId, request.params.importId)),
   )
 
   app.get<{ Params: { listId: string; importId: string }; Querystring: { afterLine: number; limit: number } }>(
     '/v1/lead-lists/:listId/imports/:importId/errors',
     { schema: importErrorsSchema, config: { auth: Managers } },
     async (request) => {
-      const i = await importOr404(request.params.listId, request.params.importId)
+      const i = await importOr404(request, request.params.listId, request.params.importId)
       const items = await repos.leadImports.badRows(i.id, request.query.afterLine, request.query.limit)
       const last = items[items.length - 1]
       return items.length === request.query.limit && last ? { items, nextAfterLine: last.line } : { items }
@@ -192,7 +196,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
     '/v1/lead-lists/:listId/export',
     { schema: exportLeadListSchema, config: { auth: Managers } },
     async (request, reply) => {
-      const list = await listOr404(request.params.listId)
+      const list = await listOr404(request, request.params.listId)
       const pages = async function* (): AsyncGenerator<unknown[]> {
         let after = 0
         for (;;) {

@@ -14,6 +14,7 @@ import type { Db } from '../../engine/store/sql/db.js'
 import { batchedDncSnapshots, batchedInvalidNumberSnapshots } from '../../engine/store/redis/batched-screening-lookups.js'
 import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
+import { principalOf } from '../plugins/auth.js'
 import { notFound } from '../problem.js'
 import { dialabilitySchema } from '../schemas/lead.js'
 
@@ -55,7 +56,9 @@ export async function leadRoutes(app: FastifyInstance, options: LeadRoutesOption
       const lead = await leadsById.load(request.params.id)
       if (!lead) throw notFound('lead', request.params.id)
       const campaign = await campaignsById.load(lead.campaignId)
-      if (!campaign) throw notFound('campaign', lead.campaignId)
+      const p = principalOf(request)
+      // A lead of another site's campaign is as missing as an unknown id.
+      if (!campaign || (p.siteId !== null && campaign.siteId !== p.siteId)) throw notFound('lead', request.params.id)
       const at = request.query.at !== undefined ? Date.parse(request.query.at) : now()
       const parsed = parsePhone(lead.phone, lead.region)
       const e164s = parsed.ok ? [parsed.phone.e164] : []

@@ -87,20 +87,25 @@ export class DncRepository {
     return r.rows[0] && toEntry(r.rows[0])
   }
 
-  /** Newest first. */
+  /** Newest first. `siteId`: global entries and those of that site's campaigns only. */
   async list(
-    filter: DncScopeFilter & { kind?: DncKind; number?: string },
+    filter: DncScopeFilter & { kind?: DncKind; number?: string; siteId?: string | null },
     page: { limit: number; offset: number },
   ): Promise<{ items: DncEntry[]; total: number }> {
     const scope = filter.scope === 'global' ? '' : filter.scope === 'campaign' ? filter.campaignId : null
     const where = `($1::text IS NULL OR coalesce(campaign_id, '') = $1) AND ($2::text IS NULL OR kind = $2)
-      AND ($3::text IS NULL OR number = $3)`
+      AND ($3::text IS NULL OR number = $3)
+      AND ($6::text IS NULL OR campaign_id IS NULL OR campaign_id IN (SELECT id FROM campaigns WHERE site_id = $6))`
     const params = [scope, filter.kind ?? null, filter.number ?? null]
+    const site = filter.siteId ?? null
     const r = await this.db.query<DncRow>(
       `SELECT ${columns} FROM dnc_entries WHERE ${where} ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
-      [...params, page.limit, page.offset],
+      [...params, page.limit, page.offset, site],
     )
-    const n = await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM dnc_entries WHERE ${where}`, params)
+    const n = await this.db.query<{ n: number }>(
+      `SELECT count(*) AS n FROM dnc_entries WHERE ${where.replaceAll('$6', '$4')}`,
+      [...params, site],
+    )
     return { items: r.rows.map(toEntry), total: n.rows[0]?.n ?? 0 }
   }
 
