@@ -4,7 +4,7 @@
  * (an agent only their own calls, another site nothing: 404 like a missing recording).
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import compressRecording from '../../workers/compress-recording.js'
 import { pcmWav } from '../../workers/wav.js'
@@ -45,7 +45,6 @@ forEachDriver(t, async (t, db) => {
     samples[2 * i + 1] = Math.round(6000 * Math.sin((2 * Math.PI * 660 * i) / 8000))
   }
   const wavPath = join(w.dir, 'call-real.wav')
-  const { writeFileSync } = await import('node:fs')
   writeFileSync(wavPath, pcmWav({ sampleRate: 8000, channels: 2, samples }))
   const compressed = await compressRecording({ input: wavPath, output: join(w.dir, 'call-real.opus') })
   const realCall = {
@@ -225,7 +224,6 @@ forEachDriver(t, async (t, db) => {
   })
 
   await t.test('a recording whose file is gone answers 404 and logs it', async (t) => {
-    const { rmSync } = await import('node:fs')
     rmSync(join(w.dir, 'call-a3.opus'))
     problem(t, await app.inject({ method: 'GET', url: `/v1/recordings/${a3}/audio`, headers: auth('qa') }), 404)
     t.ok(w.h.logLines.some((l) => l.includes('recording file missing') && l.includes(a3)))
