@@ -44,6 +44,30 @@ forEachDriver(t, async (t, db) => {
     problem(t, await app.inject({ method: 'POST', url: '/v1/campaigns', headers: auth('admin'), payload: { name: 'x', siteId: 'nowhere' } }), 400)
   })
 
+  await t.test('lead lists and leads under another site’s campaign look missing', async (t) => {
+    const list = await app.inject({ method: 'POST', url: `/v1/campaigns/${theirs.id}/lead-lists`, headers: auth('supervisor'), payload: { name: 'default list' } })
+    t.equal(list.statusCode, 201, list.body)
+    const listId = list.json<{ id: string }>().id
+    problem(t, await app.inject({ method: 'POST', url: `/v1/campaigns/${theirs.id}/lead-lists`, headers: hz, payload: { name: 'sneaky' } }), 404)
+    problem(t, await app.inject({ method: 'GET', url: `/v1/campaigns/${theirs.id}/lead-lists`, headers: hz }), 404)
+    for (const url of [`/v1/lead-lists/${listId}`, `/v1/lead-lists/${listId}/export`, `/v1/lead-lists/${listId}/imports`]) {
+      problem(t, await app.inject({ method: 'GET', url, headers: hz }), 404)
+      t.equal((await app.inject({ method: 'GET', url, headers: auth('supervisor') })).statusCode, 200, `${url} answers its own site`)
+    }
+    const imported = await app.inject({
+      method: 'POST', url: `/v1/lead-lists/${listId}/imports`, headers: { ...hz, 'content-type': 'text/csv' }, payload: 'phone\n+8613800138000\n',
+    })
+    problem(t, imported, 404)
+    const own = await app.inject({
+      method: 'POST', url: `/v1/lead-lists/${listId}/imports`, headers: { ...auth('supervisor'), 'content-type': 'text/csv' }, payload: 'phone\n+8613800138000\n',
+    })
+    t.equal(own.statusCode, 201, own.body)
+    const row = await db.query<{ id: string }>('SELECT id FROM leads WHERE list_id = $1', [listId])
+    const leadId = row.rows[0]!.id
+    problem(t, await app.inject({ method: 'GET', url: `/v1/leads/${leadId}/dialability`, headers: hz }), 404)
+    t.equal((await app.inject({ method: 'GET', url: `/v1/leads/${leadId}/dialability`, headers: auth('supervisor') })).statusCode, 200)
+  })
+
   await t.test('update: rename and replace settings; bad hours refused with the field', async (t) => {
     const renamed = await app.inject({ method: 'PATCH', url: `/v1/campaigns/${hzCampaign.id}`, headers: hz, payload: { name: 'hz renewals Q4' } })
     t.equal(renamed.statusCode, 200, renamed.body)
