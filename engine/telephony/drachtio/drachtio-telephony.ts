@@ -104,7 +104,16 @@ export interface DrachtioTelephonyOptions {
    * to one by media alone. Without it bridge() refuses.
    */
   agents?: AgentSessionLookup
+  /**
+   * Longest an answered call may last (ms): past it the call is ended with a BYE and `ended` (system), so a call whose
+   * far-end BYE was lost does not hold its channel and agent forever. drachtio-srf 5 has no RFC 4028 session timer
+   * for UAC dialogs, so this is the bound. Absent or 0: no limit.
+   */
+  maxCallMs?: number
 }
+
+/** What a media anchor failure before the INVITE is reported as: our media relay, not the carrier, was unavailable. */
+const MEDIA_UNAVAILABLE = { status: 503, reason: 'Media relay unavailable' } as const
 
 interface LiveCall {
   request: OriginateRequest
@@ -126,6 +135,12 @@ interface LiveCall {
   bridgedTo?: { agentId: string; sessionId: string }
   /** Settles once the media anchor has the far end's answer (false: it refused it). */
   mediaAnswered?: Promise<boolean>
+  /** When the carrier's 200 OK came (the 2-second rule runs from here, even though `answered` waits for media). */
+  answeredAt?: number
+  /** `answered` was emitted. */
+  announced?: boolean
+  /** Ends the call at the maximum call length. */
+  maxTimer?: TimerHandle
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -141,6 +156,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly calls = new Map<string, LiveCall>()
   private readonly events: CallEventBus
   private readonly agents: AgentSessionLookup | undefined
+  private readonly maxCallMs: number
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -158,6 +174,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.caps = opts.caps
     this.breaker = opts.breaker ?? new GatewayBreaker(this.clock)
     this.agents = opts.agents
+    this.maxCallMs = opts.maxCallMs ?? 0
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
@@ -234,7 +251,7 @@ export class DrachtioTelephony implements TelephonyPort {
     if (!sessionId) throw new TelephonyRefused(`bridge: agent ${agentId} has no session up`)
     if (!canJoin(this.media)) throw new TelephonyRefused('bridge: the media anchor cannot join calls')
     call.bridgedTo = { agentId, sessionId }
-    // a bridge asked for right on `answered` waits for the anchor to have the carrier's SDP (a few ms), not refused
+    // `answered` is emitted once the anchor has the carrier's SDP; this only catches an answer the anchor refused
     if (!(await call.mediaAnswered) || call.state !== 'answered') {
       call.bridgedTo = undefined
       throw new TelephonyRefused(`bridge: call ${callId} has no media to join (ended, or its answer was refused)`)
@@ -298,7 +315,15 @@ export class DrachtioTelephony implements TelephonyPort {
 
   private async run(call: LiveCall): Promise<void> {
     const { request, trunk } = call
-    const sdp = await this.media.offer(request.callId)
+    let sdp: string
+    try {
+      sdp = await this.media.offer(request.callId)
+    } catch (err) {
+      // no INVITE went out: the carrier was never asked, so this is our media relay's congestion, not the trunk's
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the offer; not dialing')
+      this.fail(call, 'congestion', MEDIA_UNAVAILABLE)
+      return
+    }
     const user = dialString(trunk, request.number)
     const callingNumber = presentedCallerId(trunk, request.callerId)
     let last: { status: number; reason: string } = { status: 503, reason: 'No gateway tried' }
@@ -386,22 +411,42 @@ export class DrachtioTelephony implements TelephonyPort {
     }
     call.state = 'answered'
     call.dialog = dialog
+    call.answeredAt = this.clock.now()
     dialog.on('destroy', () => {
       if (call.state !== 'answered') return
       call.log.info('far end hung up')
       this.end(call, 'customer')
     })
-    // `answered` goes out now (the 2-second rule runs from here); bridge() waits for the anchor to have the answer
+    if (this.maxCallMs > 0) {
+      call.maxTimer = this.clock.setTimeout(() => {
+        call.maxTimer = undefined
+        if (call.state !== 'answered') return
+        call.log.warn({ maxCallMs: this.maxCallMs }, 'maximum call length reached (a lost BYE?); sending BYE')
+        void this.hangup(call.request.callId, 'max-call-length')
+      }, this.maxCallMs)
+    }
+    // `answered` waits for the anchor to have the carrier's SDP, so whoever acts on it (bridge() right away) finds the
+    // media ready; its `at` stays the 200 OK's time
     call.mediaAnswered = this.media.answer(call.request.callId, dialog.remote.sdp ?? '', dialog.sip.remoteTag).then(
       () => true,
       (err: unknown) => {
         call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media anchor refused the answer; hanging up')
-        void this.hangup(call.request.callId, 'media-failure')
         return false
       },
     )
+    void call.mediaAnswered.then((anchored) => {
+      if (call.state !== 'answered') return
+      this.announce(call)
+      if (!anchored) void this.hangup(call.request.callId, 'media-failure')
+    })
+  }
+
+  /** Emits `answered` once; an answered call ending before its media was anchored still says it was answered. */
+  private announce(call: LiveCall): void {
+    if (call.announced || call.answeredAt === undefined) return
+    call.announced = true
     call.log.info('answered')
-    this.emit(CallEvents.Answered, { callId: call.request.callId, at: this.clock.now() })
+    this.emit(CallEvents.Answered, { callId: call.request.callId, at: call.answeredAt })
   }
 
   private armRingTimer(call: LiveCall): void {
@@ -446,6 +491,7 @@ export class DrachtioTelephony implements TelephonyPort {
 
   private end(call: LiveCall, endedBy: EndedBy): void {
     if (call.state === 'done') return
+    this.announce(call)
     this.finish(call)
     this.emit(CallEvents.Ended, { callId: call.request.callId, at: this.clock.now(), endedBy })
   }
@@ -453,6 +499,8 @@ export class DrachtioTelephony implements TelephonyPort {
   private finish(call: LiveCall): void {
     call.state = 'done'
     this.clearRingTimer(call)
+    if (call.maxTimer) this.clock.clearTimeout(call.maxTimer)
+    call.maxTimer = undefined
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
     if (call.holdsChannel && this.caps) {

@@ -40,8 +40,25 @@ export class RtpengineAnchor implements MediaAnchor {
     this.log = logger.child({ component: 'rtpengine-anchor' })
   }
 
+  /** A new call's offer goes to the next healthy engine; if that one fails it (after its own retry), to another. */
   async offer(callId: string): Promise<string> {
-    const engine = this.pool.pick()
+    const first = this.pool.pick()
+    try {
+      return await this.offerOn(callId, first)
+    } catch (err) {
+      const other = this.pool.healthy().find((e) => e.host !== first.host || e.port !== first.port)
+      if (!other) throw err
+      this.log.warn(
+        { callId, engine: `${first.host}:${first.port}`, next: `${other.host}:${other.port}`, err: err instanceof Error ? err.message : String(err) },
+        'rtpengine offer failed; offering on another engine',
+      )
+      // the first engine may hold a half-made session: delete it (best effort), it would only time out there
+      void this.pool.command(first, 'delete', { 'call-id': callId, 'from-tag': `cadence-${callId}`, 'delete delay': 0 }).catch(() => undefined)
+      return await this.offerOn(callId, other)
+    }
+  }
+
+  private async offerOn(callId: string, engine: RtpengineAddress): Promise<string> {
     const fromTag = `cadence-${callId}`
     // remembered before the command: if the reply is lost, release() still deletes what rtpengine may hold
     this.calls.set(callId, { engine, fromTag })
