@@ -158,6 +158,8 @@ export async function agentRoutes(app: FastifyInstance, options: AgentRoutesOpti
     await checkTeam(request.body.teamId, agent.siteId)
     const updated = await agents.update(agent.id, request.body).catch(extensionClash)
     if (!updated) throw notFound('agent', agent.id)
+    // Routing reads skills from the ACD: a logged-in agent's new skills count from the next call on.
+    if (request.body.skills !== undefined) await control.desk?.updateSkills(agent.id, updated.skills)
     await audit.append({ actor: p.actor, action: 'update', entity: 'agent', entityId: agent.id, detail: { fields: Object.keys(request.body) } })
     return agentRecordView(updated)
   })

@@ -38,6 +38,8 @@ export interface AgentDesk {
   state(agentId: string): Promise<AgentView | undefined>
   /** Known to the ACD with these skills, then logged in (paused 'login', or ready). */
   login(agentId: string, options: { ready: boolean; skills: Record<string, number> }): Promise<AgentView>
+  /** The agent's skills changed in its record: routing uses them from now on if the ACD knows the agent. */
+  updateSkills(agentId: string, skills: Record<string, number>): Promise<void>
   logout(agentId: string): Promise<AgentView>
   ready(agentId: string): Promise<AgentView>
   /** `code` is already checked against the site's pause codes. */

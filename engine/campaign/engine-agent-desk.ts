@@ -84,6 +84,12 @@ export class EngineAgentDesk implements AgentDesk {
     return view
   }
 
+  async updateSkills(agentId: string, skills: Record<string, number>): Promise<void> {
+    // An agent the ACD has never seen gets its skills at login; registering it here would only add a logged-out hash.
+    if (!(await this.o.acd.get(agentId))) return
+    await this.o.acd.register(agentId, this.o.clock.now(), skills)
+  }
+
   async logout(agentId: string): Promise<AgentView> {
     this.releasePreviewQuietly(agentId)
     return this.apply(agentId, { type: 'logout', at: this.o.clock.now() })

@@ -76,6 +76,10 @@ forEachDriver(t, async (t, db) => {
     t.match((await me('/ready')).json(), { state: 'ready' })
     t.equal((await engine.acd.get(ana.id))?.state, 'ready')
     t.ok((await engine.acd.readyAgents()).includes(ana.id), 'ready agents are offered calls')
+    const patched = await app.inject({ method: 'PATCH', url: `/v1/agents/${ana.id}`, headers: bearer(supervisor), payload: { skills: { mandarin: 1, cantonese: 2 } } })
+    t.equal(patched.statusCode, 200, patched.body)
+    t.same((await engine.acd.get(ana.id))?.skills, { mandarin: 1, cantonese: 2 }, 'new skills reach the ACD of a logged-in agent')
+    t.equal((await engine.acd.get(ana.id))?.state, 'ready', 'and leave its state alone')
 
     const paused = await me('/pause', { code: 'lunch' })
     t.equal(paused.statusCode, 200, paused.body)

@@ -43,6 +43,8 @@ export class MemoryAgentDesk implements AgentDesk {
     return this.move(agentId, (at) => ({ type: 'login', at, ready: options.ready }))
   }
 
+  async updateSkills(): Promise<void> {}
+
   async logout(agentId: string): Promise<AgentView> {
     return this.move(agentId, (at) => ({ type: 'logout', at }))
   }
