@@ -34,17 +34,7 @@ export interface TokenLookup {
   findActive(token: string): Promise<TokenOwner | undefined>
 }
 
-/** A route and who may call it, as declared; the authorization-matrix test walks these. */
-export interface DeclaredRoute {
-  method: string
-  url: string
-  auth: RouteAuth
-}
-
 declare module 'fastify' {
-  interface FastifyInstance {
-    declaredRoutes: readonly DeclaredRoute[]
-  }
   interface FastifyContextConfig {
     auth?: RouteAuth
   }
@@ -70,8 +60,6 @@ export interface AuthOptions {
 export const authPlugin = fp<AuthOptions>(
   async (app: FastifyInstance, options: AuthOptions) => {
     app.decorateRequest('principal', null)
-    const declared: DeclaredRoute[] = []
-    app.decorate('declaredRoutes', declared)
 
     app.addHook('onRoute', (route) => {
       const auth = route.config?.auth
@@ -79,7 +67,6 @@ export const authPlugin = fp<AuthOptions>(
         throw new Error(`route ${String(route.method)} ${route.url} declares no auth (config.auth: 'public' or { roles })`)
       }
       if (auth !== 'public' && auth.roles.length === 0) throw new Error(`route ${route.url} allows no role`)
-      for (const method of [route.method].flat()) declared.push({ method: String(method), url: route.url, auth })
     })
 
     app.addHook('onRequest', async (request, reply) => {

@@ -42,34 +42,6 @@ t.test('the OpenAPI document lists every route, with its security and roles', as
   t.match(ui.headers['content-type'], /html/)
 })
 
-t.test('authorization matrix: every route x every role; never a 5xx, never a leak to the wrong role', async (t) => {
-  const roles = ['admin', 'supervisor', 'qa', 'agent'] as const
-  const routes = routeTable(app).filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/docs'))
-  for (const r of routes) {
-    // Placeholder ids: an allowed role gets 404 (or 400/415 for a missing body), never 401/403/5xx.
-    const url = r.url.replace(/:([A-Za-z0-9_]+)/g, 'x-$1')
-    const method = r.method as 'GET' | 'POST' | 'DELETE'
-    if (r.auth === 'public' || r.auth === undefined) {
-      const res = await app.inject({ method, url })
-      t.ok(res.statusCode < 500 || r.url === '/ready', `${r.method} ${r.url} open: ${res.statusCode}`)
-      continue
-    }
-    const anon = await app.inject({ method, url })
-    t.equal(anon.statusCode, 401, `${r.method} ${r.url} without a key`)
-    for (const role of roles) {
-      const res = await app.inject({ method, url, headers: auth(role) })
-      if (r.auth.roles.includes(role)) {
-        t.ok(res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403, `${role} may ${r.method} ${r.url}: ${res.statusCode}`)
-      } else {
-        t.equal(res.statusCode, 403, `${role} may not ${r.method} ${r.url}`)
-      }
-      if (res.statusCode >= 400) t.match(res.headers['content-type'], /problem\+json/)
-    }
-  }
-  const agentAllowed = routes.filter((r) => r.auth !== 'public' && r.auth?.roles.includes('agent') && /dnc|lead-lists|imports/.test(r.url))
-  t.same(agentAllowed, [], 'agents reach no DNC, lead-list or import route')
-})
-
 t.test('an engine refusal is a 409 problem with its reason, and nothing changes', async (t) => {
   const c = await repositories(db).campaigns.create({ name: 'Refused', settings: settings() })
   h.control.failNext = new CampaignControlRefused(`cannot start campaign ${c.id}: no agent is logged in`)

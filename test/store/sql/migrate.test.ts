@@ -6,20 +6,37 @@ import { loadMigrations, migrate, schemaVersion } from '../../../engine/store/sq
 import { forEachDriver } from './databases.js'
 
 const Tables = [
+  'agent_state_samples',
   'agents',
   'api_keys',
   'audit_log',
   'callbacks',
   'campaigns',
   'cdrs',
+  'customer_notes',
+  'customer_phones',
+  'customers',
   'dispositions',
   'dnc_entries',
+  'keyword_hits',
   'lead_import_errors',
   'lead_imports',
   'lead_lists',
   'leads',
+  'pause_codes',
+  'qa_forms',
+  'qa_sample_items',
+  'qa_samples',
+  'qa_scores',
+  'queues',
+  'recordings',
   'schema_migrations',
+  'sites',
+  'teams',
+  'user_tokens',
   'users',
+  'webhook_deliveries',
+  'webhooks',
 ]
 
 t.test('migration files are numbered and ordered', async (t) => {
