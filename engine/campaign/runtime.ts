@@ -102,7 +102,7 @@ function lostCdr(c: JournaledCall, now: number): Cdr {
   }
 }
 
-function defaultPolicy(settings: CampaignSettings): PacingPolicy {
+export function defaultPolicy(settings: CampaignSettings): PacingPolicy {
   switch (settings.dialMode) {
     case 'preview':
       return new PreviewPolicy()
