@@ -27,6 +27,7 @@ import { leadListRoutes } from './routes/lead-lists.js'
 import { leadRoutes } from './routes/leads.js'
 import { identityRoutes } from './routes/identity.js'
 import { reportRoutes } from './routes/reports.js'
+import { dispositionRoutes } from './routes/dispositions.js'
 import { eventRoutes } from './routes/events.js'
 import { EventHub } from './events/event-hub.js'
 import { WebhookDispatcher } from './events/webhook-dispatcher.js'
@@ -123,6 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
   await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
   await app.register(reportRoutes, { db })
+  await app.register(dispositionRoutes, { db })
   let dispatcher: WebhookDispatcher | undefined
   if (options.events) {
     const hub = new EventHub({ redis: options.events.redis, stream: options.events.stream, log: options.logger })

@@ -37,7 +37,7 @@ export function siteForNew(p: Principal, requested: string | undefined): string 
  */
 export function agentScope(p: Principal): string | null {
   if (p.role !== 'agent') return null
-  return p.agentId ?? '\u0000no-agent'
+  return p.agentId ?? '~no-agent~'
 }
 
 /** The campaign if it exists in the caller's reach, else the 404 of a missing one; records under a campaign use it. */

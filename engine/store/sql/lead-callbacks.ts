@@ -49,7 +49,9 @@ export class LeadCallbackRepository {
       [c.leadId],
     )
     const r = await this.db.query<LeadCallbackRow>(
-      `INSERT INTO callbacks (campaign_id, lead_id, agent_id, due_at) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
+      // The callback belongs to the campaign's site, so the site's callback lists show it.
+      `INSERT INTO callbacks (campaign_id, lead_id, agent_id, due_at, site_id)
+       VALUES ($1, $2, $3, $4, (SELECT site_id FROM campaigns WHERE id = $1)) RETURNING ${columns}`,
       [c.campaignId, c.leadId, c.agentId ?? null, new Date(c.dueAt)],
     )
     return toCallback(r.rows[0]!)
