@@ -34,6 +34,23 @@ export interface Config {
   log: { level: LogLevel }
   demo: { enabled: boolean }
   sim: { speed: number }
+  telephony: TelephonyConfig
+}
+
+export interface HostPort {
+  host: string
+  port: number
+}
+
+/** A real site's SIP side (engine/campaign/sip-engine.ts); `drachtio` undefined: the simulated site only. */
+export interface TelephonyConfig {
+  drachtio: (HostPort & { /** secret: never log it */ secret: string }) | undefined
+  rtpengine: { engines: HostPort[]; timeoutMs: number; recvBufferBytes: number | undefined }
+  /** JSON file of carrier trunks (config/trunks.ts reads and checks it); set whenever `drachtio` is. */
+  trunksFile: string | undefined
+  ringTimeoutMs: number
+  /** 0: no limit. */
+  maxCallMs: number
 }
 
 export class ConfigError extends Error {
@@ -120,8 +137,31 @@ function assemble(v: Values): Config {
     redis: { url: need(v.redisUrl, 'redisUrl'), keyPrefix: need(v.redisPrefix, 'redisPrefix') },
     database,
     log: { level: need(v.logLevel, 'logLevel') },
-    demo: { enabled: need(v.demo, 'demo') },
+    // a site that dials real trunks never runs the simulated demo beside them
+    demo: { enabled: need(v.demo, 'demo') && v.drachtioAddress === undefined },
     sim: { speed: need(v.simSpeed, 'simSpeed') },
+    telephony: telephony(v),
+  }
+}
+
+function telephony(v: Values): TelephonyConfig {
+  const problems: string[] = []
+  if (v.drachtioAddress !== undefined) {
+    if (v.drachtioSecret === undefined) problems.push('DRACHTIO_SECRET: required when DRACHTIO_ADDRESS is set')
+    if (v.trunksFile === undefined) problems.push('CADENCE_TRUNKS_FILE: required when DRACHTIO_ADDRESS is set (the trunks to dial through)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const address = v.drachtioAddress
+  return {
+    drachtio: address === undefined ? undefined : { ...address, secret: v.drachtioSecret! },
+    rtpengine: {
+      engines: v.rtpengineNg ?? [],
+      timeoutMs: v.rtpengineTimeoutMs ?? 2000,
+      recvBufferBytes: v.rtpengineRecvBufferBytes,
+    },
+    trunksFile: v.trunksFile,
+    ringTimeoutMs: (v.ringTimeoutSeconds ?? 25) * 1000,
+    maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
   }
 }
 
@@ -203,6 +243,17 @@ export function describeConfig(config: Config): Record<string, unknown> {
     logLevel: config.log.level,
     demo: config.demo.enabled,
     simSpeed: config.sim.speed,
+    telephony:
+      config.telephony.drachtio === undefined
+        ? 'simulated site only'
+        : {
+            drachtio: `${config.telephony.drachtio.host}:${config.telephony.drachtio.port}`,
+            drachtioSecret: 'set',
+            rtpengine: config.telephony.rtpengine.engines.map((e) => `${e.host}:${e.port}`).join(','),
+            trunksFile: config.telephony.trunksFile,
+            ringTimeoutSeconds: config.telephony.ringTimeoutMs / 1000,
+            maxCallSeconds: config.telephony.maxCallMs / 1000,
+          },
   }
 }
 

@@ -104,6 +104,27 @@ function parseNonEmptyPath(raw: unknown): Parsed<string> {
   return typeof raw === 'string' && raw.trim() !== '' ? ok(raw.trim()) : bad
 }
 
+function parseHostPort(raw: unknown): Parsed<{ host: string; port: number }> {
+  if (typeof raw !== 'string') return bad
+  const m = /^\s*([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})\s*$/.exec(raw)
+  if (!m) return bad
+  const port = Number(m[2])
+  return port >= 1 && port <= 65535 ? ok({ host: m[1]!.replace(/^\[|\]$/g, ''), port }) : bad
+}
+
+/** A comma-separated list (environment) or a JSON array (file) of host:port. */
+function parseHostPortList(raw: unknown): Parsed<Array<{ host: string; port: number }>> {
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined
+  if (!parts || parts.length === 0) return bad
+  const out: Array<{ host: string; port: number }> = []
+  for (const p of parts) {
+    const one = parseHostPort(p)
+    if (!one.ok) return bad
+    out.push(one.value)
+  }
+  return ok(out)
+}
+
 const postgresUrl = parseUrl(['postgres:', 'postgresql:'])
 
 function parsePiiKeys(raw: unknown): Parsed<Map<string, Buffer>> {
@@ -254,7 +275,7 @@ export const keys = {
     default: true,
     defaultDoc: '`true`',
     expected: 'a boolean (true/false, 1/0, yes/no, on/off)',
-    doc: 'Run a demo campaign on the simulated site at start-up (what `npm start` shows a newcomer).',
+    doc: 'Run a demo campaign on the simulated site at start-up (what `npm start` shows a newcomer). Off whenever `DRACHTIO_ADDRESS` is set.',
     parse: parseBoolean,
   } satisfies KeySpec<boolean>,
   simSpeed: {
@@ -265,6 +286,79 @@ export const keys = {
     expected: 'a number greater than 0 and at most 1000',
     doc: 'Speed of the simulated site: virtual seconds per real second (1 = real time, 60 = a minute per second).',
     parse: parseNumber(0, 1000),
+  } satisfies KeySpec<number>,
+  drachtioAddress: {
+    env: 'DRACHTIO_ADDRESS',
+    file: 'drachtio.address',
+    default: undefined,
+    defaultDoc: 'unset',
+    expected: 'host:port of the drachtio-server admin port',
+    doc: 'drachtio-server to dial through (its admin port, e.g. `127.0.0.1:9022`). Set: the engine dials real trunks (needs `DRACHTIO_SECRET` and `CADENCE_TRUNKS_FILE`; `CADENCE_DEMO` must be false). Unset: only the simulated site.',
+    parse: parseHostPort,
+  } satisfies KeySpec<{ host: string; port: number }>,
+  drachtioSecret: {
+    env: 'DRACHTIO_SECRET',
+    file: 'drachtio.secret',
+    default: undefined,
+    defaultDoc: 'unset',
+    expected: 'a non-empty string',
+    doc: 'The admin secret of drachtio-server (`<admin secret=...>` in its configuration). Never logged.',
+    secret: true,
+    parse: (raw: unknown): Parsed<string> => (typeof raw === 'string' && raw !== '' ? ok(raw) : bad),
+  } satisfies KeySpec<string>,
+  rtpengineNg: {
+    env: 'CADENCE_RTPENGINE_NG',
+    file: 'rtpengine.ng',
+    default: [{ host: '127.0.0.1', port: 22222 }],
+    defaultDoc: '`127.0.0.1:22222`',
+    expected: 'a comma-separated list (file: an array) of host:port',
+    doc: "rtpengine daemons' ng control ports (UDP) anchoring every call's media; new calls go round robin to the healthy ones. Used when `DRACHTIO_ADDRESS` is set.",
+    parse: parseHostPortList,
+  } satisfies KeySpec<Array<{ host: string; port: number }>>,
+  rtpengineTimeoutMs: {
+    env: 'CADENCE_RTPENGINE_TIMEOUT_MS',
+    file: 'rtpengine.timeoutMs',
+    default: 2000,
+    defaultDoc: '`2000`',
+    expected: 'an integer 100-30000',
+    doc: 'How long an ng command waits for its reply before it is sent once more (then the call fails as congestion).',
+    parse: parseInteger(100, 30_000),
+  } satisfies KeySpec<number>,
+  rtpengineRecvBufferBytes: {
+    env: 'CADENCE_RTPENGINE_RECV_BUFFER_BYTES',
+    file: 'rtpengine.recvBufferBytes',
+    default: undefined,
+    defaultDoc: 'unset (the kernel default)',
+    expected: 'an integer 65536-268435456',
+    doc: "SO_RCVBUF of the engine's ng socket, so replies to a burst of commands are not dropped (the kernel caps it at `net.core.rmem_max`).",
+    parse: parseInteger(65_536, 268_435_456),
+  } satisfies KeySpec<number>,
+  trunksFile: {
+    env: 'CADENCE_TRUNKS_FILE',
+    file: 'telephony.trunksFile',
+    default: undefined,
+    defaultDoc: 'unset',
+    expected: 'a path to a JSON file',
+    doc: 'The carrier trunks to dial through (`{"trunks": [{"id", "gateways": [{"address", "transport", "auth"}], "maxChannels", "maxCps", ...}]}`; README "SIP engine"). Holds gateway credentials: keep it readable by the engine only. Required when `DRACHTIO_ADDRESS` is set.',
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
+  ringTimeoutSeconds: {
+    env: 'CADENCE_RING_TIMEOUT_SECONDS',
+    file: 'telephony.ringTimeoutSeconds',
+    default: 25,
+    defaultDoc: '`25`',
+    expected: 'an integer 15-300 (15 s is the regulatory minimum ring time)',
+    doc: 'How long a call rings (per gateway attempt) before it is cancelled as no-answer.',
+    parse: parseInteger(15, 300),
+  } satisfies KeySpec<number>,
+  maxCallSeconds: {
+    env: 'CADENCE_MAX_CALL_SECONDS',
+    file: 'telephony.maxCallSeconds',
+    default: 14_400,
+    defaultDoc: '`14400` (4 h)',
+    expected: 'an integer 0-86400 (0: no limit)',
+    doc: 'Longest an answered call may last: past it the engine sends BYE and writes the CDR, so a call whose BYE was lost does not hold a channel and an agent forever.',
+    parse: parseInteger(0, 86_400),
   } satisfies KeySpec<number>,
 }
 

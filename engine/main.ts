@@ -11,9 +11,11 @@ import pino, { type Logger } from 'pino'
 import { buildApp } from '../api/app.js'
 import { syncDncMirror } from '../api/routes/dnc.js'
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.js'
-import { ScaledClock } from './clock.js'
+import { loadTrunksFile, type TrunksFile } from '../config/trunks.js'
+import { RealClock, ScaledClock } from './clock.js'
 import { createEngineMetrics, createProcessRegistry } from './campaign/metrics.js'
 import { createSimulatedEngine } from './campaign/simulated-engine.js'
+import { createSipEngine } from './campaign/sip-engine.js'
 import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
 import { CadenceKeys } from './store/redis/keys.js'
@@ -67,8 +69,13 @@ function remoteOnlyControl(): CampaignControl {
 
 async function main(): Promise<void> {
   let config: Config
+  let trunks: TrunksFile | undefined
   try {
     config = loadConfig()
+    // a real site's trunks are checked before anything starts: a typo in a gateway must not surface at the first dial
+    if (config.telephony.drachtio !== undefined && config.telephony.trunksFile !== undefined) {
+      trunks = loadTrunksFile(config.telephony.trunksFile)
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`)
@@ -110,8 +117,35 @@ async function main(): Promise<void> {
   const stoppers: Array<() => Promise<void>> = []
 
   if (config.roles.includes('engine')) {
-    if (!config.demo.enabled) {
-      log.warn('no telephony adapter is configured in this build except the simulated site: set CADENCE_DEMO=true')
+    const telephony = config.telephony
+    if (telephony.drachtio !== undefined && trunks !== undefined) {
+      const drachtio = telephony.drachtio
+      const clock = new RealClock()
+      const sip = createSipEngine({
+        clock,
+        redis,
+        keys,
+        repos,
+        metrics,
+        logger: log,
+        instanceId,
+        telephony: { ...telephony, drachtio },
+        trunks,
+        overrides: { events: new RedisEventStream(redis, keys) },
+      })
+      control = sip.runtime
+      // the API and metrics come up even while drachtio is unreachable; dialing starts once it accepts us
+      void sip.connect().catch((err: unknown) => log.error({ err }, 'SIP engine failed to start its media endpoint or drachtio connection'))
+      // campaigns set running through the API (or left running by an engine that died) are paced by this instance
+      sip.runtime.startAdoption(15_000)
+      const sampler = new AgentStateSampler({ source: sip.acd, sink: new AgentStateSampleRepository(db), clock, log })
+      sampler.start()
+      stoppers.push(async () => {
+        sampler.stop()
+        await sip.stop()
+      })
+    } else if (!config.demo.enabled) {
+      log.warn('the engine has no site to dial: set DRACHTIO_ADDRESS (with DRACHTIO_SECRET and CADENCE_TRUNKS_FILE), or CADENCE_DEMO=true for the simulated site')
     } else {
       const clock = new ScaledClock(config.sim.speed)
       const { runtime, desk, acd } = createSimulatedEngine({

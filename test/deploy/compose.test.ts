@@ -41,6 +41,9 @@ const SAMPLE_ENV: Record<string, string> = {
   GRAFANA_ADMIN_PASSWORD: 'grafanapassword',
   RTP_INTERFACE: '192.0.2.10',
   CADENCE_LOG_LEVEL: 'info',
+  DRACHTIO_SECRET: 'change-me-cadence-admin-secret',
+  CADENCE_RING_TIMEOUT_SECONDS: '25',
+  CADENCE_MAX_CALL_SECONDS: '14400',
 }
 
 /** docker compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, ${VAR-default}, ${VAR?error}. */
@@ -123,6 +126,19 @@ t.test('the engine is given real config keys only, with values the loader accept
   t.equal(config.demo.enabled, false, 'a site does not run the simulated demo')
   t.not(config.api.host, '127.0.0.1', 'the API listens beyond loopback (the health check and Prometheus reach it)')
   t.equal(config.database.kind, 'postgres', 'durable records go to the PostgreSQL service, not embedded PGlite')
+})
+
+t.test('the engine dials through the site\'s drachtio and rtpengine', async (t) => {
+  const config = loadConfig({ env: engineEnv })
+  const admin = /<admin port="(\d+)"[^>]*>([^<]*)<\/admin>/.exec(read('deploy/drachtio/drachtio.conf.xml'))
+  t.same(
+    config.telephony.drachtio && { host: config.telephony.drachtio.host, port: config.telephony.drachtio.port },
+    { host: admin?.[2], port: Number(admin?.[1]) },
+    'DRACHTIO_ADDRESS is drachtio\'s admin port',
+  )
+  t.same(config.telephony.rtpengine.engines.map((e) => `${e.host}:${e.port}`), [flag(services.rtpengine!, '--listen-ng')], 'rtpengine ng is where it listens')
+  t.equal(mountOf(services.engine!, './trunks.json'), config.telephony.trunksFile, 'the trunks file read is the one mounted')
+  t.ok(config.telephony.ringTimeoutMs >= 15_000)
 })
 
 t.test('Redis and PostgreSQL are where the engine looks for them', async (t) => {

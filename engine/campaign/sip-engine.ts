@@ -1,0 +1,196 @@
+/**
+ * The engine wired to a real site (issue 5): drachtio-server for SIP (DrachtioTelephony over one DrachtioConnection),
+ * rtpengine anchoring every call's media (NgPool + RtpengineAnchor), the carrier trunks of the trunks file with their
+ * caps shared in Redis, agents' nailed-up sessions for bridging, and the same EngineRuntime the simulated site runs
+ * (simulated-engine.ts is its sibling). While drachtio is down the adapter refuses to originate, so the dialer places
+ * nothing until it is back; this module says so in the log.
+ */
+import dgram from 'node:dgram'
+import type { Logger } from 'pino'
+import type { Redis } from 'ioredis'
+import type { Clock } from '../clock.js'
+import type { TelephonyConfig } from '../../config/config.js'
+import type { TrunksFile } from '../../config/trunks.js'
+import { RedisAcd } from '../store/redis/redis-acd.js'
+import { RedisDncStore } from '../store/redis/dnc-store.js'
+import { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
+import type { CadenceKeys } from '../store/redis/keys.js'
+import { TrunkCaps } from '../store/redis/trunk-caps.js'
+import type { Repositories } from '../store/sql/repositories.js'
+import { AgentSessions } from '../telephony/drachtio/agent-sessions.js'
+import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
+import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
+import { RegistrationStore } from '../telephony/registrar/registration-store.js'
+import { NgPool } from '../telephony/rtpengine/ng-pool.js'
+import { RtpengineAnchor } from '../telephony/rtpengine/rtpengine-anchor.js'
+import type { EngineMetrics } from './metrics.js'
+import { defaultPolicy, EngineRuntime, type EngineRuntimeOptions } from './runtime.js'
+import { WhileConnectedPolicy } from './while-connected-policy.js'
+
+export interface SipEngineOptions {
+  clock: Clock
+  redis: Redis
+  keys: CadenceKeys
+  repos: Repositories
+  metrics: EngineMetrics
+  logger: Logger
+  instanceId: string
+  /** config.telephony with drachtio set. */
+  telephony: TelephonyConfig & { drachtio: NonNullable<TelephonyConfig['drachtio']> }
+  trunks: TrunksFile
+  /** Where the engine's own side of a call's media goes while the call is with nobody (a discarding socket). */
+  mediaHost?: string
+  overrides?: Partial<EngineRuntimeOptions>
+}
+
+export interface SipEngine {
+  runtime: EngineRuntime
+  telephony: DrachtioTelephony
+  connection: DrachtioConnection
+  pool: NgPool
+  anchor: RtpengineAnchor
+  sessions: AgentSessions
+  acd: RedisAcd
+  /** Binds the media endpoint and connects to drachtio; resolves on the first authenticated connection. */
+  connect(): Promise<ConnectionUp>
+  /** Stops the runtime first (no new calls), then drachtio, rtpengine and the media endpoint. */
+  stop(): Promise<void>
+}
+
+/** Channel leases outlive the longest call allowed, so a live call never loses its channel to the lease. */
+function channelLeaseMs(t: TelephonyConfig): number {
+  return t.maxCallMs > 0 ? Math.max(t.maxCallMs + 5 * t.ringTimeoutMs + 60_000, 600_000) : 4 * 3600_000
+}
+
+export function createSipEngine(o: SipEngineOptions): SipEngine {
+  const log = o.logger.child({ component: 'sip-engine' })
+  const t = o.telephony
+  const connection = new DrachtioConnection({ host: t.drachtio.host, port: t.drachtio.port, secret: t.drachtio.secret, logger: o.logger })
+  const pool = new NgPool({
+    engines: t.rtpengine.engines,
+    logger: o.logger,
+    timeoutMs: t.rtpengine.timeoutMs,
+    ...(t.rtpengine.recvBufferBytes !== undefined ? { recvBufferBytes: t.rtpengine.recvBufferBytes } : {}),
+  })
+  // The engine's side of a call before an agent has it: media analysis is not wired to real calls yet, so its RTP
+  // lands on a socket that discards it (rtpengine still needs somewhere to send).
+  const sink = dgram.createSocket('udp4')
+  sink.on('message', () => undefined)
+  sink.on('error', (err) => log.error({ err: err.message }, 'media endpoint socket error'))
+  const mediaHost = o.mediaHost ?? '127.0.0.1'
+  const localSdp = (callId: string): string => {
+    const port = sink.address().port
+    return [
+      'v=0',
+      `o=cadence ${Math.abs(hash(callId))} 1 IN IP4 ${mediaHost}`,
+      's=cadence',
+      `c=IN IP4 ${mediaHost}`,
+      't=0 0',
+      `m=audio ${port} RTP/AVP 0 8 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      'a=sendrecv',
+      '',
+    ].join('\r\n')
+  }
+  const anchor = new RtpengineAnchor(pool, localSdp, o.logger)
+  const sessions = new AgentSessions({
+    connection,
+    registrations: new RegistrationStore(o.redis, o.keys.prefix, o.clock),
+    media: anchor,
+    clock: o.clock,
+    logger: o.logger,
+  })
+  const telephony = new DrachtioTelephony({
+    connection,
+    trunks: o.trunks.trunks,
+    defaultTrunkId: o.trunks.defaultTrunk,
+    media: anchor,
+    logger: o.logger,
+    clock: o.clock,
+    caps: new TrunkCaps(o.redis, o.keys.prefix, o.clock, channelLeaseMs(t)),
+    agents: sessions,
+    maxCallMs: t.maxCallMs,
+  })
+  connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
+    log.warn({ reason: down.reason, drachtio: `${t.drachtio.host}:${t.drachtio.port}` }, 'drachtio is down: pacing places no calls until it is back (calls being set up fail; answered calls live on in drachtio)'),
+  )
+  connection.on(ConnectionEvents.Up, (up: ConnectionUp) => {
+    if (up.generation > 1) log.info({ generation: up.generation, sip: up.hostports }, 'drachtio is back: dialing resumes')
+  })
+  const acd = new RedisAcd({ redis: o.redis, keys: o.keys })
+  const main = o.trunks.trunks.find((x) => x.id === o.trunks.defaultTrunk)!
+  const runtime = new EngineRuntime({
+    clock: o.clock,
+    port: telephony,
+    redis: o.redis,
+    keys: o.keys,
+    repos: o.repos,
+    acd,
+    dnc: new RedisDncStore(o.redis, o.keys.prefix),
+    invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix),
+    metrics: o.metrics,
+    logger: o.logger,
+    instanceId: o.instanceId,
+    // pacing's own ceiling follows the default trunk's contract; the caps in Redis enforce it across instances
+    trunk: { channels: main.maxChannels || 500, cps: main.maxCps || 50 },
+    ringTimeoutMs: t.ringTimeoutMs,
+    tickMs: 1000,
+    upkeepMs: 5000,
+    safeHarborPrompt: 'safe-harbor',
+    routing: 'longest-idle',
+    ...o.overrides,
+    // no lead leaves the hopper while drachtio is down (the adapter would refuse every dial anyway)
+    policyFor: (settings) => new WhileConnectedPolicy((o.overrides?.policyFor ?? defaultPolicy)(settings), () => connection.connected),
+  })
+  return {
+    runtime,
+    telephony,
+    connection,
+    pool,
+    anchor,
+    sessions,
+    acd,
+    async connect() {
+      await new Promise<void>((resolve, reject) => {
+        sink.once('error', reject)
+        sink.bind(0, mediaHost, () => {
+          sink.off('error', reject)
+          resolve()
+        })
+      })
+      const healthy = await pool.checkHealth()
+      const engines = t.rtpengine.engines.map((e) => `${e.host}:${e.port}`)
+      if (healthy === 0) log.error({ rtpengine: engines }, 'no rtpengine answers ping: every call will fail as congestion until one does')
+      else log.info({ rtpengine: engines, healthy }, 'rtpengine reachable')
+      log.info(
+        {
+          drachtio: `${t.drachtio.host}:${t.drachtio.port}`,
+          trunks: o.trunks.trunks.map((x) => ({ id: x.id, gateways: x.gateways.map((g) => g.address), maxChannels: x.maxChannels ?? 0, maxCps: x.maxCps ?? 0 })),
+          defaultTrunk: o.trunks.defaultTrunk,
+          ringTimeoutSeconds: t.ringTimeoutMs / 1000,
+          maxCallSeconds: t.maxCallMs / 1000,
+        },
+        'connecting to drachtio (no calls until it accepts the secret)',
+      )
+      const up = await connection.start()
+      log.info({ sip: up.hostports }, 'drachtio connected: the engine dials real trunks')
+      return up
+    },
+    async stop() {
+      await runtime.shutdown()
+      await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))
+      await connection.stop()
+      pool.close()
+      sink.close()
+    },
+  }
+}
+
+/** A stable number for the SDP origin of a call (any value is valid; stable keeps re-offers consistent). */
+function hash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0
+  return h
+}
