@@ -71,6 +71,8 @@ export async function harness(opts: {
   caps?: TrunkCaps
   breaker?: GatewayBreaker
   agents?: AgentSessionLookup
+  /** The adapter's maximum call length (ms). */
+  maxCallMs?: number
   /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
   t1Ms?: number
 }): Promise<Harness> {
@@ -90,6 +92,7 @@ export async function harness(opts: {
     ...(opts.caps ? { caps: opts.caps } : {}),
     ...(opts.breaker ? { breaker: opts.breaker } : {}),
     ...(opts.agents ? { agents: opts.agents } : {}),
+    ...(opts.maxCallMs !== undefined ? { maxCallMs: opts.maxCallMs } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
