@@ -17,7 +17,10 @@ import { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
 import type { CadenceKeys } from '../store/redis/keys.js'
 import { TrunkCaps } from '../store/redis/trunk-caps.js'
 import type { Repositories } from '../store/sql/repositories.js'
+import { GatewayBreaker } from '../telephony/carriers/gateway-breaker.js'
+import { GatewayHealth } from '../telephony/carriers/gateway-health.js'
 import { AgentSessions } from '../telephony/drachtio/agent-sessions.js'
+import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
 import { RegistrationStore } from '../telephony/registrar/registration-store.js'
@@ -50,6 +53,8 @@ export interface SipEngine {
   pool: NgPool
   anchor: RtpengineAnchor
   sessions: AgentSessions
+  /** OPTIONS every 30 s to every gateway; a dead one is skipped by the dialer through the shared breaker. */
+  health: GatewayHealth
   acd: RedisAcd
   /** Binds the media endpoint and connects to drachtio; resolves on the first authenticated connection. */
   connect(): Promise<ConnectionUp>
@@ -102,6 +107,15 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     clock: o.clock,
     logger: o.logger,
   })
+  const breaker = new GatewayBreaker(o.clock)
+  const health = new GatewayHealth({
+    trunks: o.trunks.trunks,
+    breaker,
+    prober: new DrachtioOptionsProber(connection),
+    clock: o.clock,
+    logger: o.logger,
+    canProbe: () => connection.connected,
+  })
   const telephony = new DrachtioTelephony({
     connection,
     trunks: o.trunks.trunks,
@@ -111,6 +125,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     clock: o.clock,
     caps: new TrunkCaps(o.redis, o.keys.prefix, o.clock, channelLeaseMs(t)),
     agents: sessions,
+    breaker,
     maxCallMs: t.maxCallMs,
   })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
@@ -151,6 +166,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     pool,
     anchor,
     sessions,
+    health,
     acd,
     async connect() {
       await new Promise<void>((resolve, reject) => {
@@ -176,10 +192,12 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
       )
       const up = await connection.start()
       log.info({ sip: up.hostports }, 'drachtio connected: the engine dials real trunks')
+      health.start()
       return up
     },
     async stop() {
       await runtime.shutdown()
+      health.stop()
       await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))
       await connection.stop()
       pool.close()
