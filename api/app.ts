@@ -91,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     return503OnClosing: true,
     // Ids are up to 200 characters; longer path segments are refused before routing (414 as problem details).
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Errors the router raises before any hook (a path parameter too long, a malformed URL) are problem details too.
     frameworkErrors: (error, request, reply) => {
       request.log.info({ code: error.code }, 'request refused by the router')

@@ -171,7 +171,12 @@ export async function qaRoutes(app: FastifyInstance, options: QaRoutesOptions): 
   })
 
   /** The file, whole or the range asked for; the size comes from the file itself, not the row. */
-  async function sendAudio(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, download: boolean): Promise<FastifyReply> {
+  async function sendAudio(
+    request: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+    download: boolean,
+    beforeWholeFile?: () => Promise<void>,
+  ): Promise<FastifyReply> {
     const recording = await recordingInScope(request, request.params.id)
     const log = request.log.child({ recordingId: recording.id, callId: recording.callId })
     let size: number
@@ -198,6 +203,8 @@ export async function qaRoutes(app: FastifyInstance, options: QaRoutesOptions): 
     }
     reply.type(RecordingContentTypes[recording.format])
     if (range.kind === 'full') {
+      // Audit before the first byte: once the body streams, the client may have it all before a later write lands.
+      await beforeWholeFile?.()
       reply.header('content-length', size)
       return reply.code(200).send(createReadStream(recording.path))
     }
@@ -211,12 +218,12 @@ export async function qaRoutes(app: FastifyInstance, options: QaRoutesOptions): 
   )
   app.get<{ Params: { id: string } }>('/v1/recordings/:id/download', { schema: downloadRecordingSchema, config: { auth: Readers } }, async (request, reply) => {
     const p = principalOf(request)
-    const sent = await sendAudio(request, reply, true)
     // Only the first request of a download is audited; a resumed one (a Range request) is the same download.
-    if (request.headers.range === undefined && reply.statusCode === 200) {
-      await repos.audit.append({ actor: p.actor, action: 'download', entity: 'recording', entityId: request.params.id })
-    }
-    return sent
+    return sendAudio(request, reply, true, async () => {
+      if (request.headers.range === undefined) {
+        await repos.audit.append({ actor: p.actor, action: 'download', entity: 'recording', entityId: request.params.id })
+      }
+    })
   })
 
   // ---- Scoring forms ----

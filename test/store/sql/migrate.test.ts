@@ -13,6 +13,7 @@ const Tables = [
   'callbacks',
   'campaigns',
   'cdrs',
+  'customer_dispositions',
   'customer_notes',
   'customer_phones',
   'customers',
