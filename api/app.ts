@@ -90,6 +90,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     return503OnClosing: true,
+    // Fastify's own request lines carry the full URL, and URLs here can hold phone numbers (`?phone=`,
+    // `/v1/number-regions/:number`): personal data must not reach the log. One line per request is written below
+    // with the route pattern instead.
+    disableRequestLogging: true,
     // Ids are up to 200 characters; longer path segments are refused before routing (414 as problem details).
     routerOptions: { maxParamLength: 256 },
     // Errors the router raises before any hook (a path parameter too long, a malformed URL) are problem details too.
@@ -97,6 +101,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request.log.info({ code: error.code }, 'request refused by the router')
       void sendProblem(reply, request, problemOf(error, request))
     },
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    const line = { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
+    if (reply.statusCode >= 500) request.log.warn(line, 'request answered')
+    else request.log.debug(line, 'request answered')
   })
 
   // The API speaks JSON only: any other body is a 415, not a string that fails validation further on.

@@ -24,13 +24,13 @@ export interface Harness {
 
 export async function harness(
   db: Db,
-  options: { env?: Record<string, string>; migrated?: boolean; extra?: Partial<BuildAppOptions> } = {},
+  options: { env?: Record<string, string>; migrated?: boolean; extra?: Partial<BuildAppOptions>; logLevel?: string } = {},
 ): Promise<Harness> {
   if (options.migrated !== true) await migrate(db)
   const config: Config = loadConfig({ env: { DATABASE_URL: 'memory', ...keyringEnv(), ...options.env } })
   const pii = new PiiCipher(config.pii!)
   const logLines: string[] = []
-  const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(s) })
+  const logger = pino({ level: options.logLevel ?? 'info' }, { write: (s: string) => void logLines.push(s) })
   const control = new MemoryCampaignControl()
   const registry = new Registry()
   const repos = repositories(db)
