@@ -4,6 +4,7 @@
  * engine's AgentDesk does the work through the real ACD and telephony: an illegal move for the agent's state is a
  * 409, what the engine cannot do yet a 501, a number screening refuses a 422 with the reason.
  */
+import type { LeadStatus } from '../../engine/leads/lead.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
   AgentDeskNotFound,
@@ -38,6 +39,9 @@ import {
   transferSchema,
 } from '../schemas/agent-desk.js'
 import { visibleAgent } from './agents.js'
+
+/** Lead statuses a disposition may leave that end all further dialing of the lead. */
+const ClosingStatuses: readonly LeadStatus[] = ['refused', 'dnc', 'done', 'invalid']
 
 export interface AgentDeskRoutesOptions {
   db: Db
@@ -240,6 +244,11 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
       })
       callback = { id: row.id, leadId: row.leadId, at: iso(row.dueAt), agentId: row.agentId }
     } else {
+      // A code that closes the lead (the customer refused, asked not to be called, bought) stops recycling at once:
+      // otherwise the status rules would dial them again.
+      if (code !== undefined && ClosingStatuses.includes(code.leadStatus)) {
+        await engine(() => desk().closeLead(cdr.campaignId, cdr.leadId, code.leadStatus))
+      }
       await db.transaction(async (tx) => {
         await new CdrRepository(tx).setDisposition(cdr.callId, body.code)
         await new AuditLogRepository(tx).append({

@@ -4,6 +4,7 @@
  * against the site's records; the engine applies each action through the real ACD and telephony port, and refuses
  * what the agent's state or the telephony cannot do with one of the errors below instead of pretending.
  */
+import type { LeadStatus } from '../leads/lead.js'
 import type { AgentView } from './control.js'
 
 /** Where a blind transfer sends the customer; the customer id travels with it for the screen pop. */
@@ -62,6 +63,11 @@ export interface AgentDesk {
    * to anyone; the dialer places it at that minute. Refused while the lead is being dialed.
    */
   bookCallback(campaignId: string, leadId: string, at: number, ownerAgentId?: string): Promise<void>
+  /**
+   * Close a lead for good after a disposition that says so (refused, dnc, done, invalid): it leaves the hopper and is
+   * not dialed again by recycling. Refused while the lead is being dialed.
+   */
+  closeLead(campaignId: string, leadId: string, status: LeadStatus): Promise<void>
 }
 
 /** The agent's state does not allow the action (ready while on a call, hang up with no call): the API answers 409. */

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { Agent, AgentEvent } from '../acd/agent-machine.js'
-import type { Lead } from '../leads/lead.js'
+import type { Lead, LeadStatus } from '../leads/lead.js'
 import { maskPhone } from '../leads/lead.js'
 import type { RedisAcd, StoredAgent } from '../store/redis/redis-acd.js'
 import type { RedisHopper } from '../store/redis/redis-hopper.js'
@@ -205,6 +205,15 @@ export class EngineAgentDesk implements AgentDesk {
     const booked = await this.o.hopperFor(campaign).bookCallback(lead, at, ownerAgentId)
     if (!booked) throw new AgentDeskRefused(`lead ${leadId} is being dialed right now; book the callback after that call`)
     this.log.info({ campaignId, leadId, at, ownerAgentId }, 'callback booked')
+  }
+
+  async closeLead(campaignId: string, leadId: string, status: LeadStatus): Promise<void> {
+    const campaign = await this.o.repos.campaigns.get(campaignId)
+    const lead = await this.o.repos.leads.get(leadId)
+    if (!campaign || !lead || lead.campaignId !== campaignId) throw new AgentDeskNotFound('lead', leadId)
+    const closed = await this.o.hopperFor(campaign).close(lead, status)
+    if (!closed) throw new AgentDeskRefused(`lead ${leadId} is being dialed right now`)
+    this.log.info({ campaignId, leadId, status }, 'lead closed by disposition')
   }
 
   private offer(lead: Lead, screenedOut: number): PreviewOffer {

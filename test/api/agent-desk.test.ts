@@ -263,5 +263,10 @@ forEachDriver(t, async (t, db) => {
     const needsTime = problem(t, await me('/disposition', { callId, code: 'call-back' }), 400)
     t.equal(needsTime.errors?.[0]?.field, 'body.callback')
     t.equal((await me('/disposition', { callId, code: 'sale' })).statusCode, 200)
+    // 'sale' leaves the lead done: it leaves every hopper queue (the callback just booked included) and the row says so.
+    const k = env.keys.hopper(campaign.id)
+    for (const queue of [k.callbacks, k.recycle, k.fresh, k.parked]) t.equal(await redis.zscore(queue, cdr!.leadId), null, `not in ${queue}`)
+    t.equal((await repos.leads.get(cdr!.leadId))?.status, 'done')
+    t.equal(await redis.hget(`${k.leadPrefix}${cdr!.leadId}`, 'state'), 'done', 'a tombstone keeps a late refill from bringing it back')
   })
 })

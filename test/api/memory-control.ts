@@ -98,6 +98,10 @@ export class MemoryAgentDesk implements AgentDesk {
   async bookCallback(_campaignId: string, leadId: string): Promise<void> {
     throw new AgentDeskNotFound('lead', leadId)
   }
+
+  async closeLead(_campaignId: string, leadId: string): Promise<void> {
+    throw new AgentDeskNotFound('lead', leadId)
+  }
 }
 
 export class MemoryCampaignControl implements CampaignControl {

@@ -145,6 +145,29 @@ export class RedisHopper implements Hopper {
     return res === 1
   }
 
+  /**
+   * Close a lead that is not in flight with a final status (an agent's disposition: refused, dnc, done, invalid): the
+   * lead row first, then the lead leaves every queue. Returns false when the lead is in flight.
+   */
+  async close(lead: Lead, status: LeadStatus): Promise<boolean> {
+    if (lead.campaignId !== this.campaignId) {
+      throw new Error(`lead ${lead.id} belongs to campaign ${lead.campaignId}, not ${this.campaignId}`)
+    }
+    assertKeyId('lead', lead.id)
+    const k = this.keys
+    if ((await this.redis.hget(`${k.leadPrefix}${lead.id}`, 'state')) === 'inflight') return false
+    const closed: Lead = { ...structuredClone(lead), status }
+    delete closed.callbackAt
+    await this.source.recordOutcome(closed)
+    const res = await this.scripts.run('close-lead', [k.callbacks, k.recycle, k.fresh, k.parked], [
+      k.leadPrefix,
+      lead.id,
+      JSON.stringify(closed),
+      this.tombstoneMs,
+    ])
+    return res === 1
+  }
+
   async take(options: TakeOptions): Promise<TakeResult> {
     const k = this.keys
     const able = options.ableAgents
