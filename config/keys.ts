@@ -293,7 +293,7 @@ export const keys = {
     default: undefined,
     defaultDoc: 'unset',
     expected: 'host:port of the drachtio-server admin port',
-    doc: 'drachtio-server to dial through (its admin port, e.g. `127.0.0.1:9022`). Set: the engine dials real trunks (needs `DRACHTIO_SECRET` and `CADENCE_TRUNKS_FILE`; `CADENCE_DEMO` must be false). Unset: only the simulated site.',
+    doc: 'drachtio-server to dial through (its admin port, e.g. `127.0.0.1:9022`). Set: the engine dials real trunks (needs `DRACHTIO_SECRET` and `CADENCE_TRUNKS_FILE`; the simulated demo is then off). Unset: only the simulated site.',
     parse: parseHostPort,
   } satisfies KeySpec<{ host: string; port: number }>,
   drachtioSecret: {

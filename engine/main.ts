@@ -1,7 +1,8 @@
 /**
  * `npm start`: one Cadence process with the roles the configuration names (engine, api, or both). On embedded
  * defaults it runs a demo predictive campaign on the simulated site, stores everything in embedded PGlite and the
- * local Redis, and serves the API and /metrics. Its log says what happens and where to look.
+ * local Redis, and serves the API and /metrics. With DRACHTIO_ADDRESS set it dials a real site instead
+ * (campaign/sip-engine.ts: drachtio, rtpengine, the trunks file), no demo. Its log says what happens and where to look.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
