@@ -70,6 +70,17 @@ export interface AgentDesk {
   closeLead(campaignId: string, leadId: string, status: LeadStatus): Promise<void>
 }
 
+/**
+ * Agents' phones where calls are bridged to a session kept up while the agent is logged in (SIP): the desk opens it
+ * at login and closes it at logout. The simulated site has none.
+ */
+export interface AgentPhones {
+  login(agentId: string): void
+  logout(agentId: string): Promise<void>
+  /** Whether the agent's session is up now (a customer can be bridged to them). */
+  isUp(agentId: string): boolean
+}
+
 /** The agent's state does not allow the action (ready while on a call, hang up with no call): the API answers 409. */
 export class AgentDeskRefused extends Error {
   override name = 'AgentDeskRefused'

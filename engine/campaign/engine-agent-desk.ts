@@ -22,6 +22,7 @@ import {
   AgentDeskScreenedOut,
   AgentDeskUnsupported,
   type AgentDesk,
+  type AgentPhones,
   type DialRequest,
   type PreviewOffer,
   type ScreenRefusal,
@@ -53,6 +54,8 @@ export interface EngineAgentDeskOptions {
   holdsCall(callId: string): boolean
   /** Tell the campaign loops an agent became ready (a call may be waiting for one). */
   agentReady(agentId: string): Promise<void>
+  /** The agents' phone sessions (SIP), opened at login and closed at logout. */
+  phones?: AgentPhones
 }
 
 /** How many screened-out leads one preview request skips before it reports that nothing is dialable now. */
@@ -79,8 +82,15 @@ export class EngineAgentDesk implements AgentDesk {
   async login(agentId: string, options: { ready: boolean; skills: Record<string, number> }): Promise<AgentView> {
     const now = this.o.clock.now()
     await this.o.acd.register(agentId, now, options.skills)
-    const view = await this.apply(agentId, { type: 'login', at: now, ready: options.ready })
-    if (options.ready) await this.o.agentReady(agentId)
+    const phones = this.o.phones
+    // With phone sessions, an agent is ready only once their phone is up: a customer routed to an agent without one
+    // could not be bridged and would be abandoned. Until then the agent waits paused 'phone-down'; the SIP engine
+    // makes them ready when the session comes up.
+    const waitForPhone = phones !== undefined && options.ready && !phones.isUp(agentId)
+    let view = await this.apply(agentId, { type: 'login', at: now, ready: options.ready && !waitForPhone })
+    if (waitForPhone) view = await this.apply(agentId, { type: 'pause', at: now, reason: 'phone-down' })
+    phones?.login(agentId)
+    if (options.ready && !waitForPhone) await this.o.agentReady(agentId)
     return view
   }
 
@@ -92,10 +102,15 @@ export class EngineAgentDesk implements AgentDesk {
 
   async logout(agentId: string): Promise<AgentView> {
     this.releasePreviewQuietly(agentId)
-    return this.apply(agentId, { type: 'logout', at: this.o.clock.now() })
+    const view = await this.apply(agentId, { type: 'logout', at: this.o.clock.now() })
+    await this.o.phones?.logout(agentId)
+    return view
   }
 
   async ready(agentId: string): Promise<AgentView> {
+    if (this.o.phones !== undefined && !this.o.phones.isUp(agentId)) {
+      throw new AgentDeskRefused(`agent ${agentId}'s phone is not connected: a customer could not be put through`)
+    }
     const view = await this.apply(agentId, { type: 'ready', at: this.o.clock.now() })
     await this.o.agentReady(agentId)
     return view

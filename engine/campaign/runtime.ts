@@ -35,6 +35,7 @@ import { dialerSettingsOf, pacingCapsOf, screeningPolicyOf } from './campaign-po
 import { CampaignControlRefused, type AgentView, type CampaignControl, type CampaignFigures } from './control.js'
 import { CampaignDialer } from './dialer.js'
 import { EngineAgentDesk } from './engine-agent-desk.js'
+import type { AgentPhones } from './agent-desk.js'
 import { HopperLeadSupply } from './hopper-lead-supply.js'
 import type { EngineMetrics } from './metrics.js'
 import { PolicyPacer } from './policy-pacer.js'
@@ -67,6 +68,8 @@ export interface EngineRuntimeOptions {
   policyFor?: (settings: CampaignSettings) => PacingPolicy
   /** Where real-time events go (agent desktops, supervisors, webhooks); omitted, none are published. */
   events?: EventPublisher
+  /** The agents' phone sessions (SIP): the desk opens one at login and closes it at logout. */
+  agentPhones?: AgentPhones
 }
 
 interface Running {
@@ -191,6 +194,7 @@ export class EngineRuntime implements CampaignControl {
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
       agentReady: (agentId) => this.agentReady(agentId),
+      ...(o.agentPhones ? { phones: o.agentPhones } : {}),
     })
     return this.agentDesk
   }

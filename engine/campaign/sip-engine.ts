@@ -19,7 +19,7 @@ import { TrunkCaps } from '../store/redis/trunk-caps.js'
 import type { Repositories } from '../store/sql/repositories.js'
 import { GatewayBreaker } from '../telephony/carriers/gateway-breaker.js'
 import { GatewayHealth } from '../telephony/carriers/gateway-health.js'
-import { AgentSessions } from '../telephony/drachtio/agent-sessions.js'
+import { AgentSessionEvents, AgentSessions, type AgentSessionDown, type AgentSessionUp } from '../telephony/drachtio/agent-sessions.js'
 import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
@@ -135,6 +135,29 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     if (up.generation > 1) log.info({ generation: up.generation, sip: up.hostports }, 'drachtio is back: dialing resumes')
   })
   const acd = new RedisAcd({ redis: o.redis, keys: o.keys })
+  // A customer is bridged only to an agent whose phone session is up: an agent whose phone dropped is paused
+  // ('phone-down') so the ACD routes nobody to them (their call would be abandoned), and made ready again when the
+  // session is back.
+  sessions.on(AgentSessionEvents.Down, (down: AgentSessionDown) => {
+    if (down.reason === 'logged-out') return
+    void (async () => {
+      const agent = await acd.get(down.agentId)
+      if (agent?.state !== 'ready') return
+      const r = await acd.apply(down.agentId, { type: 'pause', at: o.clock.now(), reason: 'phone-down' })
+      if (r.ok) log.warn({ agentId: down.agentId, reason: down.reason }, 'agent phone session down: agent paused (phone-down) until it is back')
+    })().catch((err: unknown) => log.error({ err, agentId: down.agentId }, 'could not pause an agent whose phone went down'))
+  })
+  sessions.on(AgentSessionEvents.Up, (up: AgentSessionUp) => {
+    void (async () => {
+      const agent = await acd.get(up.agentId)
+      if (agent?.state !== 'paused' || agent.pauseReason !== 'phone-down') return
+      const r = await acd.apply(up.agentId, { type: 'ready', at: o.clock.now() })
+      if (r.ok) {
+        log.info({ agentId: up.agentId }, 'agent phone session back: agent ready again')
+        await runtime.agentReady(up.agentId)
+      }
+    })().catch((err: unknown) => log.error({ err, agentId: up.agentId }, 'could not make an agent ready after its phone came back'))
+  })
   const main = o.trunks.trunks.find((x) => x.id === o.trunks.defaultTrunk)!
   const runtime = new EngineRuntime({
     clock: o.clock,
@@ -155,6 +178,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     upkeepMs: 5000,
     safeHarborPrompt: 'safe-harbor',
     routing: 'longest-idle',
+    agentPhones: { login: (id) => sessions.login(id), logout: (id) => sessions.logout(id), isUp: (id) => sessions.state(id) === 'up' },
     ...o.overrides,
     // no lead leaves the hopper while drachtio is down (the adapter would refuse every dial anyway)
     policyFor: (settings) => new WhileConnectedPolicy((o.overrides?.policyFor ?? defaultPolicy)(settings), () => connection.connected),
