@@ -3,13 +3,12 @@
  * rtpengine (Debian rtpengine-daemon, userspace). Each start is bounded; stop() ends only what was started here.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import dgram from 'node:dgram'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { freeUdpPort } from '../../test/doubles/drachtio/replay/sipp.js'
+import { freeUdpPort, udpPortTaken } from '../../test/doubles/drachtio/replay/sipp.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 
@@ -136,20 +135,4 @@ export async function startRtpengine(portMin: number, portMax: number): Promise<
     await new Promise((r) => setTimeout(r, 50))
   }
   return { host: '127.0.0.1', ngPort, pid: child.pid!, stop: () => stopChild(child) }
-}
-
-async function udpPortTaken(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4')
-  const taken = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(true))
-    s.bind(port, '127.0.0.1', () => resolve(false))
-  })
-  await new Promise<void>((resolve) => {
-    try {
-      s.close(() => resolve())
-    } catch {
-      resolve()
-    }
-  })
-  return taken
 }

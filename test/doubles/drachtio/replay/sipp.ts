@@ -89,7 +89,8 @@ async function waitForPortTaken(port: number, tcp: boolean, exited: () => boolea
   throw new Error(`sipp did not bind 127.0.0.1:${port}`)
 }
 
-async function udpPortTaken(port: number): Promise<boolean> {
+/** Whether something holds a UDP port on 127.0.0.1 (a daemon has bound it), found by trying to bind it ourselves. */
+export async function udpPortTaken(port: number): Promise<boolean> {
   const s = dgram.createSocket('udp4')
   const taken = await new Promise<boolean>((resolve) => {
     s.once('error', () => resolve(true))
