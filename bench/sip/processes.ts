@@ -115,7 +115,8 @@ export async function startRtpengine(portMin: number, portMax: number): Promise<
     'rtpengine',
     [
       '--foreground', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${portMin}`,
-      `--port-max=${portMax}`, '--delete-delay=0', '--log-stderr', '--log-level=4', '--no-fallback',
+      // --config-file=none: the system config's fixed CLI/HTTP ports would collide with test daemons on the machine
+      `--port-max=${portMax}`, '--config-file=none', '--delete-delay=0', '--log-stderr', '--log-level=4', '--no-fallback',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )

@@ -44,6 +44,9 @@ async function startOnce(): Promise<Rtpengine> {
       `--port-max=${portMin + 99}`,
       `--recording-dir=${dir}`,
       '--recording-method=pcap',
+      // not /etc/rtpengine/rtpengine.conf: its fixed CLI (2224) and HTTP (2225) ports are fatal when another
+      // rtpengine on the machine (a bench, a parallel test file) holds them
+      '--config-file=none',
       '--delete-delay=0',
       '--log-stderr',
       '--log-level=6',
