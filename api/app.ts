@@ -163,7 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     })
   }
   await app.register(campaignRoutes, { db, control })
-  await app.register(agentRoutes, { control, db })
+  await app.register(agentRoutes, { control, db, ...(options.dncStore ? { dnc: options.dncStore } : {}) })
   await app.register(leadListRoutes, { db })
   await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
   await app.register(dncRoutes, { db, mirror: options.dncStore })

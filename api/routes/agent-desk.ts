@@ -5,6 +5,10 @@
  * 409, what the engine cannot do yet a 501, a number screening refuses a 422 with the reason.
  */
 import type { LeadStatus } from '../../engine/leads/lead.js'
+import { DncRepository } from '../../engine/store/sql/dnc.js'
+import { LeadRepository } from '../../engine/store/sql/leads.js'
+import { parsePhone } from '../../engine/screening/number.js'
+import type { DncMirror } from './dnc.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
   AgentDeskNotFound,
@@ -46,6 +50,8 @@ const ClosingStatuses: readonly LeadStatus[] = ['refused', 'dnc', 'done', 'inval
 export interface AgentDeskRoutesOptions {
   db: Db
   control: CampaignControl
+  /** The engine's Redis DNC lists; a 'dnc' disposition is refused (503, nothing changed) without them. */
+  dnc?: DncMirror
 }
 
 export const DeskProblemTypes = {
@@ -212,6 +218,32 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
     return ok(await engine(() => desk().transfer(agent.id, to, body.customerId)))
   })
 
+  const addToDnc = async (leadId: string, agentId: string, code: string, actor: string): Promise<void> => {
+    const mirror = options.dnc
+    if (!mirror) {
+      throw new HttpProblem(503, 'DNC store unavailable', 'this API process has no DNC store: a do-not-call disposition cannot be honoured now; nothing was changed', {
+        type: ProblemTypes.notReady,
+      })
+    }
+    const lead = await new LeadRepository(db).get(leadId)
+    if (!lead) return
+    const parsed = lead.e164 === undefined ? parsePhone(lead.phone, lead.region) : undefined
+    // A number that does not parse cannot be dialed either: there is nothing to put on the list.
+    const e164 = lead.e164 ?? (parsed?.ok ? parsed.phone.e164 : undefined)
+    if (e164 === undefined) return
+    await db.transaction(async (tx) => {
+      const added = await new DncRepository(tx).addMany([{ kind: 'number', number: e164, reason: `disposition ${code}`, source: `agent:${agentId}` }])
+      try {
+        await mirror.addNumbers({}, [e164])
+      } catch (err) {
+        throw new HttpProblem(503, 'DNC store unavailable', `the Redis DNC store did not take the number; nothing was changed (${(err as Error).message})`, {
+          type: ProblemTypes.notReady,
+        })
+      }
+      if (added.length > 0) await new AuditLogRepository(tx).append({ actor, action: 'dnc-add', entity: 'dnc', entityId: added[0]!.id, detail: { via: 'disposition', code } })
+    })
+  }
+
   action('/disposition', dispositionSchema, async (agent, request) => {
     const p = principalOf(request)
     const body = request.body as { callId: string; code: string; callback?: { at: string; for: 'me' | 'anyone' } }
@@ -244,6 +276,9 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
       })
       callback = { id: row.id, leadId: row.leadId, at: iso(row.dueAt), agentId: row.agentId }
     } else {
+      // A customer who asks not to be called is not called again by any campaign: the number goes on the global DNC
+      // list (durable, and in Redis where every dialer screens) before anything else changes.
+      if (code?.leadStatus === 'dnc') await addToDnc(cdr.leadId, agent.id, body.code, p.actor)
       // A code that closes the lead (the customer refused, asked not to be called, bought) stops recycling at once:
       // otherwise the status rules would dial them again.
       if (code !== undefined && ClosingStatuses.includes(code.leadStatus)) {

@@ -25,12 +25,15 @@ import {
   updateAgentSchema,
 } from '../schemas/agent.js'
 import { agentDeskRoutes } from './agent-desk.js'
+import type { DncMirror } from './dnc.js'
 import { orgRoutes } from './org.js'
 
 export interface AgentRoutesOptions {
   control: CampaignControl
   /** Agents' records, teams, queues and pause codes; without it only the live-state list is served. */
   db?: Db
+  /** The Redis DNC lists the engine screens against: a 'dnc' disposition adds the customer's number there too. */
+  dnc?: DncMirror
 }
 
 const Writers = { roles: ['admin', 'supervisor'] } as const
@@ -178,5 +181,5 @@ export async function agentRoutes(app: FastifyInstance, options: AgentRoutesOpti
   )
 
   await app.register(orgRoutes, { db })
-  await app.register(agentDeskRoutes, { db, control })
+  await app.register(agentDeskRoutes, { db, control, ...(options.dnc ? { dnc: options.dnc } : {}) })
 }

@@ -5,6 +5,7 @@
  * engine cannot do is a 501; a disposition books its callback at the minute, into the hopper the dialer reads.
  */
 import t from 'tap'
+import { parsePhone } from '../../engine/screening/number.js'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { VirtualClock } from '../../engine/clock.js'
@@ -38,7 +39,7 @@ forEachDriver(t, async (t, db) => {
     seed: 5,
     instanceId: 'desk-test',
   })
-  const h = await harness(db, { extra: { control: engine.runtime } })
+  const h = await harness(db, { extra: { control: engine.runtime, dncStore: engine.dnc } })
   t.teardown(async () => {
     engine.desk.stop()
     await engine.runtime.shutdown()
@@ -268,5 +269,17 @@ forEachDriver(t, async (t, db) => {
     for (const queue of [k.callbacks, k.recycle, k.fresh, k.parked]) t.equal(await redis.zscore(queue, cdr!.leadId), null, `not in ${queue}`)
     t.equal((await repos.leads.get(cdr!.leadId))?.status, 'done')
     t.equal(await redis.hget(`${k.leadPrefix}${cdr!.leadId}`, 'state'), 'done', 'a tombstone keeps a late refill from bringing it back')
+
+    // The customer then asks never to be called again: the number goes on the global DNC list, durable and in Redis.
+    await db.query(`INSERT INTO dispositions (campaign_id, code, label, lead_status) VALUES ($1, 'do-not-call', 'Do not call', 'dnc')`, [campaign.id])
+    t.equal((await me('/disposition', { callId, code: 'do-not-call' })).statusCode, 200)
+    const called = (await repos.leads.get(cdr!.leadId))!
+    const parsed = parsePhone(called.phone, called.region)
+    const e164 = called.e164 ?? (parsed.ok ? parsed.phone.e164 : 'unparsable')
+    const entry = await db.query<{ campaign_id: string | null; source: string }>('SELECT campaign_id, source FROM dnc_entries WHERE number = $1', [e164])
+    t.same(entry.rows, [{ campaign_id: null, source: `agent:${ana.id}` }], 'on the global list, naming the agent')
+    const other = await repos.campaigns.create({ name: 'Another campaign', settings })
+    t.ok((await engine.dnc.snapshot(other.id, [e164])).isGlobal(e164), 'every campaign now screens the number out')
+    t.equal((await repos.leads.get(cdr!.leadId))?.status, 'dnc')
   })
 })
