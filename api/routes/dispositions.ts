@@ -11,6 +11,7 @@ import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
 import { conflict, HttpProblem, notFound, ProblemTypes } from '../problem.js'
 import { campaignInScope } from '../scope.js'
+import { listOf } from '../schemas/page.js'
 import { problemResponses } from '../schemas/problem.js'
 
 const Managers = { roles: ['admin', 'supervisor'] } as const
@@ -74,7 +75,7 @@ export async function dispositionRoutes(app: FastifyInstance, o: { db: Db }): Pr
         tags: ['dispositions'],
         summary: 'The codes a campaign offers (its own and the global ones), or the global ones',
         querystring: { type: 'object', additionalProperties: false, properties: { campaignId: { type: 'string', minLength: 1, maxLength: 200 } } },
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/disposition#' } } } }, ...problemResponses },
+        response: { 200: listOf('cadence/disposition#'), ...problemResponses },
       },
       config: { auth: Readers },
     },

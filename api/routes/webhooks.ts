@@ -9,6 +9,7 @@ import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import { principalOf } from '../plugins/auth.js'
 import { invalidField, notFound } from '../problem.js'
 import { ensureInSite, siteForNew, siteScope } from '../scope.js'
+import { listOf } from '../schemas/page.js'
 import { problemResponses } from '../schemas/problem.js'
 
 export interface WebhookRoutesOptions {
@@ -103,7 +104,7 @@ export async function webhookRoutes(app: FastifyInstance, o: WebhookRoutesOption
       schema: {
         tags: ['webhooks'],
         summary: 'Webhooks of the caller’s site',
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/webhook#' } } } }, ...problemResponses },
+        response: { 200: listOf('cadence/webhook#'), ...problemResponses },
       },
       config: { auth: { roles: ['admin', 'supervisor'] } },
     },

@@ -1,5 +1,6 @@
 /** The contract of how a site organizes its agents: teams, call queues and pause codes. */
 import { RoutingStrategies } from '../../engine/acd/routing.js'
+import { listOf } from './page.js'
 import { problemResponses } from './problem.js'
 
 const siteId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } as const
@@ -71,8 +72,7 @@ export const pauseCodeSchema = {
   },
 } as const
 
-const list = (ref: string) =>
-  ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: `${ref}#` } } } }) as const
+const list = <R extends string>(ref: R) => listOf(`${ref}#`)
 
 export const listTeamsSchema = {
   tags: ['agents'],

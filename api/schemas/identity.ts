@@ -1,5 +1,6 @@
 /** The identity contract: logins, users, sites and API keys. */
 import { UserRoles } from '../../engine/store/sql/api-keys.js'
+import { listOf } from './page.js'
 import { problemResponses } from './problem.js'
 
 const siteId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } as const
@@ -131,7 +132,7 @@ export const createUserSchema = {
 export const listUsersSchema = {
   tags: ['users'],
   summary: 'Users of the caller’s site (every site for platform admins)',
-  response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/user#' } } } }, ...problemResponses },
+  response: { 200: listOf('cadence/user#'), ...problemResponses },
 } as const
 
 export const disableUserSchema = {
@@ -156,7 +157,7 @@ export const createSiteSchema = {
 export const listSitesSchema = {
   tags: ['sites'],
   summary: 'Sites the caller may see',
-  response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/site#' } } } }, ...problemResponses },
+  response: { 200: listOf('cadence/site#'), ...problemResponses },
 } as const
 
 export const createApiKeySchema = {
@@ -187,7 +188,7 @@ export const createApiKeySchema = {
 export const listApiKeysSchema = {
   tags: ['api-keys'],
   summary: 'API keys of the caller’s site (never their secrets)',
-  response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/api-key#' } } } }, ...problemResponses },
+  response: { 200: listOf('cadence/api-key#'), ...problemResponses },
 } as const
 
 export const revokeApiKeySchema = {

@@ -1,6 +1,6 @@
 import { campaignIdParams } from './campaign.js'
 import { problemResponses } from './problem.js'
-import { pageOf, pagingQuery } from './page.js'
+import { listOf, pageOf, pagingQuery } from './page.js'
 
 const id = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.:-]+$' } as const
 const region = { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 region for national-format numbers' } as const
@@ -118,7 +118,7 @@ export const listImportsSchema = {
     properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } },
   },
   response: {
-    200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'cadence/lead-import#' } } } },
+    200: listOf('cadence/lead-import#'),
     ...problemResponses,
   },
 } as const

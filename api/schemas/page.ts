@@ -1,4 +1,7 @@
-/** The shape every paged list shares: `limit`/`offset` in the query, `{ items, total, limit, offset }` back. */
+/**
+ * The shapes lists share: paged ones take `limit`/`offset` and answer `{ items, total, limit, offset }`; short,
+ * unpaged ones (a site's users, its webhooks) answer `{ items }`.
+ */
 
 export function pagingQuery(defaultLimit: number, maxLimit: number) {
   return {
@@ -18,4 +21,9 @@ export function pageOf<R extends string>(itemRef: R) {
       offset: { type: 'integer' },
     },
   } as const
+}
+
+/** An unpaged list: `{ items }` of the schema with this $id. */
+export function listOf<R extends string>(itemRef: R) {
+  return { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: itemRef } } } } as const
 }
