@@ -88,8 +88,10 @@ export class WebhookDispatcher {
   }
 
   private async attempt(d: Delivery): Promise<void> {
-    const secret = this.hooks.find((h) => h.id === d.webhookId)?.secret ?? (await this.o.repo.secretOf(d.webhookId))
-    const hook = this.hooks.find((h) => h.id === d.webhookId) ?? (await this.o.repo.get(d.webhookId))
+    // A webhook stopped since the last refresh is no longer in the list: its pending deliveries still go out.
+    const known = this.hooks.find((h) => h.id === d.webhookId)
+    const secret = known?.secret ?? (await this.o.repo.secretOf(d.webhookId))
+    const hook = known ?? (await this.o.repo.get(d.webhookId))
     if (secret === undefined || hook === undefined) return
     const body = JSON.stringify(d.payload)
     const now = Math.floor((this.o.now ?? Date.now)() / 1000)
