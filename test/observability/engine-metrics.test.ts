@@ -53,7 +53,10 @@ t.test('a real engine run exported through the API', async (t) => {
     t.ok(hopper > 0 && hopper <= 400, `leads wait in the hopper (${hopper} of 400)`)
     const agents = x.familyOf(E.agents)!.samples.filter((s) => s.labels['campaign'] === CAMPAIGN_ID)
     t.equal(agents.reduce((a, s) => a + s.value, 0), 4, 'the four agents, each in one state')
-    t.ok((value(x, E.dialRatio, c) ?? 0) >= 1, 'a dial ratio')
+    // (lines in flight + new) / working agents at the last tick: below 1 whenever few calls are up, so only its presence
+    // and range are certain here
+    const ratio = value(x, E.dialRatio, c)
+    t.ok(ratio !== undefined && Number.isFinite(ratio) && ratio >= 0, `a dial ratio (${ratio})`)
     t.ok(value(x, E.linesInFlight, c) !== undefined, 'lines in flight exported')
   })
 
