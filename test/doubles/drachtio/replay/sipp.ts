@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
-import net from 'node:net'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,6 +41,17 @@ export interface SippOptions {
 }
 
 export async function startSipp(opts: SippOptions): Promise<SippRun> {
+  // Ports are picked by binding port 0 and letting go, so another process (a parallel test file's sipp or rtpengine,
+  // whose media ranges overlap the ephemeral range) can take one before sipp binds it. sipp then exits at once
+  // saying so: pick again rather than fail the test.
+  for (let attempt = 1; ; attempt++) {
+    const run = await launchSipp(opts)
+    if (run !== 'port-taken') return run
+    if (attempt === 5) throw new Error('sipp could not bind a free port in 5 attempts')
+  }
+}
+
+async function launchSipp(opts: SippOptions): Promise<SippRun | 'port-taken'> {
   const port = await freeUdpPort()
   const mediaPort = await freeUdpPort()
   const dir = mkdtempSync(path.join(tmpdir(), 'cadence-sipp-'))
@@ -74,8 +85,13 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
       resolve({ code, trace, stderr })
     })
   })
-  // A uas sipp must be listening before the app sends; wait until its port is taken.
-  if (!opts.remote) await waitForPortTaken(port, opts.tcp === true, () => exited)
+  // A uas sipp must be listening before the app sends; wait until its port is bound. A uac is waited for too, so
+  // that a port lost to another process is seen here and retried (a uac that finishes first simply has exited).
+  await waitForPortTaken(port, opts.tcp === true, () => exited)
+  if (exited) {
+    const result = await done
+    if (/already in use/i.test(result.stderr)) return 'port-taken'
+  }
   return { port, done, kill: () => child.kill('SIGTERM') }
 }
 
@@ -89,29 +105,34 @@ async function waitForPortTaken(port: number, tcp: boolean, exited: () => boolea
   throw new Error(`sipp did not bind 127.0.0.1:${port}`)
 }
 
-/** Whether something holds a UDP port on 127.0.0.1 (a daemon has bound it), found by trying to bind it ourselves. */
+/**
+ * Whether something has bound a UDP port (a daemon is up), read from /proc/net/udp. Not found by binding the port
+ * ourselves: that probe, repeated while a daemon starts, is itself what makes the daemon's bind fail.
+ */
 export async function udpPortTaken(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4')
-  const taken = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(true))
-    s.bind(port, '127.0.0.1', () => resolve(false))
-  })
-  await new Promise<void>((resolve) => {
-    try {
-      s.close(() => resolve())
-    } catch {
-      resolve()
-    }
-  })
-  return taken
+  return portInTable(['/proc/net/udp', '/proc/net/udp6'], port, null)
 }
 
+/** Whether something listens on a TCP port, read from /proc/net/tcp (state 0A is LISTEN). */
 async function tcpPortTaken(port: number): Promise<boolean> {
-  const srv = net.createServer()
-  const taken = await new Promise<boolean>((resolve) => {
-    srv.once('error', () => resolve(true))
-    srv.listen(port, '127.0.0.1', () => resolve(false))
-  })
-  if (!taken) await new Promise<void>((resolve) => srv.close(() => resolve()))
-  return taken
+  return portInTable(['/proc/net/tcp', '/proc/net/tcp6'], port, '0A')
+}
+
+async function portInTable(files: string[], port: number, state: string | null): Promise<boolean> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const file of files) {
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch {
+      continue // no IPv6 on this machine
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/)
+      const local = cols[1]
+      if (!local || !local.endsWith(`:${hex}`)) continue
+      if (state === null || cols[3] === state) return true
+    }
+  }
+  return false
 }
