@@ -3,7 +3,7 @@
  * declared per route, Prometheus metrics) and the routes. It gets everything from outside (configuration, database,
  * the engine's CampaignControl, logger, metrics registry), so `npm start` and the tests build the same app.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config/config.js'
 import type { CampaignControl } from '../engine/campaign/control.js'
@@ -93,7 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Fastify's own request lines carry the full URL, and URLs here can hold phone numbers (`?phone=`,
     // `/v1/number-regions/:number`): personal data must not reach the log. One line per request is written below
     // with the route pattern instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Ids are up to 200 characters; longer path segments are refused before routing (414 as problem details).
     routerOptions: { maxParamLength: 256 },
     // Errors the router raises before any hook (a path parameter too long, a malformed URL) are problem details too.

@@ -43,6 +43,7 @@ import {
   transferSchema,
 } from '../schemas/agent-desk.js'
 import { visibleAgent } from './agents.js'
+import { iso } from '../schemas/timestamp.js'
 
 /** Lead statuses a disposition may leave that end all further dialing of the lead. */
 const ClosingStatuses: readonly LeadStatus[] = ['refused', 'dnc', 'done', 'invalid']
@@ -64,7 +65,6 @@ export const DeskProblemTypes = {
 const Self = { roles: ['agent'] } as const
 const ForAgent = { roles: ['admin', 'supervisor'] } as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const liveView = (v: AgentView) => ({ ...v, since: iso(v.since) })
 
 /** The engine's refusals as problem details; anything else is a fault and goes to the errors plugin as a 500. */

@@ -27,6 +27,7 @@ import {
 import { agentDeskRoutes } from './agent-desk.js'
 import type { DncMirror } from './dnc.js'
 import { orgRoutes } from './org.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface AgentRoutesOptions {
   control: CampaignControl
@@ -40,7 +41,6 @@ const Writers = { roles: ['admin', 'supervisor'] } as const
 const Readers = { roles: ['admin', 'supervisor', 'qa'] } as const
 const Everyone = { roles: ['admin', 'supervisor', 'qa', 'agent'] } as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 
 export function agentRecordView(a: AgentRecord) {
   return {

@@ -51,6 +51,7 @@ import {
   updateCallbackSchema,
   updateCustomerSchema,
 } from '../schemas/customer.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface CustomerRoutesOptions {
   db: Db
@@ -65,7 +66,6 @@ const Readers = { roles: ['admin', 'supervisor', 'qa', 'agent'] } as const
 const Writers = { roles: ['admin', 'supervisor', 'agent'] } as const
 const Managers = { roles: ['admin', 'supervisor'] } as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const phoneView = (p: CustomerPhone) => ({ ...p, createdAt: iso(p.createdAt) })
 const customerView = (c: Customer) => ({ ...c, phones: c.phones.map(phoneView), createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) })
 const noteView = (n: CustomerNote) => ({ ...n, createdAt: iso(n.createdAt) })

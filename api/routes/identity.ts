@@ -29,6 +29,7 @@ import {
   siteSchema,
   userSchema,
 } from '../schemas/identity.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface IdentityRoutesOptions {
   db: Db
@@ -38,7 +39,6 @@ export interface IdentityRoutesOptions {
 const Everyone = { roles: ['admin', 'supervisor', 'qa', 'agent'] } as const
 const Admins = { roles: ['admin'] } as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const userView = (u: User) => ({ ...u, createdAt: iso(u.createdAt) })
 const keyView = (k: ApiKey) => ({
   id: k.id,

@@ -28,6 +28,7 @@ import {
   listImportsSchema,
   listLeadListsSchema,
 } from '../schemas/lead-list.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface LeadListRoutesOptions {
   db: Db
@@ -36,7 +37,6 @@ export interface LeadListRoutesOptions {
 const Managers = { roles: ['admin', 'supervisor'] } as const
 const Readers = { roles: ['admin', 'supervisor', 'qa'] } as const
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 
 function listView(l: LeadListInfo): Record<string, unknown> {
   return { ...l, createdAt: iso(l.createdAt) }

@@ -17,6 +17,7 @@ import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
 import { notFound } from '../problem.js'
 import { dialabilitySchema } from '../schemas/lead.js'
+import { iso } from '../schemas/timestamp.js'
 
 /** DNC snapshot and learned-invalid lookups, as the Redis stores give them. */
 export interface ScreeningLookups {
@@ -34,7 +35,6 @@ export interface LeadRoutesOptions {
 /** Statuses the hopper never offers again (engine/store/sql/leads.ts FinalStatuses) that screen() does not name. */
 const Closed: readonly LeadStatus[] = ['contacted', 'invalid', 'done']
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 
 export async function leadRoutes(app: FastifyInstance, options: LeadRoutesOptions): Promise<void> {
   const { db } = options

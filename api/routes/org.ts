@@ -33,6 +33,7 @@ import {
   updateQueueSchema,
   updateTeamSchema,
 } from '../schemas/agent-org.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface OrgRoutesOptions {
   db: Db
@@ -45,7 +46,6 @@ const Everyone = { roles: ['admin', 'supervisor', 'qa', 'agent'] } as const
 /** Overflow chains longer than this are refused: a call should not wander through a dozen queues. */
 const MaxOverflowChain = 10
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const teamView = (t: Team) => ({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) })
 const queueView = (q: CallQueueRecord) => ({ ...q, createdAt: iso(q.createdAt), updatedAt: iso(q.updatedAt) })
 const pauseView = (c: PauseCode) => ({ ...c, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) })

@@ -51,6 +51,7 @@ import {
   updateScoreSchema,
   weeklyReportSchema,
 } from '../schemas/qa.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface QaRoutesOptions {
   db: Db
@@ -69,7 +70,6 @@ export const RecordingContentTypes: Record<RecordingFormat, string> = {
   wav: 'audio/wav',
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString()
 const recordingView = ({ path: _path, ...r }: Recording) => ({
   ...r,
   startedAt: iso(r.startedAt),

@@ -11,6 +11,7 @@ import { invalidField, notFound } from '../problem.js'
 import { ensureInSite, siteForNew, siteScope } from '../scope.js'
 import { listOf } from '../schemas/page.js'
 import { problemResponses } from '../schemas/problem.js'
+import { iso } from '../schemas/timestamp.js'
 
 export interface WebhookRoutesOptions {
   db: Db
@@ -19,7 +20,6 @@ export interface WebhookRoutesOptions {
   changed?: () => Promise<void>
 }
 
-const iso = (ms: number) => new Date(ms).toISOString()
 const view = (w: Webhook) => ({ id: w.id, siteId: w.siteId, url: w.url, eventTypes: w.eventTypes, active: w.active, createdAt: iso(w.createdAt) })
 const deliveryView = (d: Delivery) => ({
   id: d.id,
