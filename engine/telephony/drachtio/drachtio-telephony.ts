@@ -48,6 +48,66 @@ export interface MediaJoiner {
   part(callId: string): Promise<void>
 }
 
+/**
+ * A media anchor that records calls (rtpengine: RtpengineAnchor, a pcap per call in its recording directory). A
+ * recording stopped with `pause` may be started again; the anchor's delete closes whatever is still open.
+ */
+export interface MediaRecorder {
+  startRecording(callId: string, metadata: string): Promise<void>
+  stopRecording(callId: string, pause: boolean): Promise<void>
+  /** "ip:port" a call's media reaches the calls joined to it from (the agent's side of a recorded customer call). */
+  mediaSource?(callId: string): string | undefined
+}
+
+function canRecord(m: MediaAnchor): m is MediaAnchor & MediaRecorder {
+  const r = m as Partial<MediaRecorder>
+  return typeof r.startRecording === 'function' && typeof r.stopRecording === 'function'
+}
+
+/** One party of a recorded call, as the recording holds it. */
+export interface RecordedLeg {
+  party: 'customer' | 'agent'
+  /** The customer's SIP dialog tag, or the agent's id. */
+  id: string
+  /** The agent's nailed-up session the customer was joined to. */
+  sessionId?: string
+  /** "ip:port" this party's RTP reached the recorded call from, when the anchor knows it (the agent's). */
+  source?: string
+}
+
+/** A recorded call, told once the call ended and the anchor closed its recording (after rtpengine's delete). */
+export interface CallRecorded {
+  callId: string
+  campaignId: string
+  leadId: string
+  agentId: string | null
+  legs: RecordedLeg[]
+  /** When recording first started (ms). */
+  startedAt: number
+  endedAt: number
+  /** Time recorded, pauses left out. */
+  recordedMs: number
+  /** Recording starts that succeeded (rtpengine 10.5 writes one pcap per start). */
+  segments: number
+}
+
+/** Which bridged calls are recorded, and who hears of each recording once the call is over. */
+export interface CallRecordingPolicy {
+  wanted(campaignId: string): boolean
+  onRecorded(recorded: CallRecorded): void
+}
+
+interface RecordingState {
+  on: boolean
+  segments: number
+  startedAt?: number
+  onSince?: number
+  recordedMs: number
+  /** Recording commands run one after another (a pause never overtakes the start it follows). */
+  ops: Promise<void>
+  agent?: RecordedLeg
+}
+
 function canJoin(m: MediaAnchor): m is MediaAnchor & MediaJoiner {
   const j = m as Partial<MediaJoiner>
   return typeof j.join === 'function' && typeof j.part === 'function'
@@ -110,6 +170,17 @@ export interface DrachtioTelephonyOptions {
    * for UAC dialogs, so this is the bound. Absent or 0: no limit.
    */
   maxCallMs?: number
+  /**
+   * Recording of bridged calls (the media anchor must be a MediaRecorder): started once the customer is joined to an
+   * agent, stopped before the anchor's delete, told to `onRecorded` after it. Without it only record() records.
+   */
+  recording?: CallRecordingPolicy
+}
+
+/** rtpengine keeps this beside the pcap: ids only, never the customer's number. */
+function recordingMetadata(call: LiveCall): string {
+  const agent = call.bridgedTo?.agentId ?? call.recording?.agent?.id
+  return `cadence:call=${call.request.callId};campaign=${call.request.campaignId};lead=${call.request.leadId}${agent ? `;agent=${agent}` : ''}`
 }
 
 /** What a media anchor failure before the INVITE is reported as: our media relay, not the carrier, was unavailable. */
@@ -141,6 +212,7 @@ interface LiveCall {
   announced?: boolean
   /** Ends the call at the maximum call length. */
   maxTimer?: TimerHandle
+  recording?: RecordingState
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -157,6 +229,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly events: CallEventBus
   private readonly agents: AgentSessionLookup | undefined
   private readonly maxCallMs: number
+  private readonly recording: CallRecordingPolicy | undefined
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -175,6 +248,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.breaker = opts.breaker ?? new GatewayBreaker(this.clock)
     this.agents = opts.agents
     this.maxCallMs = opts.maxCallMs ?? 0
+    this.recording = opts.recording
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
@@ -267,14 +341,58 @@ export class DrachtioTelephony implements TelephonyPort {
     if (call.state !== 'answered') return
     call.log.info({ agentId, sessionId }, 'customer joined to the agent session')
     this.emit(CallEvents.Bridged, { callId, agentId, at: this.clock.now() })
+    if (this.recording?.wanted(call.request.campaignId) && canRecord(this.media)) {
+      // a recording that cannot start costs the recording, never the call
+      void this.setRecording(call, true).catch((err: unknown) =>
+        call.log.error({ agentId, err: err instanceof Error ? err.message : String(err) }, 'recording not started; the call goes on unrecorded'),
+      )
+    }
   }
 
   async play(callId: string, prompt: string): Promise<void> {
     throw new TelephonyRefused(`play: not implemented by the drachtio adapter yet (call ${callId}, prompt ${prompt})`)
   }
 
-  async record(callId: string): Promise<void> {
-    throw new TelephonyRefused(`record: not implemented by the drachtio adapter yet (call ${callId})`)
+  /**
+   * Pauses (`on` false: card details read out, say) or resumes the call's recording; resuming a call never recorded
+   * starts its recording. Refused unless the call is answered and the anchor records; rtpengine's errors are thrown.
+   */
+  async record(callId: string, on: boolean): Promise<void> {
+    const call = this.calls.get(callId)
+    if (!call || call.state !== 'answered') throw new TelephonyRefused(`record: call ${callId} is not answered`)
+    if (!canRecord(this.media)) throw new TelephonyRefused('record: the media anchor cannot record')
+    await this.setRecording(call, on)
+    call.log.info({ recording: on }, on ? 'recording on' : 'recording paused')
+  }
+
+  /** Starts or pauses the call's recording after whatever recording command is in flight. */
+  private async setRecording(call: LiveCall, on: boolean): Promise<void> {
+    const media = this.media as MediaAnchor & MediaRecorder
+    const callId = call.request.callId
+    const r = (call.recording ??= { on: false, segments: 0, recordedMs: 0, ops: Promise.resolve() })
+    if (call.bridgedTo && r.agent?.sessionId !== call.bridgedTo.sessionId) {
+      const { agentId, sessionId } = call.bridgedTo
+      const source = media.mediaSource?.(sessionId)
+      r.agent = { party: 'agent', id: agentId, sessionId, ...(source !== undefined ? { source } : {}) }
+    }
+    const op = r.ops.then(async () => {
+      // the call ended while an earlier command was in flight: finish() closes the recording
+      if (r.on === on || call.state !== 'answered') return
+      if (on) {
+        await media.startRecording(callId, recordingMetadata(call))
+        const now = this.clock.now()
+        r.on = true
+        r.onSince = now
+        r.startedAt ??= now
+        r.segments++
+      } else {
+        await media.stopRecording(callId, true)
+        r.recordedMs += this.clock.now() - (r.onSince ?? this.clock.now())
+        r.on = false
+      }
+    })
+    r.ops = op.catch(() => undefined)
+    await op
   }
 
   async hold(callId: string): Promise<void> {
@@ -510,17 +628,57 @@ export class DrachtioTelephony implements TelephonyPort {
     }
     const bridged = call.bridgedTo
     const media = this.media
-    // the agent's session outlives the customer: its media goes back to its own endpoint before the customer's goes
-    const parted = bridged && canJoin(media)
-      ? media.part(bridged.sessionId).catch((err: unknown) => {
-          call.log.warn({ agentId: bridged.agentId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not parted')
+    const endedAt = this.clock.now()
+    // the recording is closed first, while both parties are still in it; a failed stop is left to the delete
+    const rec = call.recording
+    const stopped = rec && canRecord(media)
+      ? rec.ops.then(async () => {
+          if (!rec.on) return
+          rec.on = false
+          rec.recordedMs += endedAt - (rec.onSince ?? endedAt)
+          await media.stopRecording(call.request.callId, false).catch((err: unknown) => {
+            call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'stop recording failed; the delete closes the recording')
+          })
         })
       : Promise.resolve()
+    // the agent's session outlives the customer: its media goes back to its own endpoint before the customer's goes
+    const parted = stopped.then(() =>
+      bridged && canJoin(media)
+        ? media.part(bridged.sessionId).catch((err: unknown) => {
+            call.log.warn({ agentId: bridged.agentId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not parted')
+          })
+        : undefined,
+    )
     void parted
       .then(() => media.release(call.request.callId))
       .catch((err: unknown) => {
         call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released')
       })
+      .then(() => {
+        if (rec && rec.segments > 0 && rec.startedAt !== undefined) this.recorded(call, rec, rec.startedAt, endedAt)
+      })
+  }
+
+  private recorded(call: LiveCall, rec: RecordingState, startedAt: number, endedAt: number): void {
+    const legs: RecordedLeg[] = [{ party: 'customer', id: call.dialog?.sip.remoteTag ?? '' }]
+    if (rec.agent) legs.push(rec.agent)
+    const done: CallRecorded = {
+      callId: call.request.callId,
+      campaignId: call.request.campaignId,
+      leadId: call.request.leadId,
+      agentId: rec.agent?.id ?? null,
+      legs,
+      startedAt,
+      endedAt,
+      recordedMs: rec.recordedMs,
+      segments: rec.segments,
+    }
+    call.log.info({ segments: rec.segments, recordedMs: rec.recordedMs }, 'call recorded')
+    try {
+      this.recording?.onRecorded(done)
+    } catch (err) {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording not registered')
+    }
   }
 
   private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {

@@ -30,6 +30,8 @@ interface NgClient {
   ping: NgCommand
   list: NgCommand
   query: NgCommand
+  startRecording: NgCommand
+  stopRecording: NgCommand
   close(): void
   on(event: 'error' | 'listening', listener: (err: Error) => void): void
   /** rtpengine-client internals replaced below so nothing of it reaches stdout. */
@@ -81,7 +83,23 @@ interface Member {
   healthy: boolean
 }
 
-export type NgCommandName = 'offer' | 'answer' | 'delete' | 'ping' | 'list' | 'query'
+export type NgCommandName = 'offer' | 'answer' | 'delete' | 'ping' | 'list' | 'query' | 'start recording' | 'stop recording'
+
+/**
+ * rtpengine-client's method for each ng command. rtpengine 10.5 (Debian 12) has no `pause recording`: a pause is a
+ * `stop recording` (with `flags: [pause]`, which later versions honour by keeping the file open) and a resume a
+ * `start recording`, which on 10.5 opens a new pcap beside the first (engine/recordings/rtpengine-files.ts gathers them).
+ */
+const CLIENT_METHOD = {
+  offer: 'offer',
+  answer: 'answer',
+  delete: 'delete',
+  ping: 'ping',
+  list: 'list',
+  query: 'query',
+  'start recording': 'startRecording',
+  'stop recording': 'stopRecording',
+} as const satisfies Record<NgCommandName, keyof NgClient>
 
 export class NgPool {
   private readonly client: NgClient
@@ -161,7 +179,7 @@ export class NgPool {
     let retried = false
     for (;;) {
       try {
-        reply = await this.client[name](engine.port, engine.host, opts)
+        reply = await this.client[CLIENT_METHOD[name]](engine.port, engine.host, opts)
         break
       } catch (err) {
         if (!retried && isTimeout(err)) {

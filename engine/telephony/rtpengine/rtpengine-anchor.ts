@@ -5,7 +5,7 @@
  * adapter when a call ends in any way, is idempotent, and a failed delete is logged, never thrown away silently.
  */
 import type { Logger } from 'pino'
-import type { MediaAnchor } from '../drachtio/drachtio-telephony.js'
+import type { MediaAnchor, MediaRecorder } from '../drachtio/drachtio-telephony.js'
 import type { NgPool, RtpengineAddress } from './ng-pool.js'
 
 interface Anchored {
@@ -27,7 +27,7 @@ export function audioAddress(sdp: string): { host: string; port: number } | unde
 /** ng flags every offer/answer uses: plain RTP/AVP on the carrier side, our addresses in the SDP. */
 const FLAGS = { ICE: 'remove', replace: ['origin', 'session-connection'] }
 
-export class RtpengineAnchor implements MediaAnchor {
+export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
   private readonly calls = new Map<string, Anchored>()
   private readonly log: Logger
 
@@ -108,6 +108,34 @@ export class RtpengineAnchor implements MediaAnchor {
     if (a.remote) {
       await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': a.remote.tag, sdp: a.remote.sdp, ...latch })
     }
+  }
+
+  /**
+   * rtpengine records the call (`--recording-method=pcap`: every RTP packet it receives from either side, written to
+   * `<recording-dir>/pcaps/<call-id>-<16 hex>.pcap`, with `<recording-dir>/metadata/rtpengine-meta-<call-id>-<same
+   * hex>.txt` naming the pcap and carrying `metadata`, moved there once the pcap is closed). The metadata must hold no
+   * phone number: it is a plain file beside the recording.
+   */
+  async startRecording(callId: string, metadata: string): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a) throw new Error(`rtpengine start recording for ${callId}: not anchored here`)
+    await this.pool.command(a.engine, 'start recording', { 'call-id': callId, 'from-tag': a.fromTag, metadata })
+  }
+
+  /** Closes the call's pcap (`pause`: the call may be recorded again, into a new pcap on rtpengine 10.5). */
+  async stopRecording(callId: string, pause: boolean): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a) throw new Error(`rtpengine stop recording for ${callId}: not anchored here`)
+    await this.pool.command(a.engine, 'stop recording', { 'call-id': callId, 'from-tag': a.fromTag, ...(pause ? { flags: ['pause'] } : {}) })
+  }
+
+  /**
+   * Where a joined call's media comes from, as another call anchored here sees it: the call's engine-facing port,
+   * from which rtpengine hairpins its audio into the other call (so the agent's side of a recorded customer call).
+   */
+  mediaSource(callId: string): string | undefined {
+    const f = this.calls.get(callId)?.engineFacing
+    return f ? `${f.host}:${f.port}` : undefined
   }
 
   async release(callId: string): Promise<void> {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import type { Clock } from '../../../engine/clock.js'
 import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
-import { type AgentSessionLookup, DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { type AgentSessionLookup, type CallRecordingPolicy, DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
 import type { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
 import type { GatewayBreaker } from '../../../engine/telephony/carriers/gateway-breaker.js'
 import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
@@ -61,6 +61,8 @@ export interface Harness {
   names(callId: string): CallEventName[]
   waitFor(name: CallEventName, callId: string): Promise<CallEventMap[CallEventName]>
   trunk(...gateways: SippRun[]): TrunkConfig
+  /** The adapter's JSON log lines. */
+  log: string[]
   close(): Promise<void>
 }
 
@@ -75,6 +77,7 @@ export async function harness(opts: {
   maxCallMs?: number
   /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
   t1Ms?: number
+  recording?: CallRecordingPolicy
 }): Promise<Harness> {
   const target = await startTarget(opts.t1Ms !== undefined ? { t1Ms: opts.t1Ms } : {})
   // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
@@ -93,6 +96,7 @@ export async function harness(opts: {
     ...(opts.breaker ? { breaker: opts.breaker } : {}),
     ...(opts.agents ? { agents: opts.agents } : {}),
     ...(opts.maxCallMs !== undefined ? { maxCallMs: opts.maxCallMs } : {}),
+    ...(opts.recording ? { recording: opts.recording } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
@@ -102,6 +106,7 @@ export async function harness(opts: {
     port,
     events,
     trunk,
+    log: logLines,
     names: (callId) => events.filter((e) => e.event.callId === callId).map((e) => e.name),
     async waitFor(name, callId) {
       try {

@@ -13,7 +13,12 @@ export interface RtpengineDaemon {
   stop(): Promise<void>
 }
 
-export async function startRtpengineDaemon(): Promise<RtpengineDaemon> {
+export interface RtpengineDaemonOptions {
+  /** Record calls as pcap files here (`--recording-method=pcap --recording-dir`). */
+  recordingDir?: string
+}
+
+export async function startRtpengineDaemon(opts: RtpengineDaemonOptions = {}): Promise<RtpengineDaemon> {
   const ngPort = await freeUdpPort()
   const portMin = 40000 + 200 * Math.floor(Math.random() * 100)
   const portMax = portMin + 199
@@ -25,6 +30,7 @@ export async function startRtpengineDaemon(): Promise<RtpengineDaemon> {
       // not /etc/rtpengine/rtpengine.conf: its fixed CLI (2224) and HTTP (2225) ports are fatal when another
       // rtpengine on the machine (a bench, a parallel test file) holds them
       '--config-file=none', '--delete-delay=0', '--log-stderr', '--log-level=6', '--no-fallback',
+      ...(opts.recordingDir !== undefined ? [`--recording-dir=${opts.recordingDir}`, '--recording-method=pcap'] : []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
