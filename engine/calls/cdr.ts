@@ -43,6 +43,9 @@ export interface Cdr {
   amdReason?: string
   sipStatus?: number
   sipReason?: string
+  /** The SIT or carrier announcement heard in early media that ended the attempt (an InvalidNumberReason). */
+  earlyMediaReason?: string
+  earlyMediaDetail?: string
   endedBy?: string
 }
 
@@ -112,6 +115,7 @@ export function toCdr(call: CallRecord): Cdr {
     amdReason: call.amdReason,
     sipStatus: call.sipStatus,
     sipReason: call.sipReason,
+    ...(call.earlyMediaReason !== undefined ? { earlyMediaReason: call.earlyMediaReason, earlyMediaDetail: call.earlyMediaDetail } : {}),
     endedBy: call.endedBy,
   }
 }

@@ -5,7 +5,7 @@
  * CDR and one disposition per call" (ARCHITECTURE invariant 4) is kept: a call reaches a terminal state once, and
  * every later event on it is ignored.
  */
-import type { AmdOutcome, EndedBy, FailureCause } from '../telephony/port.js'
+import type { AmdOutcome, EarlyMediaEvidence, EndedBy, FailureCause } from '../telephony/port.js'
 
 export const CallStates = [
   'dialing',
@@ -46,6 +46,9 @@ export interface CallRecord {
   failureCause?: FailureCause
   sipStatus?: number
   sipReason?: string
+  /** The SIT or announcement that ended the attempt before answer (an InvalidNumberReason) and its detail. */
+  earlyMediaReason?: string
+  earlyMediaDetail?: string
   abandonKind?: AbandonKind
   /** A human that AMD called a machine was hung up on: an abandoned live call under Ofcom-style accounting. */
   amdSaidMachine?: boolean
@@ -59,7 +62,7 @@ export type CallInput =
   | { type: 'agent-reserved'; at: number; agentId: string }
   | { type: 'bridged'; at: number; agentId: string }
   | { type: 'agent-wait-expired'; at: number }
-  | { type: 'failed'; at: number; cause: FailureCause; sipStatus?: number; sipReason?: string }
+  | { type: 'failed'; at: number; cause: FailureCause; sipStatus?: number; sipReason?: string; earlyMedia?: EarlyMediaEvidence }
   | { type: 'ended'; at: number; endedBy: EndedBy }
 
 export type CallEffect =
@@ -168,6 +171,7 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
           failureCause: input.cause,
           sipStatus: input.sipStatus,
           sipReason: input.sipReason,
+          ...(input.earlyMedia ? { earlyMediaReason: input.earlyMedia.reason, earlyMediaDetail: input.earlyMedia.detail } : {}),
           endedAt: input.at,
           endedBy: 'system',
         },

@@ -164,7 +164,7 @@ export class CampaignDialer {
     )
     port.on(CallEvents.Bridged, (e) => this.input(e.callId, { type: 'bridged', at: e.at, agentId: e.agentId }))
     port.on(CallEvents.Failed, (e) =>
-      this.input(e.callId, { type: 'failed', at: e.at, cause: e.cause, sipStatus: e.sipStatus, sipReason: e.sipReason }),
+      this.input(e.callId, { type: 'failed', at: e.at, cause: e.cause, sipStatus: e.sipStatus, sipReason: e.sipReason, earlyMedia: e.earlyMedia }),
     )
     port.on(CallEvents.Ended, (e) => this.input(e.callId, { type: 'ended', at: e.at, endedBy: e.endedBy }))
   }

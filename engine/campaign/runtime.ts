@@ -19,7 +19,7 @@ import type { PacingPolicy } from '../pacing/policy.js'
 import { PredictivePolicy } from '../pacing/predictive.js'
 import { PreviewPolicy } from '../pacing/preview.js'
 import { ProgressivePolicy } from '../pacing/progressive.js'
-import { learnFromFailure } from '../screening/invalid-numbers.js'
+import { learnedFromCdr } from './invalid-number-learning.js'
 import type { Campaign, CampaignSettings } from '../store/sql/campaigns.js'
 import type { Repositories } from '../store/sql/repositories.js'
 import { CampaignLease } from '../store/redis/campaign-lease.js'
@@ -454,9 +454,10 @@ export class EngineRuntime implements CampaignControl {
 
   private onFinished(cdr: Cdr, lead: Lead): void {
     this.o.metrics.callFinished(cdr)
-    // A number the network says does not exist is remembered, so no campaign dials it again soon.
-    if (cdr.outcome === 'invalid-number' && lead.e164 && cdr.sipStatus !== undefined) {
-      const entry = learnFromFailure(lead.e164, { sipStatus: cdr.sipStatus }, cdr.endedAt)
+    // A number the network says does not exist (SIP status, or the SIT/announcement of its early media) is
+    // remembered, so no campaign dials it again soon.
+    if (lead.e164) {
+      const entry = learnedFromCdr(cdr, lead.e164)
       if (entry) {
         void this.o.invalidNumbers.learn(entry).catch((err: unknown) => this.log.warn({ err }, 'could not store a learned-invalid number'))
       }

@@ -5,12 +5,13 @@
  * (simulated-engine.ts is its sibling). While drachtio is down the adapter refuses to originate, so the dialer places
  * nothing until it is back; this module says so in the log.
  */
-import dgram from 'node:dgram'
 import type { Logger } from 'pino'
 import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.js'
 import type { TelephonyConfig } from '../../config/config.js'
 import type { TrunksFile } from '../../config/trunks.js'
+import { CallListener } from '../media/call-listener.js'
+import { RtpSocket } from '../media/rtp-socket.js'
 import { RedisAcd } from '../store/redis/redis-acd.js'
 import { RedisDncStore } from '../store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
@@ -41,7 +42,7 @@ export interface SipEngineOptions {
   /** config.telephony with drachtio set. */
   telephony: TelephonyConfig & { drachtio: NonNullable<TelephonyConfig['drachtio']> }
   trunks: TrunksFile
-  /** Where the engine's own side of a call's media goes while the call is with nobody (a discarding socket). */
+  /** Where the engine's own side of a call's media goes while the call is with nobody: media analysis's RtpSocket. */
   mediaHost?: string
   overrides?: Partial<EngineRuntimeOptions>
 }
@@ -77,14 +78,16 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     timeoutMs: t.rtpengine.timeoutMs,
     ...(t.rtpengine.recvBufferBytes !== undefined ? { recvBufferBytes: t.rtpengine.recvBufferBytes } : {}),
   })
-  // The engine's side of a call before an agent has it: media analysis is not wired to real calls yet, so its RTP
-  // lands on a socket that discards it (rtpengine still needs somewhere to send).
-  const sink = dgram.createSocket('udp4')
-  sink.on('message', () => undefined)
-  sink.on('error', (err) => log.error({ err: err.message }, 'media endpoint socket error'))
+  // The engine's side of a call before an agent has it is media analysis's socket: early media is screened for SIT
+  // tones and announcements, the first seconds after answer go to AMD; audio nobody listens to is counted and dropped.
   const mediaHost = o.mediaHost ?? '127.0.0.1'
+  const rtp = new RtpSocket({
+    host: mediaHost,
+    onError: (err, context) => log.error({ err: err.message, ...context }, 'media analysis socket error'),
+  })
+  let mediaPort = 0
   const localSdp = (callId: string): string => {
-    const port = sink.address().port
+    const port = mediaPort
     return [
       'v=0',
       `o=cadence ${Math.abs(hash(callId))} 1 IN IP4 ${mediaHost}`,
@@ -127,6 +130,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     agents: sessions,
     breaker,
     maxCallMs: t.maxCallMs,
+    listener: new CallListener({ socket: rtp }),
   })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
     log.warn({ reason: down.reason, drachtio: `${t.drachtio.host}:${t.drachtio.port}` }, 'drachtio is down: pacing places no calls until it is back (calls being set up fail; answered calls live on in drachtio)'),
@@ -193,13 +197,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     health,
     acd,
     async connect() {
-      await new Promise<void>((resolve, reject) => {
-        sink.once('error', reject)
-        sink.bind(0, mediaHost, () => {
-          sink.off('error', reject)
-          resolve()
-        })
-      })
+      mediaPort = (await rtp.bind()).port
       const healthy = await pool.checkHealth()
       const engines = t.rtpengine.engines.map((e) => `${e.host}:${e.port}`)
       if (healthy === 0) log.error({ rtpengine: engines }, 'no rtpengine answers ping: every call will fail as congestion until one does')
@@ -225,7 +223,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
       await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))
       await connection.stop()
       pool.close()
-      sink.close()
+      await rtp.close()
     },
   }
 }

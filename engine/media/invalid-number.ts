@@ -2,6 +2,8 @@
  * What early media tells us about a number before anyone answers: the event screening's invalid-number memory
  * consumes (engine/screening). Produced by EarlyMediaScreen from SIT tones and carrier announcements.
  */
+import type { FailureEvidence } from '../screening/invalid-numbers.js'
+import type { FailureCause } from '../telephony/port.js'
 export const InvalidNumberReasons = [
   'sit-vacant',
   'sit-vacant-code',
@@ -34,4 +36,52 @@ export interface InvalidNumberEvent {
  */
 export function isPermanent(reason: InvalidNumberReason): boolean {
   return reason === 'sit-vacant' || reason === 'sit-vacant-code' || reason === 'announcement-empty-number'
+}
+
+/**
+ * The port's failure cause for an attempt we ended on this evidence: a dead or suspended number is an invalid
+ * number; a network that found no circuit (reorder, no-circuit) is congestion; an unreachable phone (switched off,
+ * out of the service area) is as good as no answer, to be tried again later.
+ */
+export function failureCauseOf(reason: InvalidNumberReason): FailureCause {
+  switch (reason) {
+    case 'sit-no-circuit':
+    case 'sit-reorder':
+      return 'congestion'
+    case 'sit-reserved':
+    case 'announcement-unreachable':
+      return 'no-answer'
+    default:
+      return 'invalid-number'
+  }
+}
+
+/**
+ * The same evidence in the words of screening's invalid-number memory (screening/invalid-numbers.ts), so that a SIT
+ * or an announcement is learned by the path a SIP 404 takes. SIT IC (intercept) is what carriers play for a number
+ * no longer in service; announcements are given as the wording screening's rules know.
+ */
+export function failureEvidenceOf(reason: InvalidNumberReason): FailureEvidence {
+  switch (reason) {
+    case 'sit-vacant':
+      return { sit: 'intercept' }
+    case 'sit-vacant-code':
+      return { sit: 'vacant-code' }
+    case 'sit-no-circuit':
+      return { sit: 'no-circuit' }
+    case 'sit-reorder':
+      return { sit: 'reorder' }
+    case 'sit-reserved':
+      return { sit: 'ineffective-other' }
+    case 'announcement-empty-number':
+      return { announcement: '空号 (the number does not exist)' }
+    case 'announcement-suspended':
+      return { announcement: '停机 (suspended)' }
+    case 'announcement-unreachable':
+      return { announcement: '无法接通 (cannot be reached)' }
+  }
+}
+
+export function isInvalidNumberReason(s: string): s is InvalidNumberReason {
+  return (InvalidNumberReasons as readonly string[]).includes(s)
 }

@@ -3,6 +3,7 @@
  * simulated site) implement it and emit the same events with the same causes, so pacing and ACD cannot tell them
  * apart. Every event name is a constant here; adapters must not invent their own.
  */
+import type { InvalidNumberReason } from '../media/invalid-number.js'
 
 export const CallEvents = {
   Ringing: 'ringing',
@@ -78,6 +79,15 @@ export interface FailedEvent {
   /** Raw protocol detail kept on the CDR, e.g. SIP status and reason. */
   sipStatus?: number
   sipReason?: string
+  /** What the early media said (a SIT, a carrier announcement) when that is why we ended the attempt. */
+  earlyMedia?: EarlyMediaEvidence
+}
+
+/** A SIT or carrier announcement heard before answer (engine/media/early-media-screen.ts), for screening and the CDR. */
+export interface EarlyMediaEvidence {
+  reason: InvalidNumberReason
+  /** e.g. "SIT IC LL/SSL" or "template zh/... cost 1.21". */
+  detail: string
 }
 export interface EndedEvent {
   callId: string

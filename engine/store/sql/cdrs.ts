@@ -32,11 +32,14 @@ interface CdrRow {
   amd_reason: string | null
   sip_status: number | null
   sip_reason: string | null
+  early_media_reason: string | null
+  early_media_detail: string | null
   ended_by: string | null
 }
 
 const columns = `call_id, campaign_id, lead_id, agent_id, outcome, disposition, dialed_at, answered_at, bridged_at,
-  ended_at, talk_seconds, wait_seconds, abandoned, abandon_kind, amd_result, amd_reason, sip_status, sip_reason, ended_by`
+  ended_at, talk_seconds, wait_seconds, abandoned, abandon_kind, amd_result, amd_reason, sip_status, sip_reason, ended_by,
+  early_media_reason, early_media_detail`
 
 function toCdr(r: CdrRow): CdrRecord {
   const c: CdrRecord = {
@@ -62,6 +65,8 @@ function toCdr(r: CdrRow): CdrRecord {
   if (r.sip_status !== null) c.sipStatus = r.sip_status
   if (r.sip_reason !== null) c.sipReason = r.sip_reason
   if (r.ended_by !== null) c.endedBy = r.ended_by
+  if (r.early_media_reason !== null) c.earlyMediaReason = r.early_media_reason
+  if (r.early_media_detail !== null) c.earlyMediaDetail = r.early_media_detail
   return c
 }
 
@@ -79,8 +84,8 @@ export class CdrRepository implements CdrSink {
     const r = await this.db.query(
       `INSERT INTO cdrs (call_id, campaign_id, lead_id, agent_id, outcome, disposition, dialed_at, answered_at,
          bridged_at, ended_at, talk_seconds, wait_seconds, abandoned, abandon_kind, amd_result, amd_reason,
-         sip_status, sip_reason, ended_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         sip_status, sip_reason, ended_by, early_media_reason, early_media_detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
        ON CONFLICT (call_id) DO NOTHING`,
       [
         c.callId,
@@ -102,6 +107,8 @@ export class CdrRepository implements CdrSink {
         c.sipStatus ?? null,
         c.sipReason ?? null,
         c.endedBy ?? null,
+        c.earlyMediaReason ?? null,
+        c.earlyMediaDetail ?? null,
       ],
     )
     return { inserted: r.rowCount === 1 }

@@ -11,11 +11,14 @@
 import type { Logger } from 'pino'
 import { RealClock, type Clock, type TimerHandle } from '../../clock.js'
 import { maskPhone } from '../../leads/lead.js'
+import type { AmdDecision } from '../../media/amd.js'
+import { failureCauseOf, type InvalidNumberEvent } from '../../media/invalid-number.js'
 import {
   CallEvents,
   type CallEventListener,
   type CallEventMap,
   type CallEventName,
+  type EarlyMediaEvidence,
   type EndedBy,
   type FailureCause,
   type OriginateRequest,
@@ -40,6 +43,40 @@ export interface MediaAnchor {
   offer(callId: string): Promise<string>
   answer(callId: string, remoteSdp: string, remoteTag: string): Promise<void>
   release(callId: string): Promise<void>
+  /**
+   * Where the anchor sends the call's far-end audio to the engine from, once it has the far end's SDP: the key media
+   * analysis listens by (rtpengine: the engine-facing port of its answer). Absent: no analysis.
+   */
+  engineFacing?(callId: string): { host: string; port: number } | undefined
+}
+
+/** A call as media analysis hears it. */
+export interface ListenedCall {
+  callId: string
+  campaignId: string
+  number: string
+  /** The address the call's audio comes from (MediaAnchor.engineFacing). */
+  from: { host: string; port: number }
+  /** Epoch ms the analysis starts from (stream time 0). */
+  startedAt: number
+}
+
+export interface Listening {
+  /** Stops listening; idempotent. */
+  close(): void
+  /** Stream time by which the first decision is due (AMD's totalAnalysisMs); past it, with no audio, we decide. */
+  decideWithinMs: number
+  /** What reached the analysis so far (RTP packets), for logs and tests. */
+  readonly stats?: { readonly packets: number }
+}
+
+/**
+ * Hears calls' audio where the anchor relays it to the engine (engine/media/call-listener.ts): early media screened
+ * for SIT tones and carrier announcements, the first seconds after answer for AMD.
+ */
+export interface CallMediaListener {
+  screen(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): Listening
+  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void): Listening
 }
 
 /** A media anchor that can join two answered calls' media (rtpengine: RtpengineAnchor.join) and undo it. */
@@ -175,6 +212,12 @@ export interface DrachtioTelephonyOptions {
    * agent, stopped before the anchor's delete, told to `onRecorded` after it. Without it only record() records.
    */
   recording?: CallRecordingPolicy
+  /**
+   * Media analysis of live calls: early media (183 with SDP) screened until the answer, a SIT or an announcement
+   * ending the attempt with CANCEL; AMD after answer for requests with `amd`. Without it no early media is screened
+   * and an `amd` request gets amd-result `timeout` at once (treated as human by the dialer, never left hanging).
+   */
+  listener?: CallMediaListener
 }
 
 /** rtpengine keeps this beside the pcap: ids only, never the customer's number. */
@@ -182,6 +225,9 @@ function recordingMetadata(call: LiveCall): string {
   const agent = call.bridgedTo?.agentId ?? call.recording?.agent?.id
   return `cadence:call=${call.request.callId};campaign=${call.request.campaignId};lead=${call.request.leadId}${agent ? `;agent=${agent}` : ''}`
 }
+
+/** Past AMD's analysis time with no decision (no audio reached us), this much more is waited before `timeout`. */
+export const AMD_NO_AUDIO_GRACE_MS = 1000
 
 /** What a media anchor failure before the INVITE is reported as: our media relay, not the carrier, was unavailable. */
 const MEDIA_UNAVAILABLE = { status: 503, reason: 'Media relay unavailable' } as const
@@ -213,6 +259,14 @@ interface LiveCall {
   /** Ends the call at the maximum call length. */
   maxTimer?: TimerHandle
   recording?: RecordingState
+  /** Media analysis under way (the early-media screen, then AMD). */
+  listening?: Listening
+  /** What the early media said, when it ended the attempt. */
+  heard?: EarlyMediaEvidence
+  /** AMD has given its first decision (or was given up on). */
+  amdDecided?: boolean
+  /** Decides `timeout` when AMD hears nothing. */
+  amdTimer?: TimerHandle
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -230,6 +284,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly agents: AgentSessionLookup | undefined
   private readonly maxCallMs: number
   private readonly recording: CallRecordingPolicy | undefined
+  private readonly listener: CallMediaListener | undefined
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -249,6 +304,7 @@ export class DrachtioTelephony implements TelephonyPort {
     this.agents = opts.agents
     this.maxCallMs = opts.maxCallMs ?? 0
     this.recording = opts.recording
+    this.listener = opts.listener
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
@@ -325,6 +381,8 @@ export class DrachtioTelephony implements TelephonyPort {
     if (!sessionId) throw new TelephonyRefused(`bridge: agent ${agentId} has no session up`)
     if (!canJoin(this.media)) throw new TelephonyRefused('bridge: the media anchor cannot join calls')
     call.bridgedTo = { agentId, sessionId }
+    // the customer's audio goes to the agent from now on: no analysis is listening for it any more
+    this.stopListening(call)
     // `answered` is emitted once the anchor has the carrier's SDP; this only catches an answer the anchor refused
     if (!(await call.mediaAnswered) || call.state !== 'answered') {
       call.bridgedTo = undefined
@@ -512,14 +570,100 @@ export class DrachtioTelephony implements TelephonyPort {
       call.earlyMedia = true
       // anchor the early media too: announcements and SIT tones before answer are what screening learns from
       const toTag = res.getParsedHeader('To')?.params?.tag ?? ''
-      void this.media.answer(call.request.callId, res.body, toTag).catch((err: unknown) => {
-        call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'early media not anchored')
-      })
+      void this.media.answer(call.request.callId, res.body, toTag).then(
+        () => this.screenEarlyMedia(call),
+        (err: unknown) => {
+          call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'early media not anchored')
+        },
+      )
       this.emit(CallEvents.EarlyMedia, { callId: call.request.callId, at })
     }
   }
 
+  /** Listens to the early media for a SIT or a carrier announcement until the answer (or the attempt's end). */
+  private screenEarlyMedia(call: LiveCall): void {
+    if (!this.listener || call.state !== 'trying' || call.cancel !== 'none' || call.listening) return
+    const from = this.media.engineFacing?.(call.request.callId)
+    if (!from) {
+      call.log.warn('early media anchored but its address towards the engine is unknown; not screened')
+      return
+    }
+    const { callId, campaignId, number } = call.request
+    try {
+      call.listening = this.listener.screen({ callId, campaignId, number, from, startedAt: this.clock.now() }, (e) => this.onEarlyEvidence(call, e))
+    } catch (err) {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'early media screen not started')
+    }
+  }
+
+  /** A SIT or an announcement: nobody will answer this number, so the attempt ends now, before any agent is involved. */
+  private onEarlyEvidence(call: LiveCall, e: InvalidNumberEvent): void {
+    if (call.state !== 'trying' || call.heard) return
+    call.heard = { reason: e.reason, detail: e.detail }
+    call.log.info({ reason: e.reason, detail: e.detail, confidence: e.confidence }, 'early media says the number cannot be reached; cancelling')
+    this.stopListening(call)
+    this.cancelAttempt(call, 'early-media')
+  }
+
+  private stopListening(call: LiveCall): void {
+    const l = call.listening
+    call.listening = undefined
+    if (call.amdTimer) this.clock.clearTimeout(call.amdTimer)
+    call.amdTimer = undefined
+    if (!l) return
+    try {
+      l.close()
+    } catch (err) {
+      call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'media analysis did not close cleanly')
+    }
+  }
+
+  /**
+   * AMD from the anchored answer on: the first decision is emitted as amd-result at once (the dialer acts on it; the
+   * time it took counts against the 2-second rule from there, as in the simulator). A `machine` decision is followed
+   * by the greeting's end or a beep while the call is still up. No audio: `timeout` once AMD's time is over.
+   */
+  private startAmd(call: LiveCall): void {
+    const { callId, campaignId, number } = call.request
+    const from = this.listener ? this.media.engineFacing?.(callId) : undefined
+    if (!this.listener || !from) {
+      this.amdResult(call, { outcome: 'timeout', reason: this.listener ? 'no media address to analyse' : 'no AMD on this engine' })
+      return
+    }
+    let listening: Listening
+    try {
+      listening = this.listener.amd({ callId, campaignId, number, from, startedAt: this.clock.now() }, (d) => {
+        this.amdResult(call, { outcome: d.outcome, reason: d.reason })
+        if (d.final) this.stopListening(call)
+      })
+    } catch (err) {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'AMD not started')
+      this.amdResult(call, { outcome: 'timeout', reason: 'AMD could not listen' })
+      return
+    }
+    call.listening = listening
+    call.amdTimer = this.clock.setTimeout(() => {
+      call.amdTimer = undefined
+      if (call.amdDecided || call.state !== 'answered') return
+      this.stopListening(call)
+      this.amdResult(call, { outcome: 'timeout', reason: `no decision in ${listening.decideWithinMs + AMD_NO_AUDIO_GRACE_MS}ms (no audio reached AMD)` })
+    }, listening.decideWithinMs + AMD_NO_AUDIO_GRACE_MS)
+  }
+
+  private amdResult(call: LiveCall, r: { outcome: AmdDecision['outcome']; reason: string }): void {
+    if (call.state !== 'answered') return
+    if (!call.amdDecided) {
+      call.amdDecided = true
+      if (call.amdTimer) this.clock.clearTimeout(call.amdTimer)
+      call.amdTimer = undefined
+    }
+    call.log.info({ outcome: r.outcome, reason: r.reason }, 'AMD decided')
+    this.emit(CallEvents.AmdResult, { callId: call.request.callId, at: this.clock.now(), outcome: r.outcome, reason: r.reason })
+  }
+
   private onAnswered(call: LiveCall, dialog: UacDialog): void {
+    // the screen is for early media only: what follows the answer is AMD's
+    this.stopListening(call)
     if (call.state !== 'trying' || call.cancel !== 'none') {
       // the 200 crossed our CANCEL: the far end answered a call we no longer want
       call.log.info('answered after our CANCEL; sending BYE')
@@ -556,6 +700,7 @@ export class DrachtioTelephony implements TelephonyPort {
       if (call.state !== 'answered') return
       this.announce(call)
       if (!anchored) void this.hangup(call.request.callId, 'media-failure')
+      else if (call.request.amd) this.startAmd(call)
     })
   }
 
@@ -599,11 +744,14 @@ export class DrachtioTelephony implements TelephonyPort {
   private fail(call: LiveCall, cause: FailureCause, sip?: { status: number; reason: string }): void {
     if (call.state === 'done') return
     this.finish(call)
+    // what the early media said outweighs the status that followed our CANCEL (487) or the carrier's own final
+    const heard = call.heard
     this.emit(CallEvents.Failed, {
       callId: call.request.callId,
       at: this.clock.now(),
-      cause,
+      cause: heard ? failureCauseOf(heard.reason) : cause,
       ...(sip ? { sipStatus: sip.status, sipReason: sip.reason } : {}),
+      ...(heard ? { earlyMedia: heard } : {}),
     })
   }
 
@@ -616,6 +764,7 @@ export class DrachtioTelephony implements TelephonyPort {
 
   private finish(call: LiveCall): void {
     call.state = 'done'
+    this.stopListening(call)
     this.clearRingTimer(call)
     if (call.maxTimer) this.clock.clearTimeout(call.maxTimer)
     call.maxTimer = undefined

@@ -4,8 +4,11 @@
  */
 import type { FailureCause } from '../port.js'
 
-/** Who ended the attempt before any final answer from the far end: us, and why. */
-export type OurCancel = 'none' | 'ring-timeout' | 'hangup'
+/**
+ * Who ended the attempt before any final answer from the far end: us, and why ('early-media': the early media was a
+ * SIT or a carrier announcement; the cause then comes from what was heard, not from the status).
+ */
+export type OurCancel = 'none' | 'ring-timeout' | 'hangup' | 'early-media'
 
 export function causeOfStatus(status: number, ourCancel: OurCancel): FailureCause {
   // A 487 (or anything) after our own CANCEL is the outcome we chose, not the carrier's.

@@ -77,6 +77,14 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
   }
 
   /**
+   * Where rtpengine sends this call's far-end audio to the engine side from (the port of its answer reply, early or
+   * final): media analysis tells calls apart by it.
+   */
+  engineFacing(callId: string): { host: string; port: number } | undefined {
+    return this.calls.get(callId)?.engineFacing
+  }
+
+  /**
    * Joins the media of two answered calls anchored here (a customer and an agent's nailed-up session) without any
    * SIP re-INVITE: each call's engine side is re-offered to rtpengine as the other call's engine-facing port, so
    * rtpengine hairpins the audio between its two sessions. `port-latching` keeps every port the far ends already

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import type { Clock } from '../../../engine/clock.js'
 import { DrachtioConnection } from '../../../engine/telephony/drachtio/connection.js'
-import { type AgentSessionLookup, type CallRecordingPolicy, DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { type AgentSessionLookup, type CallMediaListener, type CallRecordingPolicy, DrachtioTelephony, type MediaAnchor, StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
 import type { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
 import type { GatewayBreaker } from '../../../engine/telephony/carriers/gateway-breaker.js'
 import type { TrunkConfig } from '../../../engine/telephony/carriers/trunk.js'
@@ -75,6 +75,8 @@ export async function harness(opts: {
   agents?: AgentSessionLookup
   /** The adapter's maximum call length (ms). */
   maxCallMs?: number
+  /** Media analysis of the calls (early-media screen, AMD). */
+  listener?: CallMediaListener
   /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
   t1Ms?: number
   recording?: CallRecordingPolicy
@@ -97,6 +99,7 @@ export async function harness(opts: {
     ...(opts.agents ? { agents: opts.agents } : {}),
     ...(opts.maxCallMs !== undefined ? { maxCallMs: opts.maxCallMs } : {}),
     ...(opts.recording ? { recording: opts.recording } : {}),
+    ...(opts.listener ? { listener: opts.listener } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
