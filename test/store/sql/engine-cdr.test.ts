@@ -52,6 +52,18 @@ t.test('CDRs the engine produces land once each on real PostgreSQL, whatever the
       { type: 'agent-wait-expired', at: 7000 },
       { type: 'ended', at: 12_000, endedBy: 'system' },
     ],
+    // ended by us on a SIT heard in the early media: what was heard is kept beside the 487 of our CANCEL
+    [
+      { type: 'early-media', at: 1500 },
+      {
+        type: 'failed',
+        at: 4000,
+        cause: 'invalid-number',
+        sipStatus: 487,
+        sipReason: 'Request Terminated',
+        earlyMedia: { reason: 'sit-vacant-code', detail: 'SIT VC HL/SSL' },
+      },
+    ],
   ]
   let n = 0
   for (const script of scripts) {
