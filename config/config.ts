@@ -35,6 +35,19 @@ export interface Config {
   demo: { enabled: boolean }
   sim: { speed: number }
   telephony: TelephonyConfig
+  recording: RecordingConfig
+}
+
+/** Recording of bridged calls on rtpengine and their processing (engine/recordings/). */
+export interface RecordingConfig {
+  enabled: boolean
+  /** `*`: every campaign. */
+  campaigns: '*' | readonly string[]
+  /** rtpengine's --recording-dir as the engine sees it. */
+  dir: string
+  outputDir: string
+  layout: 'stereo' | 'mixed'
+  keywordsFile: string | undefined
 }
 
 export interface HostPort {
@@ -141,6 +154,14 @@ function assemble(v: Values): Config {
     demo: { enabled: need(v.demo, 'demo') && v.drachtioAddress === undefined },
     sim: { speed: need(v.simSpeed, 'simSpeed') },
     telephony: telephony(v),
+    recording: {
+      enabled: need(v.recording, 'recording'),
+      campaigns: need(v.recordingCampaigns, 'recordingCampaigns'),
+      dir: need(v.recordingDir, 'recordingDir'),
+      outputDir: v.recordingOutputDir ?? `${need(v.recordingDir, 'recordingDir').replace(/\/+$/, '')}/opus`,
+      layout: need(v.recordingLayout, 'recordingLayout'),
+      keywordsFile: v.recordingKeywordsFile,
+    },
   }
 }
 
@@ -254,6 +275,15 @@ export function describeConfig(config: Config): Record<string, unknown> {
             ringTimeoutSeconds: config.telephony.ringTimeoutMs / 1000,
             maxCallSeconds: config.telephony.maxCallMs / 1000,
           },
+    recording: config.recording.enabled
+      ? {
+          campaigns: config.recording.campaigns === '*' ? '*' : config.recording.campaigns.join(','),
+          dir: config.recording.dir,
+          outputDir: config.recording.outputDir,
+          layout: config.recording.layout,
+          keywordsFile: config.recording.keywordsFile ?? 'unset',
+        }
+      : 'off',
   }
 }
 

@@ -360,6 +360,73 @@ export const keys = {
     doc: 'Longest an answered call may last: past it the engine sends BYE and writes the CDR, so a call whose BYE was lost does not hold a channel and an agent forever.',
     parse: parseInteger(0, 86_400),
   } satisfies KeySpec<number>,
+  recording: {
+    env: 'CADENCE_RECORDING',
+    file: 'recording.enabled',
+    default: true,
+    defaultDoc: '`true`',
+    expected: 'a boolean (true/false, 1/0, yes/no, on/off)',
+    doc: 'Record bridged calls on rtpengine (from the moment the customer is with the agent), then spot keywords, compress to Opus and index them for QA. Needs rtpengine started with `--recording-method=pcap --recording-dir=<CADENCE_RECORDING_DIR>`. Used when `DRACHTIO_ADDRESS` is set.',
+    parse: parseBoolean,
+  } satisfies KeySpec<boolean>,
+  recordingCampaigns: {
+    env: 'CADENCE_RECORDING_CAMPAIGNS',
+    file: 'recording.campaigns',
+    default: '*',
+    defaultDoc: '`*` (every campaign)',
+    expected: '* or a comma-separated list (file: an array) of campaign ids',
+    doc: 'Which campaigns are recorded when `CADENCE_RECORDING` is on. An agent can still pause and resume any call\'s recording.',
+    parse: parseCampaignSet,
+  } satisfies KeySpec<'*' | string[]>,
+  recordingDir: {
+    env: 'CADENCE_RECORDING_DIR',
+    file: 'recording.dir',
+    default: '/var/spool/rtpengine',
+    defaultDoc: '`/var/spool/rtpengine`',
+    expected: 'a non-empty directory path',
+    doc: "rtpengine's `--recording-dir` as this engine sees it (a shared mount when rtpengine runs on another host): its `pcaps/` and `metadata/` are read, and emptied once each recording is stored.",
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
+  recordingOutputDir: {
+    env: 'CADENCE_RECORDING_OUTPUT_DIR',
+    file: 'recording.outputDir',
+    default: undefined,
+    defaultDoc: 'unset (`<CADENCE_RECORDING_DIR>/opus`)',
+    expected: 'a non-empty directory path',
+    doc: 'Where the compressed recordings (one Ogg Opus file per call) are kept; the QA API serves them from here.',
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
+  recordingLayout: {
+    env: 'CADENCE_RECORDING_LAYOUT',
+    file: 'recording.layout',
+    default: 'stereo',
+    defaultDoc: '`stereo`',
+    expected: 'stereo or mixed',
+    doc: 'stereo: the agent on the left channel, the customer on the right; mixed: both in one mono channel (half the size, parties no longer apart).',
+    parse: parseEnum(['stereo', 'mixed'] as const),
+  } satisfies KeySpec<'stereo' | 'mixed'>,
+  recordingKeywordsFile: {
+    env: 'CADENCE_RECORDING_KEYWORDS_FILE',
+    file: 'recording.keywordsFile',
+    default: undefined,
+    defaultDoc: 'unset (no keyword spotting)',
+    expected: 'a path to a JSON file',
+    doc: 'Campaigns\' keyword lists for spotting in their recordings: `{"campaigns": {"<id>": {"examples": [{"keyword", "file": "<8 kHz WAV>"}], "required": ["<keyword>"]}}}` (README "Media analysis"). Checked at start-up.',
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
+}
+
+/** `*` for every campaign, or the campaign ids named. */
+function parseCampaignSet(raw: unknown): Parsed<'*' | string[]> {
+  if (typeof raw === 'string' && raw.trim() === '*') return ok('*')
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined
+  if (!parts) return bad
+  const ids: string[] = []
+  for (const p of parts) {
+    if (typeof p !== 'string' || p.trim() === '' || p.trim() === '*') return bad
+    if (!ids.includes(p.trim())) ids.push(p.trim())
+  }
+  return ok(ids)
 }
 
 export type Keys = typeof keys

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises'
 import { framesOf } from '../engine/media/frames.js'
 import { enrol, TemplateMatcher, type HopMs, type Template } from '../engine/media/template-matcher.js'
 import { SherpaKeywordSpotter, type SherpaKwsConfig } from './sherpa-kws.js'
+import { recordingAudio } from './recording-audio.js'
 import { parseWav, type PcmAudio } from './wav.js'
 
 export interface KeywordExample {
@@ -21,7 +22,10 @@ export interface KeywordExample {
 }
 
 export interface SpotKeywordsTask {
+  /** A WAV, or rtpengine's pcap of the call (recording-audio.ts). */
   recording: string
+  /** pcap input: the party sending from this "ip:port" is channel 0 (so `parties[0]`); default: who spoke first. */
+  firstSource?: string
   /** Enrolled examples for the template spotter; ignored when `neural` is given. */
   examples: KeywordExample[]
   /** Use sherpa-onnx's neural KeywordSpotter from this model directory instead (sherpa-kws.ts). */
@@ -158,12 +162,12 @@ export default async function spotKeywords(task: SpotKeywordsTask): Promise<Spot
   try {
     const parties = task.parties ?? ['agent', 'customer']
     if (task.neural) {
-      const audio = parseWav(await readFile(task.recording))
+      const audio = recordingAudio(await readFile(task.recording), task.firstSource)
       const hits = neuralSpotter(task.neural).spot(audio, parties)
       return { recording: task.recording, hits, required: (task.required ?? []).map((keyword) => ({ keyword, present: hits.some((h) => h.keyword === keyword) })) }
     }
     const templates = await loadKeywordTemplates(task.examples)
-    const audio = parseWav(await readFile(task.recording))
+    const audio = recordingAudio(await readFile(task.recording), task.firstSource)
     const hits = spotInAudio(audio, templates, parties, task.threshold ?? DEFAULT_KEYWORD_THRESHOLD, task.topK ?? DEFAULT_TOP_K, task.thresholds ?? {})
     return {
       recording: task.recording,

@@ -5,7 +5,7 @@
  * queue is full the job waits and is tried again (the original stays on disk meanwhile: nothing is lost). The
  * engine only enqueues: it never waits on this.
  */
-import { basename, extname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { Clock } from '../clock.js'
 import type { PiiCipher } from '../security/pii-cipher.js'
 import type { Db } from '../store/sql/db.js'
@@ -18,6 +18,8 @@ export interface RecordingJob {
   call: RecordedCall
   /** The raw recording: a WAV, or rtpengine's pcap. */
   input: string
+  /** pcap input: the "ip:port" of the agent's side, so the agent is channel 0 (left) and the customer channel 1. */
+  firstSource?: string
   /** The campaign's keyword list: enrolled examples and the phrases that must be heard. */
   keywords?: { examples: KeywordExample[]; required?: string[] }
 }
@@ -59,14 +61,11 @@ export class RecordingPipeline {
   /** Process a job; resolves with the recording's id. Throws QueueFullError when the pool refuses a task. */
   async process(job: RecordingJob): Promise<{ recordingId: string; keywordHits: number | null }> {
     const log = this.o.log
-    const isWav = extname(job.input).toLowerCase() === '.wav'
+    const first = job.firstSource !== undefined ? { firstSource: job.firstSource } : {}
     let spotted: SpotKeywordsResult | undefined
     if (job.keywords && job.keywords.examples.length > 0) {
-      if (isWav) {
-        spotted = await this.o.pool.submit('spotKeywords', { recording: job.input, examples: job.keywords.examples, required: job.keywords.required ?? [] })
-      } else {
-        log.warn({ callId: job.call.callId }, 'keyword spotting reads WAV recordings; this pcap recording is compressed without it')
-      }
+      // the spotter reads the original (WAV or pcap): before compression, which deletes it
+      spotted = await this.o.pool.submit('spotKeywords', { recording: job.input, examples: job.keywords.examples, required: job.keywords.required ?? [], ...first })
     }
     const output = join(this.o.outputDir ?? job.input.slice(0, job.input.length - basename(job.input).length), `${job.call.callId}.opus`)
     const compressed = await this.o.pool.submit('compressRecording', {
@@ -75,6 +74,7 @@ export class RecordingPipeline {
       bitrate: this.o.bitrate ?? 16_000,
       layout: this.o.layout ?? 'stereo',
       deleteOriginal: true,
+      ...first,
     })
     const { recording } = await storeCompressedRecording(this.o.db, this.o.pii, job.call, compressed)
     if (spotted) await storeKeywordSpotting(this.o.db, recording.id, spotted)

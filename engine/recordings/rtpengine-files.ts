@@ -16,6 +16,8 @@ export interface RecordingSegment {
   /** The pcap, under our own view of the recording directory (rtpengine may mount it elsewhere). */
   pcap: string
   metadata: string
+  /** False once the pcap was processed and deleted (its metadata file is removed after that). */
+  pcapExists: boolean
 }
 
 const PCAP_HEADER = 24
@@ -42,9 +44,9 @@ export async function findRecordingSegments(dir: string, callId: string): Promis
     const first = (await readFile(metadata, 'utf8')).split('\n', 1)[0]!.trim()
     const pcap = join(dir, 'pcaps', basename(first))
     const s = await stat(pcap).catch(() => undefined)
-    found.push({ pcap, metadata, mtimeMs: s?.mtimeMs ?? 0 })
+    found.push({ pcap, metadata, pcapExists: s !== undefined, mtimeMs: s?.mtimeMs ?? 0 })
   }
-  return found.sort((a, b) => a.mtimeMs - b.mtimeMs).map(({ pcap, metadata }) => ({ pcap, metadata }))
+  return found.sort((a, b) => a.mtimeMs - b.mtimeMs).map(({ mtimeMs: _, ...segment }) => segment)
 }
 
 async function header(path: string): Promise<Buffer> {

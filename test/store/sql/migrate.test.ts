@@ -30,6 +30,7 @@ const Tables = [
   'qa_samples',
   'qa_scores',
   'queues',
+  'recording_registrations',
   'recordings',
   'schema_migrations',
   'sites',
