@@ -64,6 +64,8 @@ export interface TelephonyConfig {
   ringTimeoutMs: number
   /** 0: no limit. */
   maxCallMs: number
+  /** Carrier announcements to screen early media for (engine/media/announcement-templates.ts). */
+  announcementsDir?: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -183,6 +185,7 @@ function telephony(v: Values): TelephonyConfig {
     trunksFile: v.trunksFile,
     ringTimeoutMs: (v.ringTimeoutSeconds ?? 25) * 1000,
     maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
+    announcementsDir: v.announcementsDir,
   }
 }
 

@@ -351,6 +351,15 @@ export const keys = {
     doc: 'How long a call rings (per gateway attempt) before it is cancelled as no-answer.',
     parse: parseInteger(15, 300),
   } satisfies KeySpec<number>,
+  announcementsDir: {
+    env: 'CADENCE_ANNOUNCEMENTS_DIR',
+    file: 'telephony.announcementsDir',
+    default: undefined,
+    defaultDoc: 'unset (early media is screened for SIT tones only)',
+    expected: 'a path to a directory',
+    doc: "The carriers' recorded announcements the engine listens for in early media, one folder per reason (`announcement-empty-number`, `announcement-suspended`, `announcement-unreachable`) of 8 kHz mono WAV or raw `.ul`/`.al` files (README \"Media analysis\"); a call playing one is cancelled and its number learned. Checked at start-up: a bad file is named and start-up exits 2.",
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
   maxCallSeconds: {
     env: 'CADENCE_MAX_CALL_SECONDS',
     file: 'telephony.maxCallSeconds',

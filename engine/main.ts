@@ -17,6 +17,8 @@ import { RealClock, ScaledClock } from './clock.js'
 import { createEngineMetrics, createProcessRegistry } from './campaign/metrics.js'
 import { createSimulatedEngine } from './campaign/simulated-engine.js'
 import { createSipEngine } from './campaign/sip-engine.js'
+import { AnnouncementTemplateError, loadAnnouncementTemplates } from './media/announcement-templates.js'
+import type { Template } from './media/template-matcher.js'
 import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
 import { CadenceKeys } from './store/redis/keys.js'
@@ -68,14 +70,29 @@ function remoteOnlyControl(): CampaignControl {
   return { start: refuse, pause: refuse, stop: refuse, figures: async () => undefined, agents: async () => [] }
 }
 
+/** The announcement recordings, or a ConfigError naming each bad file (start-up exits 2). */
+function announcementTemplatesFrom(dir: string): Template[] {
+  try {
+    return loadAnnouncementTemplates(dir)
+  } catch (err) {
+    if (err instanceof AnnouncementTemplateError) throw new ConfigError(err.problems.map((p) => `CADENCE_ANNOUNCEMENTS_DIR: ${p}`))
+    throw err
+  }
+}
+
 async function main(): Promise<void> {
   let config: Config
   let trunks: TrunksFile | undefined
+  let announcements: Template[] | undefined
   try {
     config = loadConfig()
     // a real site's trunks are checked before anything starts: a typo in a gateway must not surface at the first dial
     if (config.telephony.drachtio !== undefined && config.telephony.trunksFile !== undefined) {
       trunks = loadTrunksFile(config.telephony.trunksFile)
+    }
+    // so are the announcements it listens for: a site that thinks it screens them must not run without them
+    if (config.telephony.drachtio !== undefined && config.telephony.announcementsDir !== undefined) {
+      announcements = announcementTemplatesFrom(config.telephony.announcementsDir)
     }
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -132,6 +149,7 @@ async function main(): Promise<void> {
         instanceId,
         telephony: { ...telephony, drachtio },
         trunks,
+        ...(announcements ? { announcements } : {}),
         overrides: { events: new RedisEventStream(redis, keys) },
       })
       control = sip.runtime

@@ -12,6 +12,7 @@ import type { TelephonyConfig } from '../../config/config.js'
 import type { TrunksFile } from '../../config/trunks.js'
 import { CallListener } from '../media/call-listener.js'
 import { RtpSocket } from '../media/rtp-socket.js'
+import type { Template } from '../media/template-matcher.js'
 import { RedisAcd } from '../store/redis/redis-acd.js'
 import { RedisDncStore } from '../store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from '../store/redis/invalid-numbers.js'
@@ -44,6 +45,8 @@ export interface SipEngineOptions {
   trunks: TrunksFile
   /** Where the engine's own side of a call's media goes while the call is with nobody: media analysis's RtpSocket. */
   mediaHost?: string
+  /** The carriers' announcements early media is screened for (loaded from `announcementsDir` at start-up). */
+  announcements?: readonly Template[]
   overrides?: Partial<EngineRuntimeOptions>
 }
 
@@ -130,7 +133,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     agents: sessions,
     breaker,
     maxCallMs: t.maxCallMs,
-    listener: new CallListener({ socket: rtp }),
+    listener: new CallListener({ socket: rtp, ...(o.announcements?.length ? { templates: o.announcements } : {}) }),
   })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
     log.warn({ reason: down.reason, drachtio: `${t.drachtio.host}:${t.drachtio.port}` }, 'drachtio is down: pacing places no calls until it is back (calls being set up fail; answered calls live on in drachtio)'),
@@ -209,6 +212,8 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
           defaultTrunk: o.trunks.defaultTrunk,
           ringTimeoutSeconds: t.ringTimeoutMs / 1000,
           maxCallSeconds: t.maxCallMs / 1000,
+          // early media is always screened for SIT tones; these are the carrier announcements it also listens for
+          announcementTemplates: o.announcements?.length ?? 0,
         },
         'connecting to drachtio (no calls until it accepts the secret)',
       )

@@ -5,7 +5,7 @@
  * stops start-up with that field named.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -136,4 +136,22 @@ t.test('a trunks file with a bad field stops start-up naming it', async (t) => {
   })
   t.equal(await run.exited, 2)
   t.match(run.stderr.join(''), `CADENCE_TRUNKS_FILE: ${trunks}: trunks[0].gateways[0].address: expected host or host:port, got "sip carrier"`)
+})
+
+t.test('an announcements directory with a bad recording stops start-up naming it', async (t) => {
+  const announcements = path.join(dir, 'announcements')
+  mkdirSync(path.join(announcements, 'announcement-empty-number'), { recursive: true })
+  writeFileSync(path.join(announcements, 'announcement-empty-number', 'carrier.mp3'), 'ID3')
+  const trunks = path.join(dir, 'trunks-for-announcements.json')
+  writeFileSync(trunks, JSON.stringify({ trunks: [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:5999' }] }] }))
+  const run = start({
+    CADENCE_ROLE: 'engine',
+    DATABASE_URL: 'memory',
+    DRACHTIO_ADDRESS: '127.0.0.1:9',
+    DRACHTIO_SECRET: 'x',
+    CADENCE_TRUNKS_FILE: trunks,
+    CADENCE_ANNOUNCEMENTS_DIR: announcements,
+  })
+  t.equal(await run.exited, 2)
+  t.match(run.stderr.join(''), `CADENCE_ANNOUNCEMENTS_DIR: ${path.join(announcements, 'announcement-empty-number', 'carrier.mp3')}: expected a .wav, .ul (raw µ-law) or .al (raw A-law) recording`)
 })

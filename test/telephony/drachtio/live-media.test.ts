@@ -20,7 +20,9 @@ import { learnedFromCdr } from '../../../engine/campaign/invalid-number-learning
 import { RealClock, VirtualClock } from '../../../engine/clock.js'
 import { DEFAULT_AMD_THRESHOLDS } from '../../../engine/media/amd.js'
 import { CallListener } from '../../../engine/media/call-listener.js'
+import { loadAnnouncementTemplates } from '../../../engine/media/announcement-templates.js'
 import { RtpSocket } from '../../../engine/media/rtp-socket.js'
+import type { Template } from '../../../engine/media/template-matcher.js'
 import { RedisInvalidNumberStore } from '../../../engine/store/redis/invalid-numbers.js'
 import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
 import { AMD_NO_AUDIO_GRACE_MS, type CallMediaListener, type Listening } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
@@ -28,6 +30,7 @@ import type { AmdResultEvent, EndedEvent, FailedEvent } from '../../../engine/te
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
 import { NgPool } from '../../../engine/telephony/rtpengine/ng-pool.js'
 import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
+import { announcementsDir } from '../../fixtures/announcements.js'
 import { CORPUS_DIR, loadCorpus, type CorpusItem } from '../../fixtures/corpus.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
@@ -72,7 +75,10 @@ class CarrierFacingAnchor extends RtpengineAnchor {
 /** CallListener, with a record of what each call's analyses heard. */
 class RecordedListener implements CallMediaListener {
   readonly opened: Array<{ kind: 'screen' | 'amd'; callId: string; listening: Listening }> = []
-  private readonly inner = new CallListener({ socket: rtp })
+  private readonly inner: CallListener
+  constructor(templates?: Template[]) {
+    this.inner = new CallListener({ socket: rtp, ...(templates ? { templates } : {}) })
+  }
   screen(...a: Parameters<CallMediaListener['screen']>): Listening {
     const listening = this.inner.screen(...a)
     this.opened.push({ kind: 'screen', callId: a[0].callId, listening })
@@ -147,6 +153,35 @@ t.test('a SIT in the early media: CANCEL, failed invalid-number with what was he
   t.equal(h.port.activeCalls(), 0)
   const double = h.target.double
   if (double) await until(() => double.dialogCount === 0, 'the double to hold no dialog')
+})
+
+t.test('a carrier announcement (空号) after ringback in the early media: CANCEL, failed invalid-number, announcement heard', async (t) => {
+  // the site's enrolled recordings (tune split); the call plays another recording of it (held out: other noise and
+  // level, after a burst of China's ringback)
+  const templates = loadAnnouncementTemplates(announcementsDir(corpus, t))
+  const announcement = corpus.find((c) => c.split === 'heldout' && c.file.startsWith('c') && c.label === 'announcement-empty-number' && c.lang === 'zh')!
+  const ulaw = new Uint8Array(readFileSync(join(CORPUS_DIR, announcement.file)))
+  const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
+  const listener = new RecordedListener(templates)
+  const peer = await peerFor(t)
+  const gw = await gateway('carrier-early-media-cancelled.xml', { rtp_port: String(peer.port) })
+  const h = await harness({ trunks: ({ trunk }) => [trunk(gw)], media: anchor, listener })
+  t.teardown(() => h.close())
+  const req = request({ number: '+8613900139000' })
+  await h.port.originate(req)
+  await h.waitFor('early-media', req.callId)
+  await until(() => anchor.engineFacing(req.callId) !== undefined, 'rtpengine to take the early media SDP')
+  peer.play(ulaw, true)
+  peer.sendTo(anchor.carrierFacing.get(req.callId)!)
+  const failed = (await h.waitFor('failed', req.callId)) as FailedEvent
+  t.equal(failed.cause, 'invalid-number')
+  t.equal(failed.earlyMedia?.reason, 'announcement-empty-number', `heard: ${failed.earlyMedia?.detail ?? 'nothing'}`)
+  t.match(failed.earlyMedia?.detail, /^template announcement-empty-number\//, 'matched an enrolled recording of it')
+  t.strictSame(h.names(req.callId), ['ringing', 'early-media', 'failed'])
+  const run = await gw.done
+  t.ok(run.trace.some((e) => e.dir === 'received' && e.text.startsWith('CANCEL')), 'the carrier received our CANCEL')
+  await until(() => anchor.anchored() === 0, 'the call media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
 })
 
 t.test('ringback in the 183, then an answer and a machine greeting: no false hit, amd-result machine', async (t) => {
