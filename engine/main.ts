@@ -31,6 +31,8 @@ import { embeddedKeyring } from './security/embedded-keyring.js'
 import { AgentStateSampler } from './reports/agent-state-sampler.js'
 import { RedisEventStream } from './store/redis/event-stream.js'
 import { AgentStateSampleRepository } from './store/sql/agent-state-samples.js'
+import { createRecordingService } from './recordings/recording-service.js'
+import { PiiCipher } from './security/pii-cipher.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -139,6 +141,10 @@ async function main(): Promise<void> {
     if (telephony.drachtio !== undefined && trunks !== undefined) {
       const drachtio = telephony.drachtio
       const clock = new RealClock()
+      // recordings: registered in the database as calls end, processed on the media workers (README "Media analysis")
+      const recording = config.recording.enabled
+        ? createRecordingService({ config: config.recording, db, pii: new PiiCipher(embeddedPiiKeys(config, log).pii!), clock, logger: log, owner: instanceId })
+        : undefined
       const sip = createSipEngine({
         clock,
         redis,
@@ -150,9 +156,11 @@ async function main(): Promise<void> {
         telephony: { ...telephony, drachtio },
         trunks,
         ...(announcements ? { announcements } : {}),
+        ...(recording ? { recording: recording.policy } : {}),
         overrides: { events: new RedisEventStream(redis, keys) },
       })
       control = sip.runtime
+      recording?.start()
       // the API and metrics come up even while drachtio is unreachable; dialing starts once it accepts us
       void sip.connect().catch((err: unknown) => log.error({ err }, 'SIP engine failed to start its media endpoint or drachtio connection'))
       // campaigns set running through the API (or left running by an engine that died) are paced by this instance
@@ -162,6 +170,8 @@ async function main(): Promise<void> {
       stoppers.push(async () => {
         sampler.stop()
         await sip.stop()
+        // after the calls: the last recordings are registered before the processor stops
+        await recording?.stop()
       })
     } else if (!config.demo.enabled) {
       log.warn('the engine has no site to dial: set DRACHTIO_ADDRESS (with DRACHTIO_SECRET and CADENCE_TRUNKS_FILE), or CADENCE_DEMO=true for the simulated site')

@@ -24,7 +24,7 @@ import { GatewayHealth } from '../telephony/carriers/gateway-health.js'
 import { AgentSessionEvents, AgentSessions, type AgentSessionDown, type AgentSessionUp } from '../telephony/drachtio/agent-sessions.js'
 import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
-import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
+import { DrachtioTelephony, type CallRecordingPolicy } from '../telephony/drachtio/drachtio-telephony.js'
 import { RegistrationStore } from '../telephony/registrar/registration-store.js'
 import { NgPool } from '../telephony/rtpengine/ng-pool.js'
 import { RtpengineAnchor } from '../telephony/rtpengine/rtpengine-anchor.js'
@@ -47,6 +47,8 @@ export interface SipEngineOptions {
   mediaHost?: string
   /** The carriers' announcements early media is screened for (loaded from `announcementsDir` at start-up). */
   announcements?: readonly Template[]
+  /** Records bridged calls (engine/recordings/recording-service.ts); without it no call is recorded. */
+  recording?: CallRecordingPolicy
   overrides?: Partial<EngineRuntimeOptions>
 }
 
@@ -133,6 +135,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     agents: sessions,
     breaker,
     maxCallMs: t.maxCallMs,
+    ...(o.recording ? { recording: o.recording } : {}),
     listener: new CallListener({ socket: rtp, ...(o.announcements?.length ? { templates: o.announcements } : {}) }),
   })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>

@@ -92,8 +92,11 @@ t.test('DRACHTIO_ADDRESS set: the engine connects, names what it dials through, 
     DRACHTIO_SECRET: target.secret,
     CADENCE_RTPENGINE_NG: `${rtpe.host}:${rtpe.ngPort}`,
     CADENCE_TRUNKS_FILE: trunks,
+    CADENCE_RECORDING_DIR: path.join(dir, 'spool'),
   })
   t.teardown(() => run.kill('SIGKILL'))
+  const recording = JSON.parse(await run.waitForLine(/bridged calls are recorded/)) as { dir: string; outputDir: string; campaigns: string }
+  t.match(recording, { dir: path.join(dir, 'spool'), outputDir: path.join(dir, 'spool', 'opus'), campaigns: '*' }, 'recording on, where rtpengine writes')
   const rtp = JSON.parse(await run.waitForLine(/rtpengine reachable/)) as { rtpengine: string[]; healthy: number }
   t.same(rtp.rtpengine, [`${rtpe.host}:${rtpe.ngPort}`])
   t.equal(rtp.healthy, 1)

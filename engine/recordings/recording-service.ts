@@ -1,0 +1,71 @@
+/**
+ * Recordings of a real site, put together for engine/main.ts: the media worker pool, the recording pipeline writing
+ * into the output directory, the campaigns' keyword lists (checked before anything starts) and the processor that
+ * registers each recorded call and feeds the pipeline. `policy` goes to the SIP engine (DrachtioTelephony records
+ * bridged calls of the campaigns it wants and reports them to it).
+ */
+import { mkdirSync } from 'node:fs'
+import type { Logger } from 'pino'
+import type { RecordingConfig } from '../../config/config.js'
+import { MediaWorkerPool } from '../../workers/pool.js'
+import type { Clock } from '../clock.js'
+import type { PiiCipher } from '../security/pii-cipher.js'
+import type { Db } from '../store/sql/db.js'
+import { RecordingRegistrationRepository } from '../store/sql/recording-registrations.js'
+import { repositories } from '../store/sql/repositories.js'
+import { loadKeywordLists, type KeywordLists } from './keyword-lists.js'
+import { RecordingPipeline } from './recording-pipeline.js'
+import { RecordingProcessor } from './recording-processor.js'
+
+export interface RecordingService {
+  policy: RecordingProcessor
+  start(): void
+  /** Stops taking new work, waits for the jobs under way, closes the worker pool. */
+  stop(): Promise<void>
+}
+
+export function createRecordingService(o: {
+  config: RecordingConfig
+  db: Db
+  pii: PiiCipher
+  clock: Clock
+  logger: Logger
+  /** This engine instance's id: the owner of the registrations it claims. */
+  owner: string
+  /** Worker threads; default cores - 1. */
+  threads?: number
+}): RecordingService {
+  const c = o.config
+  const lists: KeywordLists = c.keywordsFile !== undefined ? loadKeywordLists(c.keywordsFile) : new Map()
+  mkdirSync(c.outputDir, { recursive: true })
+  const workers = new MediaWorkerPool(o.threads !== undefined ? { threads: o.threads } : {})
+  const log = o.logger.child({ component: 'recordings' })
+  const pipeline = new RecordingPipeline({ pool: workers, db: o.db, pii: o.pii, clock: o.clock, log, outputDir: c.outputDir, layout: c.layout })
+  const repos = repositories(o.db, o.pii)
+  const campaigns = c.campaigns === '*' ? undefined : new Set(c.campaigns)
+  const processor = new RecordingProcessor({
+    registrations: new RecordingRegistrationRepository(o.db),
+    recordingOfCall: (callId) => repos.recordings.getByCall(callId),
+    lead: (id) => repos.leads.get(id),
+    campaignSite: async (id) => (await repos.campaigns.get(id))?.siteId,
+    pipeline,
+    clock: o.clock,
+    logger: o.logger,
+    owner: o.owner,
+    recordingDir: c.dir,
+    recorded: (campaignId) => c.enabled && (campaigns === undefined || campaigns.has(campaignId)),
+    keywords: (campaignId) => lists.get(campaignId),
+  })
+  log.info(
+    { dir: c.dir, outputDir: c.outputDir, layout: c.layout, campaigns: c.campaigns, keywordLists: [...lists.keys()] },
+    'bridged calls are recorded by rtpengine and processed on the media workers',
+  )
+  return {
+    policy: processor,
+    start: () => processor.start(),
+    async stop() {
+      await processor.stop()
+      await workers.close()
+    },
+  }
+}
