@@ -24,6 +24,7 @@ import {
   type CustomerType,
   type NewPhone,
 } from '../../engine/store/sql/customers.js'
+import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import type { Db } from '../../engine/store/sql/db.js'
 import { repositories, type Repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf, type Principal } from '../plugins/auth.js'
@@ -100,6 +101,9 @@ export function scopeOf(p: Principal): CustomerScope {
 
 const MinuteMs = 60_000
 
+/** A screen pop's batch key: site scope, agent scope, limit, E.164. */
+type PhoneKey = [string | null, string | null, number, string]
+
 export async function customerRoutes(app: FastifyInstance, options: CustomerRoutesOptions): Promise<void> {
   const { db, pii } = options
   const defaultRegion = options.defaultRegion ?? 'CN'
@@ -108,6 +112,27 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
   // The screen pop's numbers are mostly mainland mobiles: the importer's cached fast path spares a full parse.
   const lookupNumbers = new LeadNumberNormalizer()
   const inTx = <T>(fn: (r: Repositories) => Promise<T>): Promise<T> => db.transaction((tx) => fn(repositories(tx, pii)))
+  // Screen pops that arrive together share one statement per scope (engine/store/sql/batched-lookup.ts): nothing is
+  // cached, the statement runs after every request in it arrived.
+  const byPhone = new BatchedLookup(async (keys: string[]) => {
+    const groups = new Map<string, { scope: CustomerScope; limit: number; e164s: string[] }>()
+    for (const key of keys) {
+      const k = JSON.parse(key) as PhoneKey
+      const g = JSON.stringify([k[0], k[1], k[2]])
+      const group = groups.get(g) ?? { scope: { siteId: k[0], agentId: k[1] }, limit: k[2], e164s: [] }
+      group.e164s.push(k[3])
+      groups.set(g, group)
+    }
+    const found = new Map<string, Customer[]>()
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        for (const [e164, customers] of await repos.customers.findByPhones(g.e164s, g.scope, g.limit)) {
+          found.set(JSON.stringify([g.scope.siteId, g.scope.agentId, g.limit, e164] satisfies PhoneKey), customers)
+        }
+      }),
+    )
+    return found
+  })
   for (const s of [customerPhoneSchema, customerSchema, customerNoteSchema, customerDispositionSchema, callbackSchema, timelineEntrySchema]) {
     app.addSchema(s)
   }
@@ -178,7 +203,7 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
       if (other !== undefined) throw invalidField(`querystring.${other}`, 'cannot be combined with phone')
       const r = lookupNumbers.normalize(q.phone, q.region ?? defaultRegion)
       if (!r.ok) throw invalidField('querystring.phone', r.reason)
-      const items = await repos.customers.findByPhone(r.e164, scope, q.limit)
+      const items = (await byPhone.load(JSON.stringify([scope.siteId, scope.agentId, q.limit, r.e164] satisfies PhoneKey))) ?? []
       return { items: items.map(customerView), total: items.length, limit: q.limit, offset: 0 }
     }
     try {

@@ -22,6 +22,9 @@ export interface CustomerByPhoneOptions {
   connections: number
   /** Customers to seed; default 20,000. */
   customers?: number
+  /** Rows to run; default both. */
+  phone?: boolean
+  search?: boolean
 }
 
 const mobile = (i: number): string => `135${String(i).padStart(8, '0')}`
@@ -72,12 +75,15 @@ async function seed(o: CustomerByPhoneOptions, count: number): Promise<void> {
  */
 const DistinctRequests = 4000
 
-function load(o: CustomerByPhoneOptions, apiKey: string, count: number, overallRate?: number): Promise<autocannon.Result> {
-  // Customers spread over the whole table, each by its first number in a rotating format.
-  const requests = Array.from({ length: DistinctRequests }, (_, i) => ({
-    method: 'GET' as const,
-    path: `/v1/customers?phone=${encodeURIComponent(format(mobile(3 * ((i * 7919) % count)), i))}`,
-  }))
+/** Customers spread over the whole table, each by its first number in a rotating format. */
+const phonePath = (count: number) => (i: number): string => `/v1/customers?phone=${encodeURIComponent(format(mobile(3 * ((i * 7919) % count)), i))}`
+/** The CRM search: customers by name (exact, any width or spacing), spread over the table. */
+const namePath = (count: number) => (i: number): string => `/v1/customers?name=${encodeURIComponent(`客户 ${(i * 7919) % count}`)}`
+/** A filtered page: VIP members (1 in 5 customers), newest first, 20 a page. */
+const tagPath = (): string => '/v1/customers?tag=vip&type=prospect&limit=20'
+
+function load(o: CustomerByPhoneOptions, apiKey: string, path: (i: number) => string, overallRate?: number): Promise<autocannon.Result> {
+  const requests = Array.from({ length: DistinctRequests }, (_, i) => ({ method: 'GET' as const, path: path(i) }))
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -110,8 +116,22 @@ export async function customerByPhoneRows(o: CustomerByPhoneOptions): Promise<Ar
   if (probe.status !== 200 || body.items?.length !== 1 || body.items[0]!.name !== '客户 1') {
     throw new Error(`customer-by-phone probe answered ${probe.status} ${JSON.stringify(body).slice(0, 200)}`)
   }
-  return [
-    [`GET customer by phone (${count} customers, max rate)`, await load(o, key, count)],
-    [`GET customer by phone @ ${CustomerByPhoneTarget.reqPerSec}/s (target p99 <= ${CustomerByPhoneTarget.p99Ms} ms)`, await load(o, key, count, CustomerByPhoneTarget.reqPerSec)],
-  ]
+  const named = await fetch(`${o.base}${namePath(count)(1)}`, { headers: { authorization: `Bearer ${key}` } })
+  const found = (await named.json()) as { items?: Array<{ name: string }> }
+  if (named.status !== 200 || found.items?.length !== 1 || found.items[0]!.name !== `客户 ${7919 % count}`) {
+    throw new Error(`customer search probe answered ${named.status} ${JSON.stringify(found).slice(0, 200)}`)
+  }
+  const rows: Array<[string, autocannon.Result]> = []
+  if (o.phone !== false) {
+    rows.push([`GET customer by phone (${count} customers, max rate)`, await load(o, key, phonePath(count))])
+    rows.push([
+      `GET customer by phone @ ${CustomerByPhoneTarget.reqPerSec}/s (target p99 <= ${CustomerByPhoneTarget.p99Ms} ms)`,
+      await load(o, key, phonePath(count), CustomerByPhoneTarget.reqPerSec),
+    ])
+  }
+  if (o.search !== false) {
+    rows.push([`GET customers search by name (${count} customers)`, await load(o, key, namePath(count))])
+    rows.push(['GET customers filtered by tag, page of 20', await load(o, key, tagPath)])
+  }
+  return rows
 }

@@ -43,6 +43,11 @@ const seconds = opt('seconds', 5)
 const connections = opt('connections', 50)
 const json = args.includes('--json')
 const skipReads = args.includes('--skip-reads')
+/** Read rows to run (the bare baseline always runs): bare,campaign,figures,dialability,dnc,phone,search; default all. */
+const RowKeys = ['bare', 'campaign', 'figures', 'dialability', 'dnc', 'phone', 'search'] as const
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : [...RowKeys]
+for (const k of only) if (!(RowKeys as readonly string[]).includes(k)) throw new Error(`--only expects some of ${RowKeys.join(',')}`)
+const runs = (k: (typeof RowKeys)[number]): boolean => only.includes(k)
 const importSizes = args.includes('--skip-imports')
   ? []
   : (args.includes('--imports') ? args[args.indexOf('--imports') + 1] ?? '' : '100000,1000000').split(',').map((v) => {
@@ -139,21 +144,25 @@ async function main(): Promise<void> {
     const results: Array<[string, autocannon.Result]> = []
     if (!skipReads) {
       results.push(['bare Fastify route (baseline)', await load(`${bareBase}/bare`, {})])
-      results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
-      results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
-      results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
+      if (runs('campaign')) results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
+      if (runs('figures')) results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
+      if (runs('dialability')) results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
       let n = 0
-      results.push([
-        'POST DNC number (write)',
-        await load(`${base}/v1/dnc`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          setupClient: (client) => {
-            client.setBody(JSON.stringify({ number: `+86137${String(n++).padStart(8, '0')}` }))
-          },
-        }),
-      ])
-      results.push(...(await customerByPhoneRows({ db, base, keyring: config.pii!, seconds, connections })))
+      if (runs('dnc')) {
+        results.push([
+          'POST DNC number (write)',
+          await load(`${base}/v1/dnc`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            setupClient: (client) => {
+              client.setBody(JSON.stringify({ number: `+86137${String(n++).padStart(8, '0')}` }))
+            },
+          }),
+        ])
+      }
+      if (runs('phone') || runs('search')) {
+        results.push(...(await customerByPhoneRows({ db, base, keyring: config.pii!, seconds, connections, phone: runs('phone'), search: runs('search') })))
+      }
     }
 
     const imports: ImportRun[] = []

@@ -207,6 +207,30 @@ export class CustomerRepository {
   }
 
   /**
+   * findByPhone for several numbers in one statement (customers_by_phone_hashes, migration 0012): each number gets
+   * the answer findByPhone would give it, in the same order and limit. Every number asked is in the map (an empty list
+   * when nobody has it).
+   */
+  async findByPhones(e164s: readonly string[], scope: CustomerScope, limit = 20): Promise<Map<string, Customer[]>> {
+    const byHash = new Map<string, string>()
+    const out = new Map<string, Customer[]>()
+    for (const e164 of e164s) {
+      byHash.set(this.phoneHash(e164), e164)
+      out.set(e164, [])
+    }
+    if (byHash.size === 0) return out
+    const r = await this.db.query<CustomerRow & { matched_hash: string }>('SELECT * FROM customers_by_phone_hashes($1::text[], $2, $3, $4)', [
+      [...byHash.keys()],
+      scope.siteId,
+      scope.agentId,
+      limit,
+    ])
+    // Within a hash, rows come newest first (the function orders them as findByPhone does).
+    for (const row of r.rows) out.get(byHash.get(row.matched_hash)!)!.push(this.toCustomer(row))
+    return out
+  }
+
+  /**
    * Customers matching the filter. Names match exactly (normalized) through their hash; sorting by time is done by
    * the database, sorting by name here after decrypting (refused above NameSortLimit matches).
    */
