@@ -207,7 +207,7 @@ export class CustomerRepository {
   }
 
   /**
-   * findByPhone for several numbers in one statement (customers_by_phone_hashes, migration 0012): each number gets
+   * findByPhone for several numbers in one statement (customers_by_phone_hashes, migration 0013): each number gets
    * the answer findByPhone would give it, in the same order and limit. Every number asked is in the map (an empty list
    * when nobody has it).
    */
