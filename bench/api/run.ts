@@ -17,7 +17,9 @@ import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
 import { keyringEnv } from '../../engine/security/pii-cipher.js'
-import { customerByPhoneRows } from './customer-by-phone.js'
+import { CustomerByPhoneTarget, customerByPhoneRows } from './customer-by-phone.js'
+import { fromAutocannon, fromPaced, type Measured } from './measured.js'
+import { pacedLoad } from './paced-load.js'
 import { buildApp } from '../../api/app.js'
 import { loadConfig } from '../../config/config.js'
 import { VirtualClock } from '../../engine/clock.js'
@@ -66,7 +68,8 @@ interface Row {
   p99Ms: number
   errors: number
   non2xx: number
-  ofBare: number
+  /** null for rows at a fixed offered rate. */
+  ofBare: number | null
 }
 
 async function admin(sql: string): Promise<void> {
@@ -79,9 +82,9 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-function load(url: string, opts: Partial<autocannon.Options>): Promise<autocannon.Result> {
+function load(url: string, opts: Partial<autocannon.Options>): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, ...opts }, (err, res) => (err ? reject(err) : resolve(res)))
+    autocannon({ url, connections, duration: seconds, ...opts }, (err, res) => (err ? reject(err) : resolve(fromAutocannon(res))))
   })
 }
 
@@ -141,9 +144,14 @@ async function main(): Promise<void> {
     closers.push(() => bare.close())
 
     const headers = { authorization: `Bearer ${apiKey}` }
-    const results: Array<[string, autocannon.Result]> = []
+    const results: Array<[string, Measured]> = []
     if (!skipReads) {
       results.push(['bare Fastify route (baseline)', await load(`${bareBase}/bare`, {})])
+      if (runs('phone')) {
+        const rate = CustomerByPhoneTarget.reqPerSec
+        const paced = await pacedLoad({ base: bareBase, paths: ['/bare'], ratePerSec: rate, seconds, connections })
+        results.push([`bare Fastify route @ ${rate}/s (paced)`, fromPaced(paced, rate)])
+      }
       if (runs('campaign')) results.push(['GET campaign', await load(`${base}/v1/campaigns/${campaign.id}`, { headers })])
       if (runs('figures')) results.push(['GET campaign live figures', await load(`${base}/v1/campaigns/${campaign.id}/figures`, { headers })])
       if (runs('dialability')) results.push(['GET lead dialability', await load(`${base}/v1/leads/${leadId}/dialability`, { headers })])
@@ -178,26 +186,27 @@ async function main(): Promise<void> {
       imports.push(run)
     }
 
-    const bareRps = results[0]?.[1].requests.average ?? 1
+    const bareRps = results[0]?.[1].reqPerSec ?? 1
     const rows: Row[] = results.map(([name, r]) => ({
       name,
-      reqPerSec: Math.round(r.requests.average),
-      p50Ms: r.latency.p50,
-      p99Ms: r.latency.p99,
+      reqPerSec: Math.round(r.reqPerSec),
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
       errors: r.errors,
       non2xx: r.non2xx,
-      ofBare: Number((r.requests.average / bareRps).toFixed(3)),
+      ofBare: r.offeredPerSec === undefined ? Number((r.reqPerSec / bareRps).toFixed(3)) : null,
     }))
     if (json) {
       process.stdout.write(`${JSON.stringify({ seconds, connections, rows, imports, importTargetRowsPerSec: ImportTargetRowsPerSec }, null, 2)}\n`)
     } else {
       const cols = ['name', 'reqPerSec', 'p50Ms', 'p99Ms', 'errors', 'non2xx', 'ofBare'] as const
-      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
+      const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? "-").length)))
       const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ')
       process.stdout.write(`bench:api, ${seconds} s per row, ${connections} connections\n`)
       process.stdout.write(`${line([...cols])}\n${line(widths.map((w) => '-'.repeat(w)))}\n`)
-      for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c])))}\n`)
+      for (const r of rows) process.stdout.write(`${line(cols.map((c) => String(r[c] ?? '-')))}\n`)
       process.stdout.write('ofBare = req/s relative to the bare Fastify route measured in the same run (target for reads: >= 0.5)\n')
+      process.stdout.write('rows "@ N/s (paced)": requests due every 1/N s, latency from when each was due (bench/api/paced-load.ts)\n')
       if (imports.length > 0) {
         const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'heapMedianMiB', 'heapPeakMiB', 'heapAfterMiB'] as const
         const irows = imports.map((r) => ({ ...r, ofTarget: Number((r.rowsPerSec / ImportTargetRowsPerSec).toFixed(2)) }))
