@@ -484,6 +484,17 @@ export class DrachtioTelephony implements TelephonyPort {
     this.events.off(event, listener)
   }
 
+  /** A call this adapter carries, for supervision (its campaign scopes who may listen; only an answered one can be). */
+  liveCall(callId: string): { campaignId: string; answered: boolean; agentId?: string } | undefined {
+    const call = this.calls.get(callId)
+    if (!call || call.state === 'done') return undefined
+    return {
+      campaignId: call.request.campaignId,
+      answered: call.state === 'answered' && call.announced === true,
+      ...(call.bridgedTo ? { agentId: call.bridgedTo.agentId } : {}),
+    }
+  }
+
   /** Calls not yet ended (a test's and the status page's view of leaks). */
   activeCalls(): number {
     return this.calls.size

@@ -32,6 +32,9 @@ interface NgClient {
   query: NgCommand
   startRecording: NgCommand
   stopRecording: NgCommand
+  subscribeRequest: NgCommand
+  subscribeAnswer: NgCommand
+  unsubscribe: NgCommand
   close(): void
   on(event: 'error' | 'listening', listener: (err: Error) => void): void
   /** rtpengine-client internals replaced below so nothing of it reaches stdout. */
@@ -83,7 +86,18 @@ interface Member {
   healthy: boolean
 }
 
-export type NgCommandName = 'offer' | 'answer' | 'delete' | 'ping' | 'list' | 'query' | 'start recording' | 'stop recording'
+export type NgCommandName =
+  | 'offer'
+  | 'answer'
+  | 'delete'
+  | 'ping'
+  | 'list'
+  | 'query'
+  | 'start recording'
+  | 'stop recording'
+  | 'subscribe request'
+  | 'subscribe answer'
+  | 'unsubscribe'
 
 /**
  * rtpengine-client's method for each ng command. rtpengine 10.5 (Debian 12) has no `pause recording`: a pause is a
@@ -99,6 +113,9 @@ const CLIENT_METHOD = {
   query: 'query',
   'start recording': 'startRecording',
   'stop recording': 'stopRecording',
+  'subscribe request': 'subscribeRequest',
+  'subscribe answer': 'subscribeAnswer',
+  unsubscribe: 'unsubscribe',
 } as const satisfies Record<NgCommandName, keyof NgClient>
 
 export class NgPool {

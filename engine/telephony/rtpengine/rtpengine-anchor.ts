@@ -17,6 +17,18 @@ interface Anchored {
   engineFacing?: { host: string; port: number }
 }
 
+/** Which side of an anchored call a subscribed stream carries: the engine side (the agent once bridged) or the far end. */
+export type SubscribedParty = 'engine-side' | 'far-end'
+
+export interface MediaSubscription {
+  /** rtpengine's sendonly offer, one m=audio per party. */
+  sdp: string
+  /** The subscription's tag (rtpengine's to-tag), for the answer and unsubscribe. */
+  tag: string
+  /** The party each m=audio of `sdp` carries, in order. */
+  parties: SubscribedParty[]
+}
+
 /** The first audio stream's address in an SDP (c= line and m=audio port). */
 export function audioAddress(sdp: string): { host: string; port: number } | undefined {
   const c = /^c=IN IP[46] (\S+)/m.exec(sdp)
@@ -146,12 +158,45 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
     return f ? `${f.host}:${f.port}` : undefined
   }
 
+  /**
+   * A copy of both parties' audio of an answered call for a listener (a supervisor's phone): rtpengine's `subscribe
+   * request` over the engine side and the far end's tag returns a sendonly offer with one m=audio per party, in the
+   * order of `parties`, and the subscription's own tag. Checked on the Debian rtpengine 10.5 (multi-party subscriptions
+   * through `from-tags`; it does not mix them into one stream). The subscription goes with the call's `delete`.
+   */
+  async subscribe(callId: string): Promise<MediaSubscription> {
+    const a = this.calls.get(callId)
+    if (!a?.remote) throw new Error(`rtpengine subscribe for ${callId}: the call is not answered through this anchor`)
+    const reply = await this.pool.command(a.engine, 'subscribe request', { 'call-id': callId, 'from-tags': [a.fromTag, a.remote.tag], ...FLAGS })
+    const tag = reply['to-tag']
+    if (!reply.sdp || typeof tag !== 'string') throw new Error(`rtpengine subscribe request for ${callId} returned no SDP or to-tag`)
+    const order = Array.isArray(reply['from-tags']) ? (reply['from-tags'] as unknown[]) : [a.fromTag, a.remote.tag]
+    const parties = order.map((t): SubscribedParty => (t === a.fromTag ? 'engine-side' : 'far-end'))
+    return { sdp: reply.sdp, tag, parties }
+  }
+
+  /** The listener's answer SDP: rtpengine starts sending to the addresses it names. */
+  async subscribeAnswer(callId: string, tag: string, sdp: string): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a) throw new Error(`rtpengine subscribe answer for ${callId}: not anchored here`)
+    await this.pool.command(a.engine, 'subscribe answer', { 'call-id': callId, 'to-tag': tag, sdp, ...FLAGS })
+  }
+
+  /** Stops a subscription; a call already released took its subscriptions with it. */
+  async unsubscribe(callId: string, tag: string): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a) return
+    await this.pool.command(a.engine, 'unsubscribe', { 'call-id': callId, 'to-tag': tag })
+  }
+
   async release(callId: string): Promise<void> {
     const a = this.calls.get(callId)
     if (!a) return
     this.calls.delete(callId)
     try {
-      await this.pool.command(a.engine, 'delete', { 'call-id': callId, 'from-tag': a.fromTag, 'delete delay': 0 })
+      // the whole call, not one from-tag's dialogue: rtpengine 10.5 keeps a call whose `delete` names the engine side
+      // while a supervisor's subscription party (idle after `unsubscribe`, or never answered) is left in it
+      await this.pool.command(a.engine, 'delete', { 'call-id': callId, 'delete delay': 0 })
     } catch (err) {
       this.log.error({ callId, err: err instanceof Error ? err.message : String(err) }, 'rtpengine delete failed; the session may linger until its timeout')
       throw err
