@@ -1,0 +1,187 @@
+/**
+ * Registered recordings on PostgreSQL through the real pipeline and media workers, without a call: the files are laid
+ * out as rtpengine 10.5 lays them out (test/telephony/drachtio/recording.test.ts checks that on the real daemon).
+ * A restarted engine finds what a dead one left (pending rows at once, claimed rows once their lease ran out, never a
+ * live engine's); two engines draining together process each recording once; a recording that cannot be processed
+ * is retried with backoff, then marked failed with its error, and its files stay on disk.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import t, { type Test } from 'tap'
+import { VirtualClock, type Clock } from '../../engine/clock.js'
+import { RecordingPipeline, type RecordingJob } from '../../engine/recordings/recording-pipeline.js'
+import { RecordingProcessor } from '../../engine/recordings/recording-processor.js'
+import { PiiCipher } from '../../engine/security/pii-cipher.js'
+import type { Db } from '../../engine/store/sql/db.js'
+import { migrate } from '../../engine/store/sql/migrate.js'
+import { RecordingRegistrationRepository, type NewRecordingRegistration } from '../../engine/store/sql/recording-registrations.js'
+import { RecordingRepository } from '../../engine/store/sql/recordings.js'
+import { buildRtp } from '../../engine/media/rtp.js'
+import { writeRawPcap, type UdpDatagram } from '../../workers/pcap.js'
+import { MediaWorkerPool } from '../../workers/pool.js'
+import { createPgTestDb } from '../store/sql/databases.js'
+import { loadConfig } from '../../config/config.js'
+
+process.env['OPUS_FORCE_WASM'] = '1'
+
+const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+const root = mkdtempSync(join(tmpdir(), 'cadence-processor-'))
+t.teardown(() => rmSync(root, { recursive: true, force: true }))
+const AGENT = '127.0.0.1:40002'
+const CUSTOMER = '10.0.0.9:5004'
+
+/** One rtpengine segment of a call: `seconds` of both parties, starting `atS` into the call. */
+function segment(dir: string, callId: string, hex: string, atS: number, seconds: number): void {
+  mkdirSync(join(dir, 'pcaps'), { recursive: true })
+  mkdirSync(join(dir, 'metadata'), { recursive: true })
+  const t0 = 1_800_000_000_000_000 + atS * 1e6
+  const datagrams: UdpDatagram[] = []
+  for (let i = 0; i < seconds * 50; i++) {
+    const payload = new Uint8Array(160).fill(i % 2 ? 0x7f : 0xff)
+    const rtp = (ssrc: number) => buildRtp({ payloadType: 0, sequence: atS * 50 + i, timestamp: (atS * 50 + i) * 160, ssrc, payload })
+    datagrams.push({ timeUs: t0 + i * 20_000, source: AGENT, destination: '127.0.0.1:30000', payload: rtp(1) })
+    datagrams.push({ timeUs: t0 + i * 20_000 + 1000, source: CUSTOMER, destination: '127.0.0.1:30002', payload: rtp(2) })
+  }
+  const pcap = join(dir, 'pcaps', `${callId}-${hex}.pcap`)
+  writeFileSync(pcap, writeRawPcap(datagrams))
+  writeFileSync(join(dir, 'metadata', `rtpengine-meta-${callId}-${hex}.txt`), `/elsewhere/pcaps/${callId}-${hex}.pcap\n\n\ncadence:call=${callId}\n`)
+}
+
+function registration(dir: string, callId: string, segments: number): NewRecordingRegistration {
+  return {
+    callId,
+    siteId: 'default',
+    campaignId: 'camp-1',
+    leadId: null,
+    customerId: null,
+    agentId: 'ag-1',
+    legs: [{ party: 'customer', id: 'tag' }, { party: 'agent', id: 'ag-1', source: AGENT }],
+    startedAt: 1_800_000_000_000,
+    durationMs: 3000,
+    recordedMs: 2000,
+    recordingDir: dir,
+    segments,
+  }
+}
+
+async function setup(t: Test, clock: Clock) {
+  const test = await createPgTestDb()
+  t.teardown(() => test.dispose())
+  await migrate(test.db)
+  const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_PII_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, CADENCE_PII_LOOKUP_KEY: Buffer.alloc(32, 9).toString('base64') } })
+  const pii = new PiiCipher(config.pii!)
+  const workers = new MediaWorkerPool({ threads: 1, maxQueue: 16 })
+  t.teardown(() => workers.close())
+  const dir = mkdtempSync(join(root, 'spool-'))
+  const outputDir = join(dir, 'opus')
+  mkdirSync(outputDir)
+  const pipeline = new RecordingPipeline({ pool: workers, db: test.db, pii, clock, log: logger, outputDir })
+  const registrations = new RecordingRegistrationRepository(test.db)
+  const recordings = new RecordingRepository(test.db, pii)
+  const processed: string[] = []
+  const processor = (owner: string, policy = { retryMs: 1000, maxRetryMs: 10_000, maxAttempts: 3, segmentWaitAttempts: 1 }) =>
+    new RecordingProcessor({
+      registrations,
+      recordingOfCall: (callId) => recordings.getByCall(callId),
+      lead: async () => undefined,
+      campaignSite: async () => 'default',
+      pipeline: {
+        process: (job: RecordingJob) => {
+          processed.push(job.call.callId)
+          return pipeline.process(job)
+        },
+      },
+      clock,
+      logger,
+      owner,
+      recordingDir: dir,
+      recorded: () => true,
+      keywords: () => undefined,
+      policy,
+      batch: 2,
+    })
+  return { db: test.db, dir, outputDir, registrations, recordings, processed, processor }
+}
+
+t.test('a restarted engine processes what a dead one left, and never what a live one holds', async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock)
+  for (const id of ['left-pending', 'left-claimed', 'live-claimed']) {
+    segment(s.dir, id, 'aaaaaaaaaaaaaaaa', 0, 1)
+    segment(s.dir, id, 'bbbbbbbbbbbbbbbb', 2, 1)
+    t.ok(await s.registrations.add(registration(s.dir, id, 2), clock.now()))
+  }
+  t.notOk(await s.registrations.add(registration(s.dir, 'left-pending', 2), clock.now()), 'a second registration of a call adds nothing')
+  // the dead engine had claimed one, under a lease that has run out by now; a live engine holds another
+  await s.db.query(`UPDATE recording_registrations SET state = 'processing', claimed_by = 'engine-dead', lease_until = $1 WHERE call_id = 'left-claimed'`, [new Date(clock.now() - 1)])
+  await s.db.query(`UPDATE recording_registrations SET state = 'processing', claimed_by = 'engine-alive', lease_until = $1 WHERE call_id = 'live-claimed'`, [new Date(clock.now() + 600_000)])
+
+  const b = s.processor('engine-b')
+  b.kick()
+  await b.idle()
+  t.strictSame([...s.processed].sort(), ['left-claimed', 'left-pending'], 'the live engine\'s recording is not taken')
+  for (const id of ['left-claimed', 'left-pending']) {
+    const r = await s.registrations.get(id)
+    t.equal(r!.state, 'done', `${id} done`)
+    const rec = await s.recordings.getByCall(id)
+    t.equal(rec!.id, r!.recordingId, 'the registration names its recording row')
+    t.equal(rec!.channels, 2, 'both parties, apart')
+    t.ok(rec!.durationMs >= 2900, `the gap between the segments is kept (${rec!.durationMs} ms for 2 s recorded over 3 s)`)
+    t.ok(existsSync(join(s.outputDir, `${id}.opus`)))
+    t.equal(readdirSync(join(s.dir, 'pcaps')).filter((f) => f.startsWith(`${id}-`)).length, 0, 'rtpengine\'s pcaps removed')
+    t.equal(readdirSync(join(s.dir, 'metadata')).filter((f) => f.includes(id)).length, 0, 'and their metadata')
+  }
+  t.equal((await s.registrations.get('live-claimed'))!.state, 'processing')
+  t.equal(readdirSync(join(s.dir, 'pcaps')).filter((f) => f.startsWith('live-claimed-')).length, 2, 'its files untouched')
+  await b.stop()
+})
+
+t.test('two engines draining together process each recording once', async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock)
+  const ids = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6']
+  for (const id of ids) {
+    segment(s.dir, id, 'cccccccccccccccc', 0, 1)
+    await s.registrations.add(registration(s.dir, id, 1), clock.now())
+  }
+  const a = s.processor('engine-a')
+  const b = s.processor('engine-b')
+  a.kick()
+  b.kick()
+  await Promise.all([a.idle(), b.idle()])
+  t.strictSame([...s.processed].sort(), ids, 'each once')
+  t.strictSame(await s.registrations.countByState(), { done: 6 })
+})
+
+t.test('a recording that cannot be processed is retried with backoff, then marked failed; its files stay', async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock)
+  mkdirSync(join(s.dir, 'pcaps'), { recursive: true })
+  mkdirSync(join(s.dir, 'metadata'), { recursive: true })
+  const broken = join(s.dir, 'pcaps', 'bad-dddddddddddddddd.pcap')
+  // a pcap header and no packet: there is no audio to compress
+  writeFileSync(broken, writeRawPcap([]))
+  writeFileSync(join(s.dir, 'metadata', 'rtpengine-meta-bad-dddddddddddddddd.txt'), `${broken}\n`)
+  await s.registrations.add(registration(s.dir, 'bad', 1), clock.now())
+  const p = s.processor('engine-a')
+  const waits: number[] = []
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    p.kick()
+    await p.idle()
+    const r = (await s.registrations.get('bad'))!
+    t.equal(r.attempts, attempt, `attempt ${attempt} counted`)
+    t.match(r.lastError, /no G\.711 RTP/, 'the error is kept')
+    t.ok(existsSync(broken), 'the pcap stays')
+    if (attempt < 3) {
+      t.equal(r.state, 'pending')
+      waits.push(r.nextAttemptAt - clock.now())
+      p.kick()
+      await p.idle()
+      t.equal((await s.registrations.get('bad'))!.attempts, attempt, 'not tried again before its time')
+      clock.advanceBy(r.nextAttemptAt - clock.now())
+    } else t.equal(r.state, 'failed', 'given up after the last attempt')
+  }
+  t.strictSame(waits, [1000, 2000], 'backoff doubles')
+})
