@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { CampaignControl, CampaignRunState } from '../../engine/campaign/control.js'
 import type { Campaign, CampaignSettings } from '../../engine/store/sql/campaigns.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import { amdThresholds } from '../../engine/media/amd.js'
 import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
@@ -75,6 +76,15 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
     const hours = settings.screening.callingHours
     if (hours.start >= hours.end) {
       throw invalidField('body.settings.screening.callingHours.end', `must be after start (${hours.start})`)
+    }
+    // AMD's thresholds are checked together (over the defaults), as the engine will use them on every call
+    const amd = settings.pacing.amdThresholds
+    if (amd !== undefined) {
+      try {
+        amdThresholds(amd)
+      } catch (err) {
+        throw invalidField('body.settings.pacing.amdThresholds', err instanceof Error ? err.message : String(err))
+      }
     }
   }
 

@@ -11,6 +11,14 @@ import { pageOf, pagingQuery } from './page.js'
 
 const hhmm = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' } as const
 
+const AmdThresholdKeys = ['initialSilenceMs', 'maxHumanGreetingMs', 'afterGreetingSilenceMs', 'endOfGreetingSilenceMs', 'totalAnalysisMs', 'minSpeechMs', 'maxEndOfGreetingMs'] as const
+/** A campaign's own AMD thresholds (engine/media/amd.ts), each optional over the tuned defaults. */
+const amdThresholdsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(AmdThresholdKeys.map((k) => [k, { type: 'integer', minimum: 20, maximum: 120_000 }])),
+} as const
+
 export const settingsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -34,6 +42,7 @@ export const settingsSchema = {
         maxLinesPerAgent: { type: 'number', minimum: 1, maximum: 10, default: 3 },
         safeHarborSeconds: { type: 'number', minimum: 0.5, maximum: 2, default: 2 },
         amd: { type: 'boolean', default: false },
+        amdThresholds: amdThresholdsSchema,
       },
     },
     screening: {
@@ -91,6 +100,7 @@ const storedSettingsSchema = {
         maxLinesPerAgent: { type: 'number' },
         safeHarborSeconds: { type: 'number' },
         amd: { type: 'boolean' },
+        amdThresholds: { type: 'object', properties: Object.fromEntries(AmdThresholdKeys.map((k) => [k, { type: 'integer' }])) },
       },
     },
     screening: {

@@ -59,6 +59,7 @@ export function dialerSettingsOf(
   return {
     campaignId,
     amd: s.pacing.amd,
+    ...(s.pacing.amdThresholds ? { amdThresholds: s.pacing.amdThresholds } : {}),
     maxAgentWaitMs: Math.min(MAX_AGENT_WAIT_MS, Math.round(s.pacing.safeHarborSeconds * 1000)),
     ringTimeoutMs: extra.ringTimeoutMs,
     tickMs: extra.tickMs,

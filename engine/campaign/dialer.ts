@@ -16,6 +16,7 @@ import { maskPhone } from '../leads/lead.js'
 import { newCall, step, type CallEffect, type CallInput, type CallRecord, type LifecycleOptions } from '../calls/lifecycle.js'
 import { leadStatusFor, toCdr, type Cdr } from '../calls/cdr.js'
 import { CallEvents, type CallEventMap, type TelephonyPort } from '../telephony/port.js'
+import type { AmdThresholds } from '../media/amd.js'
 
 /** Minimum ring time before we give up on an unanswered call (FCC 64.1200(a)(6), Ofcom: 15 s). */
 export const MIN_RING_TIMEOUT_MS = 15_000
@@ -102,6 +103,8 @@ export interface CallJournal {
 export interface CampaignDialerSettings {
   campaignId: string
   amd: boolean
+  /** The campaign's AMD thresholds, passed to the telephony port with each call. */
+  amdThresholds?: Partial<AmdThresholds>
   maxAgentWaitMs: number
   ringTimeoutMs: number
   tickMs: number
@@ -272,6 +275,7 @@ export class CampaignDialer {
         number: lead.e164 ?? lead.phone,
         ringTimeoutMs: this.settings.ringTimeoutMs,
         amd: this.settings.amd,
+        ...(this.settings.amd && this.settings.amdThresholds ? { amdThresholds: this.settings.amdThresholds } : {}),
         trunkId: this.settings.trunkId,
         callerId: this.settings.callerId,
       })

@@ -6,7 +6,7 @@
  * stops listening (idempotent) and frees the socket's registration.
  */
 import type { CallMediaListener, ListenedCall, Listening } from '../telephony/drachtio/drachtio-telephony.js'
-import { AmdDetector, amdThresholds, type AmdDecision, type AmdThresholds } from './amd.js'
+import { AmdDetector, amdThresholds, type AmdDecision } from './amd.js'
 import { EarlyMediaScreen, type EarlyMediaScreenOptions } from './early-media-screen.js'
 import type { InvalidNumberEvent } from './invalid-number.js'
 import type { RtpSocket, RtpStream } from './rtp-socket.js'
@@ -18,8 +18,6 @@ export interface CallListenerOptions {
   /** Enrolled carrier announcements (labels are invalid-number reasons); without them only SIT tones are heard. */
   templates?: readonly Template[]
   announcementThreshold?: number
-  /** A campaign's AMD thresholds (absent: the defaults tuned on the corpus). */
-  amdThresholds?: (campaignId: string) => Partial<AmdThresholds> | undefined
   /** A fresh VAD per AMD stream (it keeps state); the energy VAD when absent. */
   vad?: () => Vad
 }
@@ -44,7 +42,8 @@ export class CallListener implements CallMediaListener {
   }
 
   amd(call: ListenedCall, onDecision: (d: AmdDecision) => void): Listening {
-    const thresholds = amdThresholds(this.o.amdThresholds?.(call.campaignId) ?? {})
+    // the campaign's own (checked when it was saved), over the defaults tuned on the corpus
+    const thresholds = amdThresholds(call.amdThresholds ?? {})
     const vad = this.o.vad?.()
     const amd = new AmdDetector({ thresholds, startedAt: call.startedAt, ...(vad ? { vad } : {}) })
     let stream: RtpStream | undefined

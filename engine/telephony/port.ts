@@ -3,6 +3,7 @@
  * simulated site) implement it and emit the same events with the same causes, so pacing and ACD cannot tell them
  * apart. Every event name is a constant here; adapters must not invent their own.
  */
+import type { AmdThresholds } from '../media/amd.js'
 import type { InvalidNumberReason } from '../media/invalid-number.js'
 
 export const CallEvents = {
@@ -46,6 +47,8 @@ export interface OriginateRequest {
   ringTimeoutMs: number
   /** Run answering-machine detection after answer. */
   amd: boolean
+  /** The campaign's AMD thresholds (ms) over the defaults; an adapter whose AMD is simulated ignores them. */
+  amdThresholds?: Partial<AmdThresholds>
 }
 
 export interface RingingEvent {

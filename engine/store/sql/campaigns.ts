@@ -1,5 +1,6 @@
 /** Campaigns: name, the run state operators asked for, and settings (dial mode, pacing, screening policy, caps). */
 import type { CampaignRunState, DialMode } from '../../campaign/control.js'
+import type { AmdThresholds } from '../../media/amd.js'
 import type { Queryable } from './db.js'
 import { msOf } from './row-time.js'
 
@@ -21,6 +22,8 @@ export interface CampaignSettings {
     /** Seconds an answered call may wait for an agent before the safe-harbor message. */
     safeHarborSeconds: number
     amd: boolean
+    /** The campaign's own AMD thresholds (ms), over the defaults tuned on the corpus (engine/media/amd.ts). */
+    amdThresholds?: Partial<AmdThresholds>
   }
   screening: {
     /** Local time of the lead, "HH:MM"; end exclusive. */

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino'
 import { RealClock, type Clock, type TimerHandle } from '../../clock.js'
 import { maskPhone } from '../../leads/lead.js'
-import type { AmdDecision } from '../../media/amd.js'
+import type { AmdDecision, AmdThresholds } from '../../media/amd.js'
 import { failureCauseOf, type InvalidNumberEvent } from '../../media/invalid-number.js'
 import {
   CallEvents,
@@ -59,6 +59,8 @@ export interface ListenedCall {
   from: { host: string; port: number }
   /** Epoch ms the analysis starts from (stream time 0). */
   startedAt: number
+  /** The campaign's AMD thresholds (OriginateRequest.amdThresholds). */
+  amdThresholds?: Partial<AmdThresholds>
 }
 
 export interface Listening {
@@ -643,7 +645,8 @@ export class DrachtioTelephony implements TelephonyPort {
     }
     let listening: Listening
     try {
-      listening = this.listener.amd({ callId, campaignId, number, from, startedAt: this.clock.now() }, (d) => {
+      const listened = { callId, campaignId, number, from, startedAt: this.clock.now(), ...(call.request.amdThresholds ? { amdThresholds: call.request.amdThresholds } : {}) }
+      listening = this.listener.amd(listened, (d) => {
         this.amdResult(call, { outcome: d.outcome, reason: d.reason })
         if (d.final) this.stopListening(call)
       })

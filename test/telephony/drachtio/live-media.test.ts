@@ -286,6 +286,33 @@ t.test('a person says "喂?" after the answer: amd-result human, then bridged to
   t.equal((await phone.done).code, 0)
 })
 
+t.test('the campaign\'s AMD thresholds reach the live call\'s AMD', async (t) => {
+  const human = audio('human', 'wei2?')
+  const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
+  const listener = new RecordedListener()
+  const peer = await peerFor(t)
+  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(peer.port), answer_ms: '10' })
+  const h = await harness({ trunks: ({ trunk }) => [trunk(gw)], media: anchor, listener })
+  t.teardown(() => h.close())
+  // a campaign that waits longer after a greeting before calling it a person
+  const req = request({ amd: true, amdThresholds: { afterGreetingSilenceMs: 1500 } })
+  h.port.on('answered', (e) => {
+    if (e.callId === req.callId) {
+      peer.play(human.ulaw)
+      peer.sendTo(anchor.carrierFacing.get(req.callId)!)
+    }
+  })
+  await h.port.originate(req)
+  const amd = (await h.waitFor('amd-result', req.callId)) as AmdResultEvent
+  t.equal(amd.outcome, 'human', `AMD: ${amd.reason ?? ''}`)
+  t.match(amd.reason, /then 1500ms silence$/, 'decided on the campaign\'s silence, not the default 800 ms')
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  t.equal((await gw.done).code, 0)
+  await until(() => anchor.anchored() === 0, 'the call media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+})
+
 t.test('AMD that hears no audio at all decides timeout once its analysis time is over, on the injected clock', async (t) => {
   const clock = new VirtualClock(Date.now())
   const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
