@@ -65,6 +65,8 @@ export interface BuildAppOptions {
   dncStore?: DncMirror & { snapshot(campaignId: string, e164s: readonly string[]): Promise<DncLookup> }
   /** How long a looked-up API key is trusted without asking the database again; default 10000 ms, 0 disables. */
   apiKeyCacheTtlMs?: number
+  /** How long a reading of a campaign's live figures is reused (api/routes/campaigns.ts); default 1000 ms, 0 disables. */
+  liveFiguresMaxAgeMs?: number
   /**
    * The engine's real-time event streams on Redis: SSE for desktops and supervisors, and webhooks. Omitted, the
    * event routes answer 503.
@@ -162,7 +164,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       scope.get('/v1/events', { schema: { tags: ['events'] }, config: { auth: { roles: ['admin', 'supervisor'] } } }, unavailable)
     })
   }
-  await app.register(campaignRoutes, { db, control })
+  await app.register(campaignRoutes, { db, control, ...(options.liveFiguresMaxAgeMs === undefined ? {} : { liveFiguresMaxAgeMs: options.liveFiguresMaxAgeMs }) })
   await app.register(agentRoutes, { control, db, ...(options.dncStore ? { dnc: options.dncStore } : {}) })
   await app.register(leadListRoutes, { db })
   await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })

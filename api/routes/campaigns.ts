@@ -5,6 +5,8 @@ import type { Campaign, CampaignSettings } from '../../engine/store/sql/campaign
 import type { Db } from '../../engine/store/sql/db.js'
 import { amdThresholds } from '../../engine/media/amd.js'
 import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
+import { ReadingCache } from '../reading-cache.js'
+import { iso } from '../schemas/timestamp.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { principalOf } from '../plugins/auth.js'
 import { ensureInSite, siteForNew, siteScope } from '../scope.js'
@@ -23,6 +25,12 @@ import {
 export interface CampaignRoutesOptions {
   db: Db
   control: CampaignControl
+  /**
+   * How long a reading of a campaign's live figures is reused (default 1000 ms; 0 reads every time). Answers carry
+   * `asOf`, when their reading started. Changes made through this process (start, pause, stop, edit, archive) are
+   * seen at once; changes in the engine (calls, agents) and through other API processes within this period.
+   */
+  liveFiguresMaxAgeMs?: number
 }
 
 const Managers = { roles: ['admin', 'supervisor'] } as const
@@ -61,6 +69,17 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
   // Supervisors' dashboards poll the same campaign's figures at once: requests that arrive together share one reading.
   const figuresOf = new BatchedLookup(
     async (ids: string[]) => new Map(await Promise.all(ids.map(async (id) => [id, await control.figures(id)] as const))),
+  )
+  // A reading keeps the campaign's site with the figures: a site never changes, and the caller's site is checked on
+  // every request against it.
+  const liveFigures = new ReadingCache(
+    async (id: string) => {
+      const c = await campaignsById.load(id)
+      if (!c) return undefined
+      const figures = await figuresOf.load(id)
+      return figures && { siteId: c.siteId, figures }
+    },
+    { maxAgeMs: options.liveFiguresMaxAgeMs ?? 1000 },
   )
   app.addSchema(campaignSchema)
 
@@ -141,6 +160,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
         await r.audit.append({ actor, action: 'update', entity: 'campaign', entityId: id, detail: { fields: Object.keys(request.body) } })
         return c
       })
+      liveFigures.invalidate(id)
       if (!updated) throw notFound('campaign', id)
       return view(updated)
     },
@@ -159,6 +179,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
         if (!(await r.campaigns.archive(id))) throw conflict(`campaign ${JSON.stringify(id)} changed state meanwhile`)
         await r.audit.append({ actor, action: 'archive', entity: 'campaign', entityId: id })
       })
+      liveFigures.invalidate(id)
       return reply.code(204).send()
     },
   )
@@ -175,6 +196,7 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
         }
         // The engine acts first: the stored state only says what an engine has accepted, so a restart resumes it.
         await control[action](id)
+        liveFigures.invalidate(id)
         const actor = principalOf(request).actor
         const updated = await db.transaction(async (tx) => {
           const r = repositories(tx)
@@ -194,14 +216,16 @@ export async function campaignRoutes(app: FastifyInstance, options: CampaignRout
     { schema: figuresSchema, config: { auth: Readers } },
     async (request) => {
       const id = request.params.id
-      await scoped(request, id)
-      const figures = await figuresOf.load(id)
-      if (!figures) {
+      const { value, readAt } = await liveFigures.get(id)
+      if (!value) {
+        // Not kept: a missing campaign or one no engine runs is asked again every time.
+        await scoped(request, id)
         throw new HttpProblem(404, 'No live figures', `campaign ${JSON.stringify(id)} is not loaded on any engine`, {
           type: ProblemTypes.notFound,
         })
       }
-      return figures
+      ensureInSite(principalOf(request), value.siteId, 'campaign', id)
+      return { ...value.figures, asOf: iso(readAt) }
     },
   )
 }

@@ -246,6 +246,7 @@ export const figuresSchema = {
         'abandonRatio',
         'dialRatio',
         'hopperSize',
+        'asOf',
       ],
       properties: {
         campaignId: { type: 'string' },
@@ -269,6 +270,11 @@ export const figuresSchema = {
         },
         dialRatio: { type: 'number' },
         hopperSize: { type: 'integer' },
+        asOf: {
+          type: 'string',
+          format: 'date-time',
+          description: 'when these figures were read: a reading is reused for up to a second (liveFiguresMaxAgeMs)',
+        },
       },
     },
     ...problemResponses,
