@@ -5,7 +5,10 @@
  *
  * A call is registered before its media flows, keyed by what the adapter knows from the SDP exchange: the source
  * address rtpengine will send from ("ip:port" of its subscription), or the SSRC, or both. A datagram that matches no
- * call is counted and dropped (late packets of a finished call, strays), never thrown. A sink that throws is reported
+ * call is counted and dropped (late packets of a finished call, strays), never thrown. rtpengine may advertise another
+ * address in its SDP than the one its packets leave from (a public address, `local!public`, while it sends to us from
+ * its local one): a datagram from an unregistered address whose port is that of exactly one registered source is that
+ * call's (counted in `matchedByPort`); two calls on the same port of different hosts make it ambiguous, and dropped. A sink that throws is reported
  * through `onError` and the stream goes on: nothing in an audio stream may crash the process.
  */
 import dgram from 'node:dgram'
@@ -42,6 +45,11 @@ export interface RtpSocketOptions {
 
 const addrKey = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`)
 
+function portOf(source: string): number | undefined {
+  const m = /:(\d+)$/.exec(source)
+  return m ? Number(m[1]) : undefined
+}
+
 interface Entry {
   key: RtpStreamKey
   depacketizer: RtpDepacketizer
@@ -53,13 +61,16 @@ export class RtpSocket {
   private readonly socket: dgram.Socket
   private readonly bySource = new Map<string, Entry>()
   private readonly bySsrc = new Map<number, Entry>()
+  private readonly byPort = new Map<number, Set<Entry>>()
   /** Datagrams no call claimed. */
   unmatched = 0
+  /** Datagrams claimed by their source port alone (the address differed from the registered one). */
+  matchedByPort = 0
 
   constructor(private readonly opts: RtpSocketOptions = {}) {
     const family = opts.host?.includes(':') ? 'udp6' : 'udp4'
     this.socket = dgram.createSocket({ type: family, recvBufferSize: 4 * 1024 * 1024 })
-    this.socket.on('message', (msg, rinfo) => this.receive(msg, addrKey(rinfo.address, rinfo.port)))
+    this.socket.on('message', (msg, rinfo) => this.receive(msg, addrKey(rinfo.address, rinfo.port), rinfo.port))
     this.socket.on('error', (err) => this.opts.onError?.(err, { source: 'socket' }))
   }
 
@@ -85,7 +96,11 @@ export class RtpSocket {
       onFrame: opts.onFrame,
       closed: false,
     }
-    if (opts.source !== undefined) this.bySource.set(opts.source, entry)
+    if (opts.source !== undefined) {
+      this.bySource.set(opts.source, entry)
+      const port = portOf(opts.source)
+      if (port !== undefined) this.byPort.set(port, (this.byPort.get(port) ?? new Set()).add(entry))
+    }
     if (opts.ssrc !== undefined) this.bySsrc.set(opts.ssrc, entry)
     return {
       stats: entry.depacketizer.stats,
@@ -93,15 +108,32 @@ export class RtpSocket {
         if (entry.closed) return
         this.deliver(entry, entry.depacketizer.flush())
         entry.closed = true
-        if (entry.key.source !== undefined) this.bySource.delete(entry.key.source)
+        if (entry.key.source !== undefined) {
+          this.bySource.delete(entry.key.source)
+          const port = portOf(entry.key.source)
+          const same = port !== undefined ? this.byPort.get(port) : undefined
+          same?.delete(entry)
+          if (same?.size === 0) this.byPort.delete(port!)
+        }
         if (entry.key.ssrc !== undefined) this.bySsrc.delete(entry.key.ssrc)
       },
     }
   }
 
-  private receive(msg: Buffer, source: string): void {
+  private receive(msg: Buffer, source: string, port: number): void {
     let entry = this.bySource.get(source)
     if (!entry && msg.length >= 12) entry = this.bySsrc.get(msg.readUInt32BE(8))
+    if (!entry) {
+      const same = this.byPort.get(port)
+      if (same?.size === 1) {
+        const only = [...same][0]!
+        if (only.key.ssrc === undefined || (msg.length >= 12 && msg.readUInt32BE(8) === only.key.ssrc)) {
+          this.matchedByPort++
+          this.deliver(only, only.depacketizer.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)))
+          return
+        }
+      }
+    }
     // A stream keyed by both must match both: another call's packets from a reused port are not ours.
     if (!entry || (entry.key.source !== undefined && entry.key.source !== source) || (entry.key.ssrc !== undefined && msg.length >= 12 && msg.readUInt32BE(8) !== entry.key.ssrc)) {
       this.unmatched++
@@ -124,6 +156,7 @@ export class RtpSocket {
     for (const e of new Set([...this.bySource.values(), ...this.bySsrc.values()])) this.deliver(e, e.depacketizer.flush())
     this.bySource.clear()
     this.bySsrc.clear()
+    this.byPort.clear()
     return new Promise((resolve) => this.socket.close(() => resolve()))
   }
 }

@@ -84,6 +84,35 @@ t.test('real UDP on loopback: calls told apart by source and by SSRC, frames to 
   t.doesNotThrow(() => rx.open({ source: a.source, onFrame: () => {} }).close())
 })
 
+t.test('rtpengine advertising another address than it sends from: matched by port when only one call has it', async (t) => {
+  const rx = new RtpSocket()
+  const { port } = await rx.bind()
+  t.teardown(() => rx.close())
+  const [a, b] = await Promise.all([sender(), sender()])
+  t.teardown(() => [a, b].forEach((s) => s.close()))
+  const aPort = a.address().port
+  // the SDP said 203.0.113.7 (the public address); packets come from 127.0.0.1, the same port
+  const frames: Int16Array[] = []
+  const call = rx.open({ source: `203.0.113.7:${aPort}`, onFrame: (f) => void frames.push(f) })
+  const p = packets(tone([700], 400), 0x77)
+  await send(a, port, p)
+  await until(() => call.stats.packets === p.length, 'the call to get its packets by port')
+  t.equal(rx.matchedByPort, p.length, 'counted as matched by port')
+  t.equal(rx.unmatched, 0)
+  t.equal(frames.length, p.length)
+
+  // a second call on the same port of another engine: a packet from a third address is ambiguous, dropped
+  const other = rx.open({ source: `198.51.100.9:${aPort}`, onFrame: () => {} })
+  await send(a, port, p.slice(0, 3))
+  await until(() => rx.unmatched === 3, 'the ambiguous packets to be dropped')
+  t.equal(call.stats.packets, p.length, 'neither call took them')
+  t.equal(other.stats.packets, 0)
+  other.close()
+  call.close()
+  await send(b, port, p.slice(0, 2))
+  await until(() => rx.unmatched === 5, 'packets of another port to stay unmatched')
+})
+
 t.test('registration errors are clear', async (t) => {
   const rx = new RtpSocket()
   await rx.bind()
