@@ -143,7 +143,15 @@ async function main(): Promise<void> {
       const clock = new RealClock()
       // recordings: registered in the database as calls end, processed on the media workers (README "Media analysis")
       const recording = config.recording.enabled
-        ? createRecordingService({ config: config.recording, db, pii: new PiiCipher(embeddedPiiKeys(config, log).pii!), clock, logger: log, owner: instanceId })
+        ? createRecordingService({
+            config: config.recording,
+            db,
+            pii: new PiiCipher(embeddedPiiKeys(config, log).pii!),
+            clock,
+            logger: log,
+            owner: instanceId,
+            maxCallMs: telephony.maxCallMs,
+          })
         : undefined
       const sip = createSipEngine({
         clock,

@@ -13,13 +13,23 @@ import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Lead } from '../leads/lead.js'
 import type { RecordedCall } from '../qa/ingest.js'
-import type { CallRecorded, CallRecordingPolicy } from '../telephony/drachtio/drachtio-telephony.js'
+import type { CallRecorded, CallRecordingPolicy, RecordingStarted } from '../telephony/drachtio/drachtio-telephony.js'
 import type { RecordingRegistration, RecordingRegistrationRepository } from '../store/sql/recording-registrations.js'
 import { QueueFullError } from '../../workers/pool.js'
 import type { CampaignKeywords } from './keyword-lists.js'
 import type { RecordingJob } from './recording-pipeline.js'
-import { afterFailure, agentSource, DEFAULT_REGISTRY_POLICY, planInput, registrationOf, retryDelay, type RegistryPolicy } from './recording-registry.js'
-import { findRecordingSegments, mergePcaps } from './rtpengine-files.js'
+import {
+  afterFailure,
+  agentSource,
+  DEFAULT_REGISTRY_POLICY,
+  dueWithoutEnd,
+  planInput,
+  registrationAtStart,
+  registrationOf,
+  retryDelay,
+  type RegistryPolicy,
+} from './recording-registry.js'
+import { findRecordingSegments, mergePcaps, openRecordingPcaps } from './rtpengine-files.js'
 
 export interface RecordingProcessorOptions {
   registrations: RecordingRegistrationRepository
@@ -44,6 +54,8 @@ export interface RecordingProcessorOptions {
   batch?: number
   /** How often due registrations (retries, other engines' lost ones) are looked for. Default 15 s. */
   pollMs?: number
+  /** The longest call allowed (config telephony.maxCallMs; 0: none): a call that never reported its end is processed after it. */
+  maxCallMs?: number
 }
 
 export class RecordingProcessor implements CallRecordingPolicy {
@@ -64,23 +76,42 @@ export class RecordingProcessor implements CallRecordingPolicy {
     return this.o.recorded(campaignId)
   }
 
-  /** The port's report of a recorded call: registered durably, then processed. Never throws. */
+  /**
+   * A recording just started: registered at once, due only after the longest call allowed, so a call whose engine
+   * dies before it ends is still processed (by the next engine). Never throws.
+   */
+  onRecordingStarted(started: RecordingStarted): void {
+    this.track(this.register(started, undefined))
+  }
+
+  /** The port's report of a recorded call: registered durably (due now), then processed. Never throws. */
   onRecorded(rec: CallRecorded): void {
-    const p = this.register(rec).finally(() => this.registering.delete(p))
-    this.registering.add(p)
+    this.track(this.register(rec, rec))
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.registering.delete(tracked))
+    this.registering.add(tracked)
   }
 
   /** Registers the call (retried a few times if the database is away: the files are on disk meanwhile). */
-  async register(rec: CallRecorded, tries = 5): Promise<void> {
-    const log = this.log.child({ callId: rec.callId, campaignId: rec.campaignId })
+  async register(started: RecordingStarted, ended: CallRecorded | undefined, tries = 5): Promise<void> {
+    const log = this.log.child({ callId: started.callId, campaignId: started.campaignId })
     for (let i = 1; ; i++) {
       try {
-        const lead = rec.leadId ? await this.o.lead(rec.leadId) : undefined
-        const siteId = (await this.o.campaignSite(rec.campaignId)) ?? 'default'
-        const reg = registrationOf(rec, { siteId, customerId: lead?.customerId ?? null, recordingDir: this.o.recordingDir })
-        const added = await this.o.registrations.add(reg, this.o.clock.now())
-        log.info({ segments: reg.segments, durationMs: reg.durationMs, added }, 'recording registered')
-        this.kick()
+        const lead = started.leadId ? await this.o.lead(started.leadId) : undefined
+        const ctx = { siteId: (await this.o.campaignSite(started.campaignId)) ?? 'default', customerId: lead?.customerId ?? null, recordingDir: this.o.recordingDir }
+        const now = this.o.clock.now()
+        if (ended) {
+          const reg = registrationOf(ended, ctx)
+          const added = await this.o.registrations.add(reg, now)
+          log.info({ segments: reg.segments, durationMs: reg.durationMs, added }, 'recording registered')
+          this.kick()
+        } else {
+          const dueAt = dueWithoutEnd(started.startedAt, this.o.maxCallMs ?? 0)
+          await this.o.registrations.begin(registrationAtStart(started, ctx), dueAt, now)
+          log.debug({ dueAt }, 'recording registered as it starts')
+        }
         return
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err)
@@ -154,14 +185,15 @@ export class RecordingProcessor implements CallRecordingPolicy {
     try {
       const all = await findRecordingSegments(reg.recordingDir, reg.callId)
       const found = all.filter((s) => s.pcapExists)
+      const open = await openRecordingPcaps(reg.recordingDir, reg.callId)
       const mergedPath = join(reg.recordingDir, 'merged', `${reg.callId}.pcap`)
       const mergedExists = await stat(mergedPath).then(() => true, () => false)
-      const plan = planInput(reg, found, { path: mergedPath, exists: mergedExists }, reg.attempts, this.policy)
+      const plan = planInput(reg, found, { path: mergedPath, exists: mergedExists }, reg.attempts, this.policy, open.length)
       let input: string
       switch (plan.kind) {
         case 'wait': {
           const at = clock.now() + retryDelay(reg.attempts + 1, this.policy)
-          log.warn({ found: plan.found, expected: plan.expected }, 'not every pcap of the call is finished yet; looking again later')
+          log.warn({ found: plan.found, expected: plan.expected, open: open.length }, 'not every pcap of the call is finished yet; looking again later')
           await store.retryLater(reg.callId, owner, at, clock.now(), `${plan.found} of ${plan.expected} pcaps finished`, true)
           return
         }

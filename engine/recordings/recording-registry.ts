@@ -3,7 +3,7 @@
  * registration says, which file the media workers get (rtpengine's one pcap, several merged into one, or the merged
  * file an earlier attempt left), when a job that failed is tried again and when it is given up.
  */
-import type { CallRecorded } from '../telephony/drachtio/drachtio-telephony.js'
+import type { CallRecorded, RecordingStarted } from '../telephony/drachtio/drachtio-telephony.js'
 import type { NewRecordingRegistration, RecordingRegistration } from '../store/sql/recording-registrations.js'
 import type { RecordingSegment } from './rtpengine-files.js'
 
@@ -39,6 +39,23 @@ export function registrationOf(
   }
 }
 
+/** The registration made as the recording starts: one segment, no duration yet (the end brings them). */
+export function registrationAtStart(
+  started: RecordingStarted,
+  ctx: { siteId: string; customerId: string | null; recordingDir: string },
+): NewRecordingRegistration {
+  return registrationOf({ ...started, endedAt: started.startedAt, recordedMs: 0, segments: 1 }, ctx)
+}
+
+/**
+ * When a registration made at the start of a recording is due if its call never reports its end (the engine died):
+ * once the longest call allowed is surely over and rtpengine has closed the pcap (its own session timeout).
+ */
+export function dueWithoutEnd(startedAt: number, maxCallMs: number): number {
+  const longest = maxCallMs > 0 ? maxCallMs : 4 * 3600_000
+  return startedAt + longest + 10 * 60_000
+}
+
 export type InputPlan =
   /** Not every pcap is finished yet (rtpengine moves a metadata file once its pcap is closed): try later. */
   | { kind: 'wait'; found: number; expected: number }
@@ -49,14 +66,19 @@ export type InputPlan =
   /** Nothing on disk: processed already (its recording row tells), or lost. */
   | { kind: 'nothing' }
 
-/** `attempt` counts from 0 (this attempt's number of earlier failed attempts). */
+/**
+ * `attempt` counts from 0 (this attempt's number of earlier failed attempts); `open` is how many of the call's pcaps
+ * rtpengine is still writing (no metadata file moved into place yet).
+ */
 export function planInput(
   reg: Pick<RecordingRegistration, 'segments'>,
   found: readonly RecordingSegment[],
   merged: { path: string; exists: boolean },
   attempt: number,
   policy: RegistryPolicy = DEFAULT_REGISTRY_POLICY,
+  open = 0,
 ): InputPlan {
+  if (open > 0 && attempt < policy.segmentWaitAttempts) return { kind: 'wait', found: found.length, expected: Math.max(reg.segments, found.length + open) }
   if (found.length === 0) return merged.exists ? { kind: 'merged', input: merged.path } : { kind: 'nothing' }
   if (found.length < reg.segments && attempt < policy.segmentWaitAttempts) return { kind: 'wait', found: found.length, expected: reg.segments }
   if (found.length === 1) return { kind: 'single', input: found[0]!.pcap, segments: [...found] }

@@ -34,6 +34,8 @@ export function createRecordingService(o: {
   owner: string
   /** Worker threads; default cores - 1. */
   threads?: number
+  /** config.telephony.maxCallMs: a recording whose call never reported its end is processed after this. */
+  maxCallMs?: number
 }): RecordingService {
   const c = o.config
   const lists: KeywordLists = c.keywordsFile !== undefined ? loadKeywordLists(c.keywordsFile) : new Map()
@@ -55,6 +57,7 @@ export function createRecordingService(o: {
     recordingDir: c.dir,
     recorded: (campaignId) => c.enabled && (campaigns === undefined || campaigns.has(campaignId)),
     keywords: (campaignId) => lists.get(campaignId),
+    ...(o.maxCallMs !== undefined ? { maxCallMs: o.maxCallMs } : {}),
   })
   log.info(
     { dir: c.dir, outputDir: c.outputDir, layout: c.layout, campaigns: c.campaigns, keywordLists: [...lists.keys()] },

@@ -49,6 +49,26 @@ export async function findRecordingSegments(dir: string, callId: string): Promis
   return found.sort((a, b) => a.mtimeMs - b.mtimeMs).map(({ mtimeMs: _, ...segment }) => segment)
 }
 
+/** The call's pcaps rtpengine is still writing: no metadata file of theirs in metadata/ yet. */
+export async function openRecordingPcaps(dir: string, callId: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(join(dir, 'pcaps'))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const pattern = new RegExp(`^${escapeRegExp(callId)}-([0-9a-f]{16})\\.pcap$`)
+  const open: string[] = []
+  for (const name of names) {
+    const m = pattern.exec(name)
+    if (!m) continue
+    const meta = join(dir, 'metadata', `rtpengine-meta-${callId}-${m[1]}.txt`)
+    if (!(await stat(meta).then(() => true, () => false))) open.push(join(dir, 'pcaps', name))
+  }
+  return open
+}
+
 async function header(path: string): Promise<Buffer> {
   const fh = await open(path, 'r')
   try {

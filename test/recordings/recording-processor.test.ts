@@ -13,6 +13,7 @@ import t, { type Test } from 'tap'
 import { VirtualClock, type Clock } from '../../engine/clock.js'
 import { RecordingPipeline, type RecordingJob } from '../../engine/recordings/recording-pipeline.js'
 import { RecordingProcessor } from '../../engine/recordings/recording-processor.js'
+import { dueWithoutEnd } from '../../engine/recordings/recording-registry.js'
 import { PiiCipher } from '../../engine/security/pii-cipher.js'
 import type { Db } from '../../engine/store/sql/db.js'
 import { migrate } from '../../engine/store/sql/migrate.js'
@@ -81,7 +82,7 @@ async function setup(t: Test, clock: Clock) {
   const registrations = new RecordingRegistrationRepository(test.db)
   const recordings = new RecordingRepository(test.db, pii)
   const processed: string[] = []
-  const processor = (owner: string, policy = { retryMs: 1000, maxRetryMs: 10_000, maxAttempts: 3, segmentWaitAttempts: 1 }) =>
+  const processor = (owner: string, maxCallMs = 3600_000, policy = { retryMs: 1000, maxRetryMs: 10_000, maxAttempts: 3, segmentWaitAttempts: 1 }) =>
     new RecordingProcessor({
       registrations,
       recordingOfCall: (callId) => recordings.getByCall(callId),
@@ -101,6 +102,7 @@ async function setup(t: Test, clock: Clock) {
       keywords: () => undefined,
       policy,
       batch: 2,
+      maxCallMs,
     })
   return { db: test.db, dir, outputDir, registrations, recordings, processed, processor }
 }
@@ -113,7 +115,7 @@ t.test('a restarted engine processes what a dead one left, and never what a live
     segment(s.dir, id, 'bbbbbbbbbbbbbbbb', 2, 1)
     t.ok(await s.registrations.add(registration(s.dir, id, 2), clock.now()))
   }
-  t.notOk(await s.registrations.add(registration(s.dir, 'left-pending', 2), clock.now()), 'a second registration of a call adds nothing')
+  t.notOk(await s.registrations.begin(registration(s.dir, 'left-pending', 2), clock.now(), clock.now()), 'a start registered after the end changes nothing')
   // the dead engine had claimed one, under a lease that has run out by now; a live engine holds another
   await s.db.query(`UPDATE recording_registrations SET state = 'processing', claimed_by = 'engine-dead', lease_until = $1 WHERE call_id = 'left-claimed'`, [new Date(clock.now() - 1)])
   await s.db.query(`UPDATE recording_registrations SET state = 'processing', claimed_by = 'engine-alive', lease_until = $1 WHERE call_id = 'live-claimed'`, [new Date(clock.now() + 600_000)])
@@ -133,9 +135,46 @@ t.test('a restarted engine processes what a dead one left, and never what a live
     t.equal(readdirSync(join(s.dir, 'pcaps')).filter((f) => f.startsWith(`${id}-`)).length, 0, 'rtpengine\'s pcaps removed')
     t.equal(readdirSync(join(s.dir, 'metadata')).filter((f) => f.includes(id)).length, 0, 'and their metadata')
   }
+  t.notOk(await s.registrations.add(registration(s.dir, 'left-pending', 2), clock.now()), 'an end reported again changes a processed registration in nothing')
+  t.equal((await s.registrations.get('left-pending'))!.state, 'done')
   t.equal((await s.registrations.get('live-claimed'))!.state, 'processing')
   t.equal(readdirSync(join(s.dir, 'pcaps')).filter((f) => f.startsWith('live-claimed-')).length, 2, 'its files untouched')
   await b.stop()
+})
+
+t.test('an engine that died mid-call: the recording registered at its start is processed once the call is surely over', async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock)
+  const maxCallMs = 3600_000
+  const startedAt = clock.now()
+  const dying = s.processor('engine-dying', maxCallMs)
+  dying.onRecordingStarted({ callId: 'orphan', campaignId: 'camp-1', leadId: 'lead-9', agentId: 'ag-1', legs: registration(s.dir, 'x', 1).legs, startedAt })
+  await dying.idle()
+  // the engine is gone: rtpengine wrote a segment before a pause, and is still writing the second one
+  segment(s.dir, 'orphan', 'eeeeeeeeeeeeeeee', 0, 1)
+  segment(s.dir, 'orphan', 'ffffffffffffffff', 2, 1)
+  rmSync(join(s.dir, 'metadata', 'rtpengine-meta-orphan-ffffffffffffffff.txt'))
+  const reg = (await s.registrations.get('orphan'))!
+  t.match(reg, { state: 'pending', segments: 1, durationMs: 0, agentId: 'ag-1' })
+  t.equal(reg.nextAttemptAt, dueWithoutEnd(startedAt, maxCallMs), 'due after the longest call allowed')
+  const b = s.processor('engine-b')
+  b.kick()
+  await b.idle()
+  t.strictSame(s.processed, [], 'not before the call is surely over')
+  clock.advanceBy(reg.nextAttemptAt - clock.now())
+  b.kick()
+  await b.idle()
+  t.strictSame(s.processed, [], 'a pcap rtpengine is still writing is waited for')
+  t.match(await s.registrations.get('orphan'), { state: 'pending', attempts: 1, lastError: /1 of 2 pcaps/ })
+  // rtpengine's own session timeout closes the pcap and moves its metadata file into place
+  writeFileSync(join(s.dir, 'metadata', 'rtpengine-meta-orphan-ffffffffffffffff.txt'), '/elsewhere/pcaps/orphan-ffffffffffffffff.pcap\n')
+  clock.advanceBy((await s.registrations.get('orphan'))!.nextAttemptAt - clock.now())
+  b.kick()
+  await b.idle()
+  t.strictSame(s.processed, ['orphan'])
+  const done = (await s.registrations.get('orphan'))!
+  t.equal(done.state, 'done')
+  t.ok((await s.recordings.getByCall('orphan'))!.durationMs >= 2900, 'both segments, the gap between them kept')
 })
 
 t.test('two engines draining together process each recording once', async (t) => {

@@ -7,7 +7,9 @@ import {
   afterFailure,
   agentSource,
   DEFAULT_REGISTRY_POLICY,
+  dueWithoutEnd,
   planInput,
+  registrationAtStart,
   registrationOf,
   retryDelay,
 } from '../../engine/recordings/recording-registry.js'
@@ -57,6 +59,19 @@ t.test('which file the workers get', async (t) => {
   t.strictSame(planInput({ segments: 3 }, [seg(1), seg(2)], merged, 2, policy).kind, 'merge', 'then what was found is processed')
   t.strictSame(planInput({ segments: 2 }, [], { ...merged, exists: true }, 0, policy), { kind: 'merged', input: merged.path })
   t.strictSame(planInput({ segments: 2 }, [], merged, 0, policy), { kind: 'nothing' })
+  t.strictSame(planInput({ segments: 1 }, [seg(1)], merged, 0, policy, 1), { kind: 'wait', found: 1, expected: 2 }, 'a pcap rtpengine still writes is waited for')
+  t.strictSame(planInput({ segments: 1 }, [], merged, 0, policy, 1), { kind: 'wait', found: 0, expected: 1 })
+  t.equal(planInput({ segments: 1 }, [seg(1)], merged, 2, policy, 1).kind, 'single', 'not forever')
+})
+
+t.test('a recording registered as it starts: one segment, no duration, due after the longest call allowed', async (t) => {
+  const r = registrationAtStart(
+    { callId: 'c', campaignId: 'camp', leadId: 'l', agentId: null, legs: [{ party: 'customer', id: 'tag' }], startedAt: 5000 },
+    { siteId: 'default', customerId: null, recordingDir: '/spool' },
+  )
+  t.match(r, { callId: 'c', startedAt: 5000, durationMs: 0, recordedMs: 0, segments: 1, agentId: null })
+  t.equal(dueWithoutEnd(5000, 3600_000), 5000 + 3600_000 + 600_000, 'the longest call, then 10 min for rtpengine to close the pcap')
+  t.equal(dueWithoutEnd(5000, 0), 5000 + 4 * 3600_000 + 600_000, 'no limit configured: 4 h')
 })
 
 t.test('failures back off exponentially, then the job is given up; a busy pool is not a failure', async (t) => {

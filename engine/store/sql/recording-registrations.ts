@@ -98,13 +98,36 @@ function toRegistration(r: Row): RecordingRegistration {
 export class RecordingRegistrationRepository {
   constructor(private readonly db: Queryable) {}
 
-  /** Registers a call's recording, due at `now`; a second registration of the same call changes nothing (false). */
+  /**
+   * Registers a recording as it starts, due only at `dueAt` (after the longest call allowed): if the engine dies
+   * during the call, the next engine processes what rtpengine wrote once the call is surely over. Nothing if the call
+   * is registered already (false).
+   */
+  async begin(r: NewRecordingRegistration, dueAt: number, now: number): Promise<boolean> {
+    return this.insert(r, dueAt, now, false)
+  }
+
+  /**
+   * Registers a finished call's recording, due at `now`: a new row, or the one `begin` made brought up to date. A
+   * registration already claimed or processed is left alone (false).
+   */
   async add(r: NewRecordingRegistration, now: number): Promise<boolean> {
+    return this.insert(r, now, now, true)
+  }
+
+  private async insert(r: NewRecordingRegistration, dueAt: number, now: number, update: boolean): Promise<boolean> {
     const res = await this.db.query(
       `INSERT INTO recording_registrations (call_id, site_id, campaign_id, lead_id, customer_id, agent_id, legs, started_at,
          duration_ms, recorded_ms, recording_dir, segments, next_attempt_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $13, $13)
-       ON CONFLICT (call_id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $14)
+       ON CONFLICT (call_id) DO ${
+         update
+           ? `UPDATE SET agent_id = EXCLUDED.agent_id, legs = EXCLUDED.legs, duration_ms = EXCLUDED.duration_ms,
+                recorded_ms = EXCLUDED.recorded_ms, segments = EXCLUDED.segments, next_attempt_at = EXCLUDED.next_attempt_at,
+                updated_at = EXCLUDED.updated_at
+              WHERE recording_registrations.state = 'pending'`
+           : 'NOTHING'
+       }`,
       [
         r.callId,
         r.siteId,
@@ -118,6 +141,7 @@ export class RecordingRegistrationRepository {
         Math.round(r.recordedMs),
         r.recordingDir,
         r.segments,
+        new Date(dueAt),
         new Date(now),
       ],
     )

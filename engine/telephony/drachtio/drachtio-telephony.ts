@@ -130,9 +130,14 @@ export interface CallRecorded {
   segments: number
 }
 
-/** Which bridged calls are recorded, and who hears of each recording once the call is over. */
+/** A call whose recording has just started (told once, at its first start). */
+export type RecordingStarted = Pick<CallRecorded, 'callId' | 'campaignId' | 'leadId' | 'agentId' | 'legs' | 'startedAt'>
+
+/** Which bridged calls are recorded, and who hears of each recording as it starts and once the call is over. */
 export interface CallRecordingPolicy {
   wanted(campaignId: string): boolean
+  /** So a recording is known even if this process dies before the call ends. */
+  onRecordingStarted?(started: RecordingStarted): void
   onRecorded(recorded: CallRecorded): void
 }
 
@@ -220,6 +225,12 @@ export interface DrachtioTelephonyOptions {
    * and an `amd` request gets amd-result `timeout` at once (treated as human by the dialer, never left hanging).
    */
   listener?: CallMediaListener
+}
+
+function legsOf(call: LiveCall, rec: RecordingState): RecordedLeg[] {
+  const legs: RecordedLeg[] = [{ party: 'customer', id: call.dialog?.sip.remoteTag ?? '' }]
+  if (rec.agent) legs.push({ ...rec.agent })
+  return legs
 }
 
 /** rtpengine keeps this beside the pcap: ids only, never the customer's number. */
@@ -445,6 +456,7 @@ export class DrachtioTelephony implements TelephonyPort {
         r.onSince = now
         r.startedAt ??= now
         r.segments++
+        if (r.segments === 1) this.recordingStarted(call, r, now)
       } else {
         await media.stopRecording(callId, true)
         r.recordedMs += this.clock.now() - (r.onSince ?? this.clock.now())
@@ -822,9 +834,24 @@ export class DrachtioTelephony implements TelephonyPort {
       })
   }
 
+  private recordingStarted(call: LiveCall, rec: RecordingState, startedAt: number): void {
+    if (!this.recording?.onRecordingStarted) return
+    try {
+      this.recording.onRecordingStarted({
+        callId: call.request.callId,
+        campaignId: call.request.campaignId,
+        leadId: call.request.leadId,
+        agentId: rec.agent?.id ?? null,
+        legs: legsOf(call, rec),
+        startedAt,
+      })
+    } catch (err) {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
+    }
+  }
+
   private recorded(call: LiveCall, rec: RecordingState, startedAt: number, endedAt: number): void {
-    const legs: RecordedLeg[] = [{ party: 'customer', id: call.dialog?.sip.remoteTag ?? '' }]
-    if (rec.agent) legs.push(rec.agent)
+    const legs = legsOf(call, rec)
     const done: CallRecorded = {
       callId: call.request.callId,
       campaignId: call.request.campaignId,

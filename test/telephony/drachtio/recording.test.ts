@@ -15,7 +15,7 @@ import t, { type Test } from 'tap'
 import { RealClock } from '../../../engine/clock.js'
 import { findRecordingSegments, mergePcaps } from '../../../engine/recordings/rtpengine-files.js'
 import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
-import { TelephonyRefused, type CallRecorded } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { TelephonyRefused, type CallRecorded, type RecordingStarted } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
 import type { EndedEvent } from '../../../engine/telephony/port.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
 import { NgPool, type NgReply, type RtpengineAddress } from '../../../engine/telephony/rtpengine/ng-pool.js'
@@ -81,12 +81,17 @@ async function agentAndPort(t: Test, ng: NgPool, name: string) {
   const clock = new RealClock()
   const store = new RegistrationStore(env.connect(), env.prefix, clock)
   const recorded: CallRecorded[] = []
+  const started: RecordingStarted[] = []
   let sessions!: AgentSessions
   const h = await harness({
     trunks: ({ trunk }) => [trunk(carrier)],
     media: anchor,
     agents: { sessionId: (agentId) => sessions.sessionId(agentId) },
-    recording: { wanted: (campaignId) => campaignId !== 'not-recorded', onRecorded: (r) => void recorded.push(r) },
+    recording: {
+      wanted: (campaignId) => campaignId !== 'not-recorded',
+      onRecordingStarted: (r) => void started.push(r),
+      onRecorded: (r) => void recorded.push(r),
+    },
   })
   sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
   t.teardown(async () => {
@@ -101,11 +106,11 @@ async function agentAndPort(t: Test, ng: NgPool, name: string) {
   const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
   sessions.login('agent-7')
   const { sessionId } = await up
-  return { anchor, carrier, phone, h, sessions, sessionId, recorded }
+  return { anchor, carrier, phone, h, sessions, sessionId, recorded, started }
 }
 
 t.test('a bridged call is recorded with both parties; a pause leaves a gap; the recording closes before the delete', async (t) => {
-  const { anchor, carrier, phone, h, sessions, sessionId, recorded } = await agentAndPort(t, pool, 'rec-1')
+  const { anchor, carrier, phone, h, sessions, sessionId, recorded, started } = await agentAndPort(t, pool, 'rec-1')
   const req = request()
   await h.port.originate(req)
   await h.waitFor('answered', req.callId)
@@ -130,6 +135,8 @@ t.test('a bridged call is recorded with both parties; a pause leaves a gap; the 
   t.match(r.legs, [{ party: 'customer' }, { party: 'agent', id: 'agent-7', sessionId, source: agentSource }])
   t.ok(r.endedAt >= r.startedAt && r.recordedMs > 0 && r.recordedMs <= r.endedAt - r.startedAt, 'recorded time excludes nothing it should not')
   t.notOk((await listed(pool, engine)).includes(req.callId), 'the call\'s rtpengine session was deleted')
+  t.equal(started.length, 1, 'the start was told once, not again at the resume')
+  t.match(started[0], { callId: req.callId, campaignId: req.campaignId, agentId: 'agent-7', startedAt: r.startedAt, legs: r.legs })
 
   // reported only after the delete: both segments are finished (their metadata moved into metadata/)
   const segments = await findRecordingSegments(dir, req.callId)
@@ -180,7 +187,7 @@ t.test('rtpengine refusing start recording is logged with the call; the call goe
   t.teardown(() => faults.close())
   const faulty = new NgPool({ engines: [faults.address], logger, pingIntervalMs: 0 })
   t.teardown(() => faulty.close())
-  const { anchor, h, sessions, recorded } = await agentAndPort(t, faulty, 'rec-3')
+  const { anchor, h, sessions, recorded, started } = await agentAndPort(t, faulty, 'rec-3')
   const req = request()
   await h.port.originate(req)
   await h.waitFor('answered', req.callId)
@@ -193,7 +200,7 @@ t.test('rtpengine refusing start recording is logged with the call; the call goe
   await sessions.logout('agent-7')
   await until(() => anchor.anchored() === 0, 'every anchored call released')
   t.strictSame(await listed(pool, engine), [], 'rtpengine lists no session')
-  t.equal(recorded.length, 0, 'nothing recorded, nothing reported')
+  t.equal(recorded.length + started.length, 0, 'nothing recorded, nothing reported')
   t.equal((await findRecordingSegments(dir, req.callId)).length, 0)
   t.ok(faults.seen.includes('start recording') && faults.seen.includes('delete'))
 })
