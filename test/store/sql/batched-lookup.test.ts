@@ -55,4 +55,13 @@ forEachDriver(t, async (t, db) => {
   t.same(campaigns.get(a.id), await repos.campaigns.get(a.id), 'the same campaign get() reads')
   const leads = await repos.leads.getMany([insertedIds[0]!, 'no-such'])
   t.same([...leads.values()], [await repos.leads.get(insertedIds[0]!)])
+
+  // A lead's campaign by the lead's id (dialability reads both at once); an archived campaign is as absent as get() says.
+  const { insertedIds: bLeads } = await repos.leads.insertMany(b.id, [{ phone: '13800000002', e164: '+8613800000002' }])
+  const byLead = await repos.campaigns.getManyByLead([insertedIds[0]!, bLeads[0]!, 'no-such'])
+  t.same([...byLead.keys()].sort(), [insertedIds[0]!, bLeads[0]!].sort())
+  t.same(byLead.get(insertedIds[0]!), await repos.campaigns.get(a.id), "the lead's own campaign, as get() reads it")
+  t.same(byLead.get(bLeads[0]!), await repos.campaigns.get(b.id))
+  t.ok(await repos.campaigns.archive(b.id))
+  t.same([...(await repos.campaigns.getManyByLead([bLeads[0]!])).keys()], [], 'an archived campaign is not answered')
 })
