@@ -5,6 +5,7 @@
  * CDR and one disposition per call" (ARCHITECTURE invariant 4) is kept: a call reaches a terminal state once, and
  * every later event on it is ignored.
  */
+import { failureCauseOf } from '../media/invalid-number.js'
 import type { AmdOutcome, EarlyMediaEvidence, EndedBy, FailureCause } from '../telephony/port.js'
 
 export const CallStates = [
@@ -63,7 +64,7 @@ export type CallInput =
   | { type: 'bridged'; at: number; agentId: string }
   | { type: 'agent-wait-expired'; at: number }
   | { type: 'failed'; at: number; cause: FailureCause; sipStatus?: number; sipReason?: string; earlyMedia?: EarlyMediaEvidence }
-  | { type: 'ended'; at: number; endedBy: EndedBy }
+  | { type: 'ended'; at: number; endedBy: EndedBy; earlyMedia?: EarlyMediaEvidence }
 
 export type CallEffect =
   /** Find an agent now; the caller answers with agent-reserved or lets the wait expire. */
@@ -180,6 +181,23 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
 
     case 'ended': {
       const ended = { ...call, endedAt: input.at, endedBy: input.endedBy }
+      // the carrier "answered" with a SIT or an announcement and we hung up before any agent had it: no person was
+      // there, so neither an abandon nor a short call, but a failed attempt that says why
+      if (input.earlyMedia && (call.state === 'answered' || call.state === 'waiting-agent')) {
+        const effects: CallEffect[] = []
+        if (call.agentId) effects.push({ type: 'release-agent', agentId: call.agentId })
+        effects.push({ type: 'finalize' })
+        return {
+          call: {
+            ...ended,
+            state: 'failed',
+            failureCause: failureCauseOf(input.earlyMedia.reason),
+            earlyMediaReason: input.earlyMedia.reason,
+            earlyMediaDetail: input.earlyMedia.detail,
+          },
+          effects,
+        }
+      }
       switch (call.state) {
         case 'bridged':
           return {

@@ -169,7 +169,7 @@ export class CampaignDialer {
     port.on(CallEvents.Failed, (e) =>
       this.input(e.callId, { type: 'failed', at: e.at, cause: e.cause, sipStatus: e.sipStatus, sipReason: e.sipReason, earlyMedia: e.earlyMedia }),
     )
-    port.on(CallEvents.Ended, (e) => this.input(e.callId, { type: 'ended', at: e.at, endedBy: e.endedBy }))
+    port.on(CallEvents.Ended, (e) => this.input(e.callId, { type: 'ended', at: e.at, endedBy: e.endedBy, earlyMedia: e.earlyMedia }))
   }
 
   get campaignId(): string {

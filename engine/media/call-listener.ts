@@ -27,8 +27,8 @@ const addr = (a: { host: string; port: number }): string => (a.host.includes(':'
 export class CallListener implements CallMediaListener {
   constructor(private readonly o: CallListenerOptions) {}
 
-  screen(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): Listening {
-    const opts: EarlyMediaScreenOptions = {
+  private screenOptions(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): EarlyMediaScreenOptions {
+    return {
       startedAt: call.startedAt,
       callId: call.callId,
       number: call.number,
@@ -36,16 +36,22 @@ export class CallListener implements CallMediaListener {
       ...(this.o.templates ? { templates: this.o.templates } : {}),
       ...(this.o.announcementThreshold !== undefined ? { threshold: this.o.announcementThreshold } : {}),
     }
-    const screen = new EarlyMediaScreen(opts)
+  }
+
+  screen(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): Listening {
+    const screen = new EarlyMediaScreen(this.screenOptions(call, onEvidence))
     const stream = this.o.socket.open({ source: addr(call.from), onFrame: (f) => void screen.push(f) })
     return { close: () => stream.close(), decideWithinMs: Number.POSITIVE_INFINITY, stats: stream.stats }
   }
 
-  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void): Listening {
+  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void, onEvidence?: (e: InvalidNumberEvent) => void): Listening {
     // the campaign's own (checked when it was saved), over the defaults tuned on the corpus
     const thresholds = amdThresholds(call.amdThresholds ?? {})
     const vad = this.o.vad?.()
     const amd = new AmdDetector({ thresholds, startedAt: call.startedAt, ...(vad ? { vad } : {}) })
+    // carriers that answer dead numbers play the SIT or the announcement after a 200 OK: AMD alone would call a SIT
+    // with silence after it a short greeting (a person) and an announcement a machine
+    const screen = onEvidence ? new EarlyMediaScreen(this.screenOptions(call, onEvidence)) : undefined
     let stream: RtpStream | undefined
     let closed = false
     const close = (): void => {
@@ -57,6 +63,8 @@ export class CallListener implements CallMediaListener {
     stream = this.o.socket.open({
       source: addr(call.from),
       onFrame: (f) => {
+        if (closed) return
+        screen?.push(f)
         if (closed) return
         for (const d of amd.push(f)) onDecision(d)
         // the last decision is in: the rest of the call is the agent's (or nobody's), not ours to hear

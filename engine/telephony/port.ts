@@ -96,6 +96,11 @@ export interface EndedEvent {
   callId: string
   at: number
   endedBy: EndedBy
+  /**
+   * A SIT or carrier announcement played in place of a person after the 200 OK, when that is why we hung up (before
+   * any agent had the call): the attempt counts as failed, as if it had come in early media.
+   */
+  earlyMedia?: EarlyMediaEvidence
 }
 
 export interface CallEventMap {

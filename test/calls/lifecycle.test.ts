@@ -112,6 +112,34 @@ const inputArb: fc.Arbitrary<CallInput> = fc.oneof(
   fc.record({ type: fc.constant('ended' as const), at: fc.nat(100000), endedBy: fc.constantFrom('customer' as const, 'agent' as const, 'system' as const) }),
 )
 
+t.test('a carrier that answers with a SIT or an announcement: failed with what was heard, never an abandon', async (t) => {
+  const sit = { reason: 'sit-vacant-code', detail: 'SIT VC HL/LSL' } as const
+  // during AMD
+  const during = run([{ type: 'answered', at: 1000 }, { type: 'ended', at: 2500, endedBy: 'system', earlyMedia: sit }], withAmd)
+  t.equal(during.call.state, 'failed')
+  t.equal(during.call.failureCause, 'invalid-number')
+  t.equal(during.call.earlyMediaReason, 'sit-vacant-code')
+  t.equal(during.call.earlyMediaDetail, 'SIT VC HL/LSL')
+  t.strictSame(during.effects.map((e) => e.type), ['finalize'])
+  t.equal(toCdr(during.call).outcome, 'invalid-number')
+  t.equal(toCdr(during.call).abandoned, false)
+  // waiting for an agent, one already reserved: the agent goes back
+  const waiting = run(
+    [{ type: 'answered', at: 1000 }, { type: 'agent-reserved', at: 1100, agentId: 'a1' }, { type: 'ended', at: 1500, endedBy: 'system', earlyMedia: { reason: 'sit-reorder', detail: 'SIT RO' } }],
+    noAmd,
+  )
+  t.equal(waiting.call.state, 'failed')
+  t.equal(waiting.call.failureCause, 'congestion', 'reorder: the network, not the number')
+  t.ok(waiting.effects.some((e) => e.type === 'release-agent' && e.agentId === 'a1'))
+  // once bridged, an agent heard it: the call completed as any other
+  const bridged = run(
+    [{ type: 'answered', at: 1000 }, { type: 'agent-reserved', at: 1100, agentId: 'a1' }, { type: 'bridged', at: 1200, agentId: 'a1' }, { type: 'ended', at: 9000, endedBy: 'system', earlyMedia: sit }],
+    noAmd,
+  )
+  t.equal(bridged.call.state, 'completed')
+  t.equal(bridged.call.earlyMediaReason, undefined)
+})
+
 t.test('property: any event sequence finalizes at most once, only in a terminal state, and a CDR follows', async (t) => {
   fc.assert(
     fc.property(fc.array(inputArb, { maxLength: 30 }), fc.boolean(), (inputs, amd) => {

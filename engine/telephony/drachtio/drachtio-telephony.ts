@@ -78,7 +78,8 @@ export interface Listening {
  */
 export interface CallMediaListener {
   screen(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): Listening
-  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void): Listening
+  /** AMD, and the same audio screened for a SIT or an announcement played in place of a person (`onEvidence`). */
+  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void, onEvidence?: (e: InvalidNumberEvent) => void): Listening
 }
 
 /** A media anchor that can join two answered calls' media (rtpengine: RtpengineAnchor.join) and undo it. */
@@ -658,10 +659,14 @@ export class DrachtioTelephony implements TelephonyPort {
     let listening: Listening
     try {
       const listened = { callId, campaignId, number, from, startedAt: this.clock.now(), ...(call.request.amdThresholds ? { amdThresholds: call.request.amdThresholds } : {}) }
-      listening = this.listener.amd(listened, (d) => {
-        this.amdResult(call, { outcome: d.outcome, reason: d.reason })
-        if (d.final) this.stopListening(call)
-      })
+      listening = this.listener.amd(
+        listened,
+        (d) => {
+          this.amdResult(call, { outcome: d.outcome, reason: d.reason })
+          if (d.final) this.stopListening(call)
+        },
+        (e) => this.onAnsweredEvidence(call, e),
+      )
     } catch (err) {
       call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'AMD not started')
       this.amdResult(call, { outcome: 'timeout', reason: 'AMD could not listen' })
@@ -674,6 +679,22 @@ export class DrachtioTelephony implements TelephonyPort {
       this.stopListening(call)
       this.amdResult(call, { outcome: 'timeout', reason: `no decision in ${listening.decideWithinMs + AMD_NO_AUDIO_GRACE_MS}ms (no audio reached AMD)` })
     }, listening.decideWithinMs + AMD_NO_AUDIO_GRACE_MS)
+  }
+
+  /**
+   * A SIT or an announcement after the 200 OK: the carrier answered with a recording, not a person. Unless an agent
+   * already has the call, we hang up and say why, so the number is learned and nobody counts it as an abandon.
+   */
+  private onAnsweredEvidence(call: LiveCall, e: InvalidNumberEvent): void {
+    if (call.state !== 'answered' || call.bridgedTo || call.heard) return
+    call.heard = { reason: e.reason, detail: e.detail }
+    call.log.info({ reason: e.reason, detail: e.detail, confidence: e.confidence }, 'the answer is a carrier recording, not a person; hanging up')
+    this.stopListening(call)
+    const dialog = call.dialog
+    this.end(call, 'system')
+    dialog?.destroy({}, (err) => {
+      if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
+    })
   }
 
   private amdResult(call: LiveCall, r: { outcome: AmdDecision['outcome']; reason: string }): void {
@@ -785,7 +806,8 @@ export class DrachtioTelephony implements TelephonyPort {
     if (call.state === 'done') return
     this.announce(call)
     this.finish(call)
-    this.emit(CallEvents.Ended, { callId: call.request.callId, at: this.clock.now(), endedBy })
+    const heard = call.heard
+    this.emit(CallEvents.Ended, { callId: call.request.callId, at: this.clock.now(), endedBy, ...(heard ? { earlyMedia: heard } : {}) })
   }
 
   private finish(call: LiveCall): void {

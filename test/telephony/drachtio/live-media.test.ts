@@ -313,6 +313,33 @@ t.test('the campaign\'s AMD thresholds reach the live call\'s AMD', async (t) =>
   t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
 })
 
+t.test('a carrier that answers, then plays a SIT: hung up before AMD calls it a person, ended with what was heard', async (t) => {
+  const sit = audio('sit-VC')
+  const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
+  const listener = new RecordedListener()
+  const peer = await peerFor(t)
+  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(peer.port), answer_ms: '10' })
+  const h = await harness({ trunks: ({ trunk }) => [trunk(gw)], media: anchor, listener })
+  t.teardown(() => h.close())
+  const req = request({ amd: true })
+  h.port.on('answered', (e) => {
+    if (e.callId === req.callId) {
+      peer.play(sit.ulaw)
+      peer.sendTo(anchor.carrierFacing.get(req.callId)!)
+    }
+  })
+  await h.port.originate(req)
+  const ended = (await h.waitFor('ended', req.callId)) as EndedEvent
+  t.equal(ended.endedBy, 'system')
+  t.equal(ended.earlyMedia?.reason, 'sit-vacant-code', `heard: ${ended.earlyMedia?.detail ?? 'nothing'}`)
+  t.notOk(h.names(req.callId).includes('amd-result'), 'AMD never said person (a SIT then silence looks like a short greeting)')
+  const run = await gw.done
+  t.equal(run.code, 0)
+  t.ok(run.trace.some((e) => e.dir === 'received' && e.text.startsWith('BYE')), 'the carrier received our BYE')
+  await until(() => anchor.anchored() === 0, 'the call media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+})
+
 t.test('AMD that hears no audio at all decides timeout once its analysis time is over, on the injected clock', async (t) => {
   const clock = new VirtualClock(Date.now())
   const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
