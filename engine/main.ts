@@ -151,6 +151,7 @@ async function main(): Promise<void> {
             logger: log,
             owner: instanceId,
             maxCallMs: telephony.maxCallMs,
+            metrics,
           })
         : undefined
       const sip = createSipEngine({

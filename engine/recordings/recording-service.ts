@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { RecordingConfig } from '../../config/config.js'
 import { MediaWorkerPool } from '../../workers/pool.js'
+import type { EngineMetrics } from '../campaign/metrics.js'
 import type { Clock } from '../clock.js'
 import type { PiiCipher } from '../security/pii-cipher.js'
 import type { Db } from '../store/sql/db.js'
@@ -36,11 +37,14 @@ export function createRecordingService(o: {
   threads?: number
   /** config.telephony.maxCallMs: a recording whose call never reported its end is processed after this. */
   maxCallMs?: number
+  /** Exports the worker pool's backlog (`cadence_worker_queued_tasks{pool="media"}`, the CadenceWorkerBacklog alert). */
+  metrics?: Pick<EngineMetrics, 'watchWorkerPool'>
 }): RecordingService {
   const c = o.config
   const lists: KeywordLists = c.keywordsFile !== undefined ? loadKeywordLists(c.keywordsFile) : new Map()
   mkdirSync(c.outputDir, { recursive: true })
   const workers = new MediaWorkerPool(o.threads !== undefined ? { threads: o.threads } : {})
+  const unwatch = o.metrics?.watchWorkerPool('media', workers)
   const log = o.logger.child({ component: 'recordings' })
   const pipeline = new RecordingPipeline({ pool: workers, db: o.db, pii: o.pii, clock: o.clock, log, outputDir: c.outputDir, layout: c.layout })
   const repos = repositories(o.db, o.pii)
@@ -68,6 +72,7 @@ export function createRecordingService(o: {
     start: () => processor.start(),
     async stop() {
       await processor.stop()
+      unwatch?.()
       await workers.close()
     },
   }

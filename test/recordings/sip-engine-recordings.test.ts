@@ -72,13 +72,15 @@ t.test('a campaign call through the SIP engine is recorded, registered, processe
     },
   })
   const pii = new PiiCipher(config.pii!)
-  const recording = createRecordingService({ config: config.recording, db: env.db, pii, clock, logger, owner: 'engine-rec-test', threads: 1, maxCallMs: config.telephony.maxCallMs })
+  const registry = createProcessRegistry()
+  const metrics = createEngineMetrics(registry)
+  const recording = createRecordingService({ config: config.recording, db: env.db, pii, clock, logger, owner: 'engine-rec-test', threads: 1, maxCallMs: config.telephony.maxCallMs, metrics })
   const sip = createSipEngine({
     clock,
     redis: env.redis,
     keys: env.keys,
     repos: env.repos,
-    metrics: createEngineMetrics(createProcessRegistry()),
+    metrics,
     logger,
     instanceId: 'engine-rec-test',
     telephony: {
@@ -142,6 +144,8 @@ t.test('a campaign call through the SIP engine is recorded, registered, processe
   const hits = await new KeywordHitRepository(env.db).list(rec.id)
   t.ok(hits.some((h) => h.keyword === 'hello' && h.party === 'customer'), `the campaign's keyword spotted in the customer's voice (${JSON.stringify(hits)})`)
   t.ok(logLines.some((l) => l.includes('recording processed') && l.includes(callId)), 'the log says so, with the call id')
+
+  t.match(await registry.metrics(), /cadence_worker_queue_capacity_tasks\{pool="media"\} 64/, 'the media worker pool\'s backlog is exported')
 
   await sip.sessions.logout(AGENT)
   await until(() => sip.anchor.anchored() === 0, 'every anchored call released')
