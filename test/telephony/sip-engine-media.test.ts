@@ -6,7 +6,8 @@
  * - a SIT in the 183: the dialer's CDR says invalid-number with the SIT, screening's Redis memory has the number,
  *   the agent never hears of the call;
  * - ringback in the 183, answered by a voicemail greeting: CDR machine (AMD's reason kept), hung up, no agent;
- * - ringback, then "喂?": AMD human, bridged to the ready agent's nailed-up session (the dialer's routing).
+ * - ringback, then "喂?": AMD human, bridged to the ready agent's nailed-up session (the dialer's routing);
+ * - an answer, then a SIT: hung up before AMD calls it a person; CDR invalid-number, not an abandon, number learned.
  * Each ends with rtpengine's own list empty once the agent logs out.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -216,4 +217,21 @@ t.test('ringback, then "喂?": AMD human, bridged to the ready agent', async (t)
   t.equal((await s.carrier.done).code, 0, 'the carrier got our BYE')
   t.strictSame(await s.empty(), [], 'rtpengine holds nothing')
   t.equal((await s.phone.done).code, 0)
+})
+
+t.test('a carrier that answers, then plays a SIT: CDR invalid-number, not an abandon, the number learned, no agent', async (t) => {
+  const s = await site(t, 'answered-sit', 'carrier-options-early-media-answer.xml', { early_pcap: PCAP.ringback, answer_pcap: PCAP.sit, answer_ms: '3000' })
+  const callId = await s.firstCall()
+  const cdr = await s.cdr(callId)
+  t.equal(cdr.outcome, 'invalid-number', cdr.outcome === 'invalid-number' ? 'outcome' : `outcome; log:\n${s.show()}`)
+  t.equal(cdr.abandoned, false, 'no person was there: not counted against the abandon ceiling')
+  t.equal(cdr.earlyMediaReason, 'sit-vacant-code')
+  t.equal(cdr.amdOutcome, undefined, 'AMD never decided')
+  t.equal(cdr.agentId, undefined)
+  t.strictSame(s.names(callId), ['ringing', 'early-media', 'answered', 'ended'])
+  const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix)
+  await eventually(async () => (await store.get(NUMBER)) !== undefined, 'screening to learn the number')
+  t.match(await store.get(NUMBER), { reason: 'unallocated', source: 'sit' })
+  t.equal((await s.carrier.done).code, 0, 'the carrier got our BYE')
+  t.strictSame(await s.empty(), [], 'rtpengine holds nothing')
 })
