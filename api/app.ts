@@ -45,6 +45,7 @@ import type { RedisEventStream } from '../engine/store/redis/event-stream.js'
 import { customerRoutes } from './routes/customers.js'
 import { numberRegionRoutes } from './routes/number-regions.js'
 import { qaRoutes } from './routes/qa.js'
+import { supervisorRoutes } from './routes/supervisor.js'
 
 export interface BuildAppOptions {
   config: Config
@@ -175,5 +176,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(customerRoutes, { db, pii })
   await app.register(numberRegionRoutes, {})
   await app.register(qaRoutes, { db, pii })
+  await app.register(supervisorRoutes, { db, control })
   return app
 }

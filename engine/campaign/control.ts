@@ -4,6 +4,7 @@
  */
 import type { AgentState } from '../acd/agent-state.js'
 import type { AgentDesk } from './agent-desk.js'
+import type { Supervision } from '../telephony/supervisor/supervision.js'
 
 export const DialModes = ['preview', 'progressive', 'predictive'] as const
 export type DialMode = (typeof DialModes)[number]
@@ -45,6 +46,8 @@ export interface CampaignControl {
   agents(campaignId?: string): Promise<AgentView[]>
   /** Agents' own actions (log in, ready, pause, call control); absent, the API's desk routes answer 503. */
   readonly desk?: AgentDesk
+  /** Listening to (whispering to, barging into) live calls; absent (no SIP engine here), no call is live to a supervisor. */
+  readonly supervision?: Supervision
 }
 
 /** The engine refuses a control request for a reason the caller can act on (the API answers 409). */

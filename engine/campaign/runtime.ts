@@ -36,6 +36,7 @@ import { CampaignControlRefused, type AgentView, type CampaignControl, type Camp
 import { CampaignDialer } from './dialer.js'
 import { EngineAgentDesk } from './engine-agent-desk.js'
 import type { AgentPhones } from './agent-desk.js'
+import type { Supervision } from '../telephony/supervisor/supervision.js'
 import { HopperLeadSupply } from './hopper-lead-supply.js'
 import type { EngineMetrics } from './metrics.js'
 import { PolicyPacer } from './policy-pacer.js'
@@ -70,6 +71,8 @@ export interface EngineRuntimeOptions {
   events?: EventPublisher
   /** The agents' phone sessions (SIP): the desk opens one at login and closes it at logout. */
   agentPhones?: AgentPhones
+  /** Supervisors listening to live calls (SIP). */
+  supervision?: Supervision
 }
 
 interface Running {
@@ -176,6 +179,10 @@ export class EngineRuntime implements CampaignControl {
 
   get agentPool(): AcdAgentPool {
     return this.pool
+  }
+
+  get supervision(): Supervision | undefined {
+    return this.o.supervision
   }
 
   /** Agents' desk actions through this instance's ACD, port and campaign loops. */

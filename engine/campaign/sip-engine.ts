@@ -25,6 +25,7 @@ import { AgentSessionEvents, AgentSessions, type AgentSessionDown, type AgentSes
 import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony, type CallRecordingPolicy } from '../telephony/drachtio/drachtio-telephony.js'
+import { DrachtioSupervision } from '../telephony/drachtio/supervisor-listen.js'
 import { RegistrationStore } from '../telephony/registrar/registration-store.js'
 import { NgPool } from '../telephony/rtpengine/ng-pool.js'
 import { RtpengineAnchor } from '../telephony/rtpengine/rtpengine-anchor.js'
@@ -59,6 +60,7 @@ export interface SipEngine {
   pool: NgPool
   anchor: RtpengineAnchor
   sessions: AgentSessions
+  supervision: DrachtioSupervision
   /** OPTIONS every 30 s to every gateway; a dead one is skipped by the dialer through the shared breaker. */
   health: GatewayHealth
   acd: RedisAcd
@@ -108,9 +110,10 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     ].join('\r\n')
   }
   const anchor = new RtpengineAnchor(pool, localSdp, o.logger)
+  const registrations = new RegistrationStore(o.redis, o.keys.prefix, o.clock)
   const sessions = new AgentSessions({
     connection,
-    registrations: new RegistrationStore(o.redis, o.keys.prefix, o.clock),
+    registrations,
     media: anchor,
     clock: o.clock,
     logger: o.logger,
@@ -138,6 +141,8 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     ...(o.recording ? { recording: o.recording } : {}),
     listener: new CallListener({ socket: rtp, ...(o.announcements?.length ? { templates: o.announcements } : {}) }),
   })
+  // supervisors listen through rtpengine subscriptions of the same anchor; their phones are registered like agents'
+  const supervision = new DrachtioSupervision({ connection, calls: telephony, media: anchor, clock: o.clock, logger: o.logger, registrations })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
     log.warn({ reason: down.reason, drachtio: `${t.drachtio.host}:${t.drachtio.port}` }, 'drachtio is down: pacing places no calls until it is back (calls being set up fail; answered calls live on in drachtio)'),
   )
@@ -189,6 +194,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     safeHarborPrompt: 'safe-harbor',
     routing: 'longest-idle',
     agentPhones: { login: (id) => sessions.login(id), logout: (id) => sessions.logout(id), isUp: (id) => sessions.state(id) === 'up' },
+    supervision,
     ...o.overrides,
     // no lead leaves the hopper while drachtio is down (the adapter would refuse every dial anyway)
     policyFor: (settings) => new WhileConnectedPolicy((o.overrides?.policyFor ?? defaultPolicy)(settings), () => connection.connected),
@@ -200,6 +206,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     pool,
     anchor,
     sessions,
+    supervision,
     health,
     acd,
     async connect() {
@@ -227,6 +234,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     },
     async stop() {
       await runtime.shutdown()
+      await supervision.close().catch((err: unknown) => log.warn({ err }, 'supervisions not ended'))
       health.stop()
       await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))
       await connection.stop()

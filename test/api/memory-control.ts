@@ -5,6 +5,7 @@
  */
 import { AgentStates, type AgentState } from '../../engine/acd/agent-state.js'
 import { applyEvent, newAgent, type Agent, type AgentEvent } from '../../engine/acd/agent-machine.js'
+import type { Supervision } from '../../engine/telephony/supervisor/supervision.js'
 import { AgentDeskNotFound, AgentDeskRefused, AgentDeskUnsupported, type AgentDesk } from '../../engine/campaign/agent-desk.js'
 import type { AgentView, CampaignControl, CampaignFigures, CampaignRunState } from '../../engine/campaign/control.js'
 
@@ -109,6 +110,8 @@ export class MemoryCampaignControl implements CampaignControl {
   private readonly states = new Map<string, CampaignRunState>()
   private readonly agentList: AgentView[] = []
   readonly desk = new MemoryAgentDesk()
+  /** Live-call supervision; unset, no call is live to a supervisor (as in an engine without SIP). */
+  supervision: Supervision | undefined
   /** When set, the next command fails with it (the engine refusing or being unreachable). */
   failNext: Error | undefined
 
