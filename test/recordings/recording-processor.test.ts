@@ -67,7 +67,7 @@ function registration(dir: string, callId: string, segments: number): NewRecordi
   }
 }
 
-async function setup(t: Test, clock: Clock) {
+async function setup(t: Test, clock: Clock, opts: { layout?: 'stereo' | 'mixed'; dieAfterStore?: Set<string> } = {}) {
   const test = await createPgTestDb()
   t.teardown(() => test.dispose())
   await migrate(test.db)
@@ -78,7 +78,7 @@ async function setup(t: Test, clock: Clock) {
   const dir = mkdtempSync(join(root, 'spool-'))
   const outputDir = join(dir, 'opus')
   mkdirSync(outputDir)
-  const pipeline = new RecordingPipeline({ pool: workers, db: test.db, pii, clock, log: logger, outputDir })
+  const pipeline = new RecordingPipeline({ pool: workers, db: test.db, pii, clock, log: logger, outputDir, ...(opts.layout ? { layout: opts.layout } : {}) })
   const registrations = new RecordingRegistrationRepository(test.db)
   const recordings = new RecordingRepository(test.db, pii)
   const processed: string[] = []
@@ -89,9 +89,12 @@ async function setup(t: Test, clock: Clock) {
       lead: async () => undefined,
       campaignSite: async () => 'default',
       pipeline: {
-        process: (job: RecordingJob) => {
+        process: async (job: RecordingJob) => {
           processed.push(job.call.callId)
-          return pipeline.process(job)
+          const done = await pipeline.process(job)
+          // the engine dies between storing the recording and marking its registration: the next attempt finds that
+          if (opts.dieAfterStore?.delete(job.call.callId)) throw new Error('engine died')
+          return done
         },
       },
       clock,
@@ -175,6 +178,28 @@ t.test('an engine that died mid-call: the recording registered at its start is p
   const done = (await s.registrations.get('orphan'))!
   t.equal(done.state, 'done')
   t.ok((await s.recordings.getByCall('orphan'))!.durationMs >= 2900, 'both segments, the gap between them kept')
+})
+
+t.test('stored but not marked (the engine died in between): the next attempt finds the recording row and finishes', async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock, { dieAfterStore: new Set(['half-done']), layout: 'mixed' })
+  segment(s.dir, 'half-done', '1111111111111111', 0, 1)
+  await s.registrations.add(registration(s.dir, 'half-done', 1), clock.now())
+  const p = s.processor('engine-a')
+  p.kick()
+  await p.idle()
+  const first = (await s.registrations.get('half-done'))!
+  t.match(first, { state: 'pending', attempts: 1, recordingId: null })
+  const stored = (await s.recordings.getByCall('half-done'))!
+  t.equal(stored.channels, 1, 'the mixed layout gives one channel')
+  t.equal(readdirSync(join(s.dir, 'pcaps')).length, 0, 'the pcap was deleted once its Opus file was verified')
+  clock.advanceBy(first.nextAttemptAt - clock.now())
+  p.kick()
+  await p.idle()
+  const done = (await s.registrations.get('half-done'))!
+  t.match(done, { state: 'done', recordingId: stored.id })
+  t.equal(s.processed.length, 1, 'nothing processed twice')
+  t.equal(readdirSync(join(s.dir, 'metadata')).length, 0, 'the metadata file is removed too')
 })
 
 t.test('two engines draining together process each recording once', async (t) => {
