@@ -259,3 +259,40 @@ t.test('refusals: no such call, a phone that is busy (subscription removed), a p
   t.equal(registered.count(), 0)
   await wrapUp(t, s)
 })
+
+t.test('the call ends while the supervisor\'s phone rings: CANCEL, start() refused, nothing left', async (t) => {
+  const s = await bridgedCall(t, 'sup-ringing')
+  const ringing = await gateway('carrier-silent-then-cancelled.xml')
+  const started = s.supervision.start(s.callId, 'listen', { kind: 'uri', uri: `sip:supervisor@127.0.0.1:${ringing.port}` }).catch((e: unknown) => e)
+  // the INVITE is at the phone once rtpengine lists the subscription's party beside the call's two
+  for (let i = 0; i < 500 && (await tagsOf(s.callId)).length < 3; i++) await new Promise((r) => setTimeout(r, 20))
+  t.equal((await tagsOf(s.callId)).length, 3, 'the subscription was made before the phone was called')
+  await s.h.port.hangup(s.callId, 'test')
+  const err = await started
+  t.ok(err instanceof SupervisionRefused, `start() is refused (${String(err)})`)
+  t.equal((await ringing.done).code, 0, 'the ringing phone got our CANCEL')
+  t.equal(s.ended.at(-1)?.reason, 'call-ended')
+  await wrapUp(t, s)
+})
+
+t.test('two supervisors listen to one call at once; each stops on its own', async (t) => {
+  const s = await bridgedCall(t, 'sup-two')
+  const a: [Ear, Ear] = [await Ear.open(), await Ear.open()]
+  const b: [Ear, Ear] = [await Ear.open(), await Ear.open()]
+  t.teardown(() => [...a, ...b].forEach((e) => e.close()))
+  const supA = await supervisorPhone('supervisor-listen-wait-bye.xml', a)
+  const supB = await supervisorPhone('supervisor-listen-wait-bye.xml', b)
+  const va = await s.supervision.start(s.callId, 'listen', { kind: 'uri', uri: `sip:a@127.0.0.1:${supA.port}` })
+  const vb = await s.supervision.start(s.callId, 'listen', { kind: 'uri', uri: `sip:b@127.0.0.1:${supB.port}` })
+  t.not(va.supervisionId, vb.supervisionId)
+  await until(() => [...a, ...b].every((e) => e.packets > 20), 'both parties at both supervisors', 20_000)
+  await s.supervision.stop(va.supervisionId)
+  t.equal((await supA.done).code, 0)
+  const bBefore = b[1].packets
+  await until(() => b[1].packets > bBefore + 20, 'the second supervisor to keep hearing the customer')
+  t.equal((await subscribers(s.callId)).length, 2, 'only the second subscription is left: both parties copied to it')
+  await s.supervision.stop(vb.supervisionId)
+  t.equal((await supB.done).code, 0)
+  t.strictSame(await subscribers(s.callId), [])
+  await wrapUp(t, s)
+})
