@@ -66,6 +66,8 @@ export interface TelephonyConfig {
   maxCallMs: number
   /** Carrier announcements to screen early media for (engine/media/announcement-templates.ts). */
   announcementsDir?: string | undefined
+  /** IPv4 address the engine receives calls' media on, for analysis (default 127.0.0.1). */
+  mediaAddress?: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -186,6 +188,7 @@ function telephony(v: Values): TelephonyConfig {
     ringTimeoutMs: (v.ringTimeoutSeconds ?? 25) * 1000,
     maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
     announcementsDir: v.announcementsDir,
+    mediaAddress: v.mediaAddress ?? '127.0.0.1',
   }
 }
 

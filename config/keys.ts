@@ -100,6 +100,13 @@ function parseHost(raw: unknown): Parsed<string> {
   return /^[A-Za-z0-9.:-]{1,253}$/.test(s) ? ok(s) : bad
 }
 
+function parseIpv4(raw: unknown): Parsed<string> {
+  if (typeof raw !== 'string') return bad
+  const s = raw.trim()
+  const parts = s.split('.')
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255) ? ok(s) : bad
+}
+
 function parseNonEmptyPath(raw: unknown): Parsed<string> {
   return typeof raw === 'string' && raw.trim() !== '' ? ok(raw.trim()) : bad
 }
@@ -351,6 +358,15 @@ export const keys = {
     doc: 'How long a call rings (per gateway attempt) before it is cancelled as no-answer.',
     parse: parseInteger(15, 300),
   } satisfies KeySpec<number>,
+  mediaAddress: {
+    env: 'CADENCE_MEDIA_ADDRESS',
+    file: 'telephony.mediaAddress',
+    default: '127.0.0.1',
+    defaultDoc: '`127.0.0.1` (rtpengine on the same host)',
+    expected: 'an IPv4 address of this host',
+    doc: "Where rtpengine sends each call's audio to the engine for media analysis (early media, AMD): the engine's RTP socket binds it and every call's SDP towards rtpengine names it. Set it to an address rtpengine can reach when rtpengine runs on another host.",
+    parse: parseIpv4,
+  } satisfies KeySpec<string>,
   announcementsDir: {
     env: 'CADENCE_ANNOUNCEMENTS_DIR',
     file: 'telephony.announcementsDir',

@@ -44,7 +44,10 @@ export interface SipEngineOptions {
   /** config.telephony with drachtio set. */
   telephony: TelephonyConfig & { drachtio: NonNullable<TelephonyConfig['drachtio']> }
   trunks: TrunksFile
-  /** Where the engine's own side of a call's media goes while the call is with nobody: media analysis's RtpSocket. */
+  /**
+   * Where the engine's own side of a call's media goes while the call is with nobody: media analysis's RtpSocket.
+   * Defaults to `telephony.mediaAddress` (CADENCE_MEDIA_ADDRESS), itself 127.0.0.1.
+   */
   mediaHost?: string
   /** The carriers' announcements early media is screened for (loaded from `announcementsDir` at start-up). */
   announcements?: readonly Template[]
@@ -87,7 +90,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
   })
   // The engine's side of a call before an agent has it is media analysis's socket: early media is screened for SIT
   // tones and announcements, the first seconds after answer go to AMD; audio nobody listens to is counted and dropped.
-  const mediaHost = o.mediaHost ?? '127.0.0.1'
+  const mediaHost = o.mediaHost ?? t.mediaAddress ?? '127.0.0.1'
   const rtp = new RtpSocket({
     host: mediaHost,
     onError: (err, context) => log.error({ err: err.message, ...context }, 'media analysis socket error'),

@@ -191,3 +191,16 @@ t.test('the README table lists the new keys', async (t) => {
     t.match(readme, `\`${k}\``)
   }
 })
+
+t.test('media analysis keys: the address rtpengine sends calls\' audio to, the announcements directory', async (t) => {
+  const unset = loadConfig({ env: { ...SITE } })
+  t.equal(unset.telephony.mediaAddress, '127.0.0.1', 'rtpengine on the same host by default')
+  t.equal(unset.telephony.announcementsDir, undefined, 'SIT tones only by default')
+  const set = loadConfig({ env: { ...SITE, CADENCE_MEDIA_ADDRESS: '10.0.0.5', CADENCE_ANNOUNCEMENTS_DIR: '/etc/cadence/announcements' } })
+  t.equal(set.telephony.mediaAddress, '10.0.0.5')
+  t.equal(set.telephony.announcementsDir, '/etc/cadence/announcements')
+  for (const bad of ['media.example.com', '10.0.0.256', '::1', '10.0.0']) {
+    const problems = problemsOf(() => loadConfig({ env: { ...SITE, CADENCE_MEDIA_ADDRESS: bad } }))
+    t.match(problems.join('\n'), /CADENCE_MEDIA_ADDRESS: expected an IPv4 address of this host/, `${bad} refused`)
+  }
+})
