@@ -158,7 +158,7 @@ t.test('a bridged call ends: pcap with both parties → registration → workers
   await h.port.record(req.callId, false)
   await until(async () => (await carrierPackets()) >= 175, 'the carrier to talk on while paused')
   await h.port.record(req.callId, true)
-  await until(async () => (await carrierPackets()) >= 225, 'the carrier to finish')
+  await until(async () => (await carrierPackets()) >= 210, 'the carrier to have said most of its 236 packets')
   await h.port.hangup(req.callId, 'test')
   await h.waitFor('ended', req.callId)
 
