@@ -14,6 +14,9 @@ import type { Db } from '../engine/store/sql/db.js'
 import type { InvalidNumberLookup } from '../engine/screening/invalid-numbers.js'
 import type { DncLookup } from '../engine/screening/dnc.js'
 import { ApiKeyCache } from './plugins/api-key-cache.js'
+import { TokenCache } from './plugins/token-cache.js'
+import { RedisAuthRevocations, type Revocation } from './auth-revocations.js'
+import type { CadenceKeys } from '../engine/store/redis/keys.js'
 import { authPlugin } from './plugins/auth.js'
 import { errorsPlugin, problemOf, sendProblem } from './plugins/errors.js'
 import { HttpProblem, ProblemTypes } from './problem.js'
@@ -66,6 +69,13 @@ export interface BuildAppOptions {
   dncStore?: DncMirror & { snapshot(campaignId: string, e164s: readonly string[]): Promise<DncLookup> }
   /** How long a looked-up API key is trusted without asking the database again; default 10000 ms, 0 disables. */
   apiKeyCacheTtlMs?: number
+  /**
+   * Revocations of API keys and login tokens told to every API process through Redis pub/sub on
+   * `keys.authRevocations()` (api/auth-revocations.ts). With it, login tokens are cached too and a revocation made by
+   * any process is refused by this one on its next request; without it, tokens are looked up on every request and
+   * another process's API-key revocation takes up to apiKeyCacheTtlMs.
+   */
+  authRevocations?: { redis: Redis; keys: CadenceKeys; tokenCacheTtlMs?: number }
   /** How long a reading of a campaign's live figures is reused (api/routes/campaigns.ts); default 1000 ms, 0 disables. */
   liveFiguresMaxAgeMs?: number
   /**
@@ -127,16 +137,29 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await registerOpenApi(app, { version: '0.1.0' })
   await app.register(errorsPlugin)
-  const keyCache = new ApiKeyCache(apiKeys, { ttlMs: options.apiKeyCacheTtlMs ?? 10_000 })
-  app.addHook('onClose', async () => keyCache.close())
-  await app.register(authPlugin, { apiKeys: keyCache, tokens: new UserTokenRepository(db) })
+  let revocations: RedisAuthRevocations | undefined
+  if (options.authRevocations) {
+    revocations = new RedisAuthRevocations({ redis: options.authRevocations.redis, channel: options.authRevocations.keys.authRevocations(), log: options.logger })
+    // Caches are bypassed until subscribed; waiting a moment lets a healthy start begin with them on.
+    await Promise.race([revocations.ready(), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+  }
+  const keyCache = new ApiKeyCache(apiKeys, { ttlMs: options.apiKeyCacheTtlMs ?? 10_000, ...(revocations ? { revocations } : {}) })
+  const tokenRepo = new UserTokenRepository(db)
+  const tokens = revocations ? new TokenCache(tokenRepo, revocations, { ttlMs: options.authRevocations?.tokenCacheTtlMs ?? 10_000 }) : tokenRepo
+  app.addHook('onClose', async () => {
+    keyCache.close()
+    if (tokens instanceof TokenCache) tokens.close()
+    await revocations?.close()
+  })
+  await app.register(authPlugin, { apiKeys: keyCache, tokens })
   await app.register(metricsPlugin, {
     registry: metricsRegistry,
     auth: config.api.metricsPublic ? 'public' : { roles: ['admin', 'supervisor'] },
     readiness: () => readinessChecks(db, options.redis, options.readinessTimeoutMs ?? 2000),
   })
   await app.register(healthRoutes, { db, redis: options.redis, timeoutMs: options.readinessTimeoutMs ?? 2000 })
-  await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds })
+  const rev = revocations
+  await app.register(identityRoutes, { db, tokenTtlSeconds: config.api.tokenTtlSeconds, ...(rev ? { revoked: (r: Revocation) => rev.revoked(r) } : {}) })
   await app.register(reportRoutes, { db })
   await app.register(dispositionRoutes, { db })
   let dispatcher: WebhookDispatcher | undefined

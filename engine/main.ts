@@ -261,6 +261,7 @@ async function main(): Promise<void> {
       dncStore,
       invalidNumbers,
       events: { redis, stream: new RedisEventStream(redis, keys) },
+      authRevocations: { redis, keys },
     })
     const address = await app.listen({ host: config.api.host, port: config.api.port })
     log.info(

@@ -2,12 +2,12 @@
  * Who may call the API: logins (short-lived tokens), users, sites and API keys. Site-bound admins manage their own
  * site's users and keys; platform admins (no site) manage every site and create sites.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ApiKey, UserRole } from '../../engine/store/sql/api-keys.js'
 import type { Db } from '../../engine/store/sql/db.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { SiteRepository } from '../../engine/store/sql/sites.js'
-import { UserTokenRepository, TokenPrefix } from '../../engine/store/sql/user-tokens.js'
+import { hashToken, UserTokenRepository, TokenPrefix } from '../../engine/store/sql/user-tokens.js'
 import { UserRepository, type User } from '../../engine/store/sql/users.js'
 import { principalOf } from '../plugins/auth.js'
 import { conflict, HttpProblem, invalidField, notFound, ProblemTypes } from '../problem.js'
@@ -30,10 +30,13 @@ import {
   userSchema,
 } from '../schemas/identity.js'
 import { iso } from '../schemas/timestamp.js'
+import type { Revocation } from '../auth-revocations.js'
 
 export interface IdentityRoutesOptions {
   db: Db
   tokenTtlSeconds: number
+  /** Tells every API process's credential caches (api/auth-revocations.ts); called after the database change. */
+  revoked?: (r: Revocation) => Promise<void>
 }
 
 const Everyone = { roles: ['admin', 'supervisor', 'qa', 'agent'] } as const
@@ -55,6 +58,18 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
   const { db } = options
   const users = new UserRepository(db)
   const tokens = new UserTokenRepository(db)
+  // Told even when the row was already revoked: a retry after a failed publish still reaches the other processes.
+  const tell = async (request: FastifyRequest, r: Revocation): Promise<void> => {
+    if (!options.revoked) return
+    try {
+      await options.revoked(r)
+    } catch (err) {
+      request.log.error(
+        { err: (err as Error).message, kind: r.kind },
+        'revoked in the database, but other API processes were not told: they accept it until their cache entries expire; repeat the revocation to tell them',
+      )
+    }
+  }
   const sites = new SiteRepository(db)
   const repos = repositories(db)
   for (const s of [principalSchema, userSchema, siteSchema, apiKeySchema]) app.addSchema(s)
@@ -85,6 +100,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
       })
     }
     await tokens.revoke(secret)
+    await tell(request, { kind: 'token', hash: hashToken(secret) })
     return reply.code(204).send()
   })
 
@@ -147,6 +163,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
       if (!user || (p.siteId !== null && user.siteId !== p.siteId)) throw notFound('user', request.params.id)
       await users.disable(user.id)
       await tokens.revokeAllOf(user.id)
+      await tell(request, { kind: 'user', id: user.id })
       await repos.audit.append({ actor: p.actor, action: 'disable', entity: 'user', entityId: user.id })
       return userView({ ...user, disabled: true })
     },
@@ -207,6 +224,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
       if (key.siteId === null && p.siteId !== null) throw notFound('API key', request.params.id)
       if (key.siteId !== null) ensureInSite(p, key.siteId, 'API key', request.params.id)
       await repos.apiKeys.revoke(key.id)
+      await tell(request, { kind: 'api-key', id: key.id })
       await repos.audit.append({ actor: p.actor, action: 'revoke', entity: 'api-key', entityId: key.id })
       return reply.code(204).send()
     },

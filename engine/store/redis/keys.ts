@@ -100,6 +100,11 @@ export class CadenceKeys {
     return { contacts: `${base}contacts`, details: `${base}details` }
   }
 
+  /** Pub/sub channel: credentials revoked, told to every API process (api/auth-revocations.ts). */
+  authRevocations(): string {
+    return `${this.prefix}:auth:revocations`
+  }
+
   queue(pool: string, queueId: string): string {
     assertKeyId('queue', queueId)
     return `${this.acd(pool).queuePrefix}${queueId}`
