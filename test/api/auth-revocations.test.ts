@@ -111,8 +111,9 @@ t.test('RedisAuthRevocations: live only while subscribed; after a lost connectio
   here.listen({ revoked: (r) => heard.push(r), reset: () => heard.push('reset') })
   const told: Revocation[] = []
   there.listen({ revoked: (r) => told.push(r), reset: () => undefined })
-  await there.revoked({ kind: 'api-key', id: 'k1' })
+  const publishing = there.revoked({ kind: 'api-key', id: 'k1' })
   t.same(told, [{ kind: 'api-key', id: 'k1' }], 'the revoking process tells its own listeners before publishing')
+  await publishing
   await eventually(t, 'the other process hears it', async () => heard.length === 1)
   t.same(heard, [{ kind: 'api-key', id: 'k1' }])
 
