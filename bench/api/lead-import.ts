@@ -9,9 +9,12 @@
  * is the generator's 64 KiB chunk).
  */
 import http from 'node:http'
+import { loadavg } from 'node:os'
 import { Readable } from 'node:stream'
 import v8 from 'node:v8'
 import vm from 'node:vm'
+import type { Queryable } from '../../engine/store/sql/db.js'
+import { BackendCpu } from './backend-cpu.js'
 
 v8.setFlagsFromString('--expose-gc')
 const collect = vm.runInNewContext('gc') as () => void
@@ -30,6 +33,13 @@ export interface ImportRun {
   heapMedianMiB: number
   heapPeakMiB: number
   heapAfterMiB: number
+  /** CPU per row of the PostgreSQL backends of the bench's database (null when /proc cannot show them), and of this
+   * Node process (the API and the sending client), in microseconds. */
+  pgCpuUsPerRow: number | null
+  nodeCpuUsPerRow: number
+  /** 1-minute load average when the import started and when it ended (2 cores here: above 2, CPUs are contended). */
+  loadStart: number
+  loadEnd: number
 }
 
 /** Row i of the generated file (i from 0), with the counts a correct import must report. */
@@ -65,9 +75,21 @@ function* csvChunks(rows: number, offset: number): Generator<string> {
 }
 
 /** POST the generated file to the import route; `offset` keeps numbers of different runs apart (no cross-run duplicates). */
-export async function runImport(baseUrl: string, listId: string, apiKey: string, rows: number, offset: number): Promise<ImportRun> {
+export async function runImport(
+  baseUrl: string,
+  listId: string,
+  apiKey: string,
+  rows: number,
+  offset: number,
+  db: Queryable,
+): Promise<ImportRun> {
   collect()
   const before = process.memoryUsage()
+  const backends = new BackendCpu(db)
+  await backends.sample()
+  const cpuSampler = setInterval(() => void backends.sample().catch(() => undefined), 250)
+  const loadStart = loadavg()[0]!
+  const cpuBefore = process.cpuUsage()
   let rssPeak = before.rss
   const retained: number[] = []
   let ticks = 0
@@ -96,6 +118,9 @@ export async function runImport(baseUrl: string, listId: string, apiKey: string,
       Readable.from(csvChunks(rows, offset)).pipe(req)
     })
     const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpuBefore)
+    clearInterval(cpuSampler)
+    await backends.sample()
     const r = JSON.parse(body) as { inserted: number; duplicates: number; bad: number; rowsRead: number }
     if (r.rowsRead !== rows) throw new Error(`import read ${r.rowsRead} rows of ${rows}`)
     const mib = (b: number) => Number((b / 1024 / 1024).toFixed(1))
@@ -114,8 +139,13 @@ export async function runImport(baseUrl: string, listId: string, apiKey: string,
       heapMedianMiB: mib(sorted[Math.floor(sorted.length / 2)] ?? 0),
       heapPeakMiB: mib(sorted[sorted.length - 1] ?? 0),
       heapAfterMiB: mib(after),
+      pgCpuUsPerRow: backends.available ? Number(((backends.ms * 1000) / rows).toFixed(1)) : null,
+      nodeCpuUsPerRow: Number(((cpu.user + cpu.system) / rows).toFixed(1)),
+      loadStart: Number(loadStart.toFixed(1)),
+      loadEnd: Number(loadavg()[0]!.toFixed(1)),
     }
   } finally {
     clearInterval(sampler)
+    clearInterval(cpuSampler)
   }
 }

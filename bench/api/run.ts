@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     let offset = 0
     for (const size of importSizes) {
       const list = await repos.leadLists.create({ campaignId: campaign.id, name: `bench import ${size}`, region: 'CN' })
-      const run = await runImport(base, list.id, apiKey, size, offset)
+      const run = await runImport(base, list.id, apiKey, size, offset, db)
       offset += size
       const want = expectedCounts(size)
       if (run.bad !== want.bad || run.duplicates !== want.duplicates || run.inserted !== size - want.bad - want.duplicates) {
@@ -208,13 +208,22 @@ async function main(): Promise<void> {
       process.stdout.write('ofBare = req/s relative to the bare Fastify route measured in the same run (target for reads: >= 0.5)\n')
       process.stdout.write('rows "@ N/s (paced)": requests due every 1/N s, latency from when each was due (bench/api/paced-load.ts)\n')
       if (imports.length > 0) {
-        const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'heapMedianMiB', 'heapPeakMiB', 'heapAfterMiB'] as const
-        const irows = imports.map((r) => ({ ...r, ofTarget: Number((r.rowsPerSec / ImportTargetRowsPerSec).toFixed(2)) }))
+        const icols = ['rows', 'seconds', 'rowsPerSec', 'ofTarget', 'inserted', 'duplicates', 'bad', 'rssPeakMiB', 'heapMedianMiB', 'heapPeakMiB', 'heapAfterMiB', 'pgCpuUs', 'nodeCpuUs', 'load'] as const
+        const irows = imports.map((r) => ({
+          ...r,
+          ofTarget: Number((r.rowsPerSec / ImportTargetRowsPerSec).toFixed(2)),
+          pgCpuUs: r.pgCpuUsPerRow ?? '-',
+          nodeCpuUs: r.nodeCpuUsPerRow,
+          load: `${r.loadStart}-${r.loadEnd}`,
+        }))
         const iw = icols.map((c) => Math.max(c.length, ...irows.map((r) => String(r[c]).length)))
         const iline = (vals: string[]): string => vals.map((v, i) => v.padEnd(iw[i]!)).join('  ')
         process.stdout.write(`\nlead import over HTTP (CSV streamed, PostgreSQL ${db.driver})\n${iline([...icols])}\n${iline(iw.map((w) => '-'.repeat(w)))}\n`)
         for (const r of irows) process.stdout.write(`${iline(icols.map((c) => String(r[c])))}\n`)
         process.stdout.write(`ofTarget = rows/s relative to the target of ${ImportTargetRowsPerSec} rows/s; memory in MiB above the level before that import; heap = in use after a full GC (median/peak during, after)\n`)
+        process.stdout.write(
+          'pgCpuUs / nodeCpuUs = CPU microseconds per row of the PostgreSQL backends of this database / of this process (API and sending client); load = 1-minute load average at start-end (2 cores)\n',
+        )
       }
     }
   } finally {

@@ -14,6 +14,12 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
   /** A script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>
+  /**
+   * Bulk-load rows in COPY text format (engine/store/sql/copy-rows.ts) into `table`'s `columns`; both drivers run
+   * `COPY table (columns) FROM ...` (pg streams it on the connection, PGlite reads it as a blob). Table and column
+   * names are identifiers written in our code, never input.
+   */
+  copyIn(table: string, columns: readonly string[], rows: string): Promise<void>
 }
 
 export type DbDriver = 'pg' | 'pglite'

@@ -9,7 +9,8 @@ import type { Db } from './db.js'
 import type { BadRow, ImportCounts } from './lead-imports.js'
 import { LeadImportRepository } from './lead-imports.js'
 import { detachedCopy, LeadNumberNormalizer } from './lead-number-normalizer.js'
-import { LeadRepository, type ImportedLeadColumns } from './leads.js'
+import { CopyRows } from './copy-rows.js'
+import { LeadRepository } from './leads.js'
 import { TimeOrderedIds } from './time-ordered-ids.js'
 
 /** One row of the source: its line in the file (for the report) and its cells; or a row the parser could not read. */
@@ -91,20 +92,17 @@ function readHeader(cells: readonly string[]): Partial<Record<LeadColumn, number
 }
 
 
-/** One batch of rows as columns, the shape the insert sends (no per-row objects to build and take apart again). */
-export class LeadBatch implements ImportedLeadColumns {
-  readonly ids: string[] = []
-  readonly phones: string[] = []
-  readonly e164s: string[] = []
-  readonly regions: Array<string | null> = []
-  readonly timezones: Array<string | null> = []
-  readonly priorities: Array<number | null> = []
-  readonly customerIds: Array<string | null> = []
+/**
+ * One batch: its leads as rows ready for COPY (the columns of ImportedLeadRowColumns; no per-row objects to build and
+ * take apart again) and its bad rows.
+ */
+export class LeadBatch {
+  readonly rows = new CopyRows()
   readonly bad: BadRow[] = []
   rowsRead = 0
 
   get leads(): number {
-    return this.ids.length
+    return this.rows.count
   }
 }
 
@@ -155,13 +153,16 @@ function addRow(
   if (priority !== undefined && !PriorityRe.test(priority)) return badRow(batch, line, 'priority: expected an integer from -9999 to 9999', priority)
   const customer = cellOf(cells, idx.customerId)
   if (customer !== undefined && customer.length > 200) return badRow(batch, line, 'customerId: longer than 200 characters', customer)
-  batch.ids.push(ids.next())
-  batch.phones.push(phone)
-  batch.e164s.push(parsed.e164)
-  batch.regions.push(parsed.region ?? region ?? defaultRegion ?? null)
-  batch.timezones.push(tz ?? null)
-  batch.priorities.push(priority === undefined ? null : Number(priority))
-  batch.customerIds.push(customer ?? null)
+  batch.rows.add([
+    batch.rows.count,
+    ids.next(),
+    phone,
+    parsed.e164,
+    parsed.region ?? region ?? defaultRegion ?? null,
+    tz ?? null,
+    priority === undefined ? null : Number(priority),
+    customer ?? null,
+  ])
 }
 
 /**
@@ -170,8 +171,10 @@ function addRow(
  * stream (the caller marks the import failed; batches committed before stay).
  *
  * One batch is written at a time, in file order: the hopper pages leads by insertion sequence, and a batch committing
- * after a later one would land behind cursors already handed out. Reading does not stop while a batch commits (the
- * socket and the parser buffer the next bytes), and PostgreSQL, not Node, is the slower side (bench:api).
+ * after a later one would land behind cursors already handed out. While a batch is written the next one is read,
+ * checked and built (PostgreSQL and Node work at once); a full batch waits for the write before it to commit, so at
+ * most two batches are in memory, whatever the file size. A failed write is thrown when the next batch is handed
+ * over or at the end, and nothing after it is written.
  */
 export async function importLeads(
   db: Db,
@@ -184,13 +187,12 @@ export async function importLeads(
   const ids = new TimeOrderedIds()
   let idx: Partial<Record<LeadColumn, number>> | undefined
   let batch = new LeadBatch()
+  /** The write in flight: resolved when its batch committed, rejected with its error. */
+  let writing: Promise<void> = Promise.resolve()
 
-  const flush = async (): Promise<void> => {
-    if (batch.rowsRead === 0) return
-    const b = batch
-    batch = new LeadBatch()
-    await db.transaction(async (tx) => {
-      const inserted = b.leads > 0 ? await new LeadRepository(tx).insertImportBatch(target.campaignId, target.listId, b) : 0
+  const write = (b: LeadBatch): Promise<void> =>
+    db.transaction(async (tx) => {
+      const inserted = b.leads > 0 ? await new LeadRepository(tx).insertImportBatch(target.campaignId, target.listId, b.rows) : 0
       const delta = { rowsRead: b.rowsRead, inserted, duplicates: b.leads - inserted, bad: b.bad.length }
       await new LeadImportRepository(tx).addProgress(target.importId, delta, b.bad)
       totals.rowsRead += delta.rowsRead
@@ -198,21 +200,37 @@ export async function importLeads(
       totals.duplicates += delta.duplicates
       totals.bad += delta.bad
     })
+
+  const flush = async (): Promise<void> => {
+    if (batch.rowsRead === 0) return
+    const b = batch
+    batch = new LeadBatch()
+    await writing
+    writing = write(b)
+    // Observed at the next flush or at the end; until then it must not count as an unhandled rejection.
+    writing.catch(() => {})
   }
 
-  for await (const item of rows) {
-    const run: readonly SourceRow[] = Array.isArray(item) ? item : [item as SourceRow]
-    for (const row of run) {
-      if (idx === undefined) {
-        if ('error' in row) throw new ImportRefused(`line ${row.line}: the header cannot be read: ${row.error}`)
-        idx = readHeader(row.cells)
-        continue
+  try {
+    for await (const item of rows) {
+      const run: readonly SourceRow[] = Array.isArray(item) ? item : [item as SourceRow]
+      for (const row of run) {
+        if (idx === undefined) {
+          if ('error' in row) throw new ImportRefused(`line ${row.line}: the header cannot be read: ${row.error}`)
+          idx = readHeader(row.cells)
+          continue
+        }
+        addRow(batch, row, idx, target.region, numbers, ids)
+        if (batch.rowsRead >= batchSize) await flush()
       }
-      addRow(batch, row, idx, target.region, numbers, ids)
-      if (batch.rowsRead >= batchSize) await flush()
     }
+    if (idx === undefined) throw new ImportRefused('the file is empty: expected a header line naming the phone column')
+    await flush()
+    await writing
+  } catch (err) {
+    // The caller marks the import failed: the write in flight settles first, so no progress lands after that.
+    await writing.catch(() => {})
+    throw err
   }
-  if (idx === undefined) throw new ImportRefused('the file is empty: expected a header line naming the phone column')
-  await flush()
   return totals
 }

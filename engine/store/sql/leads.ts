@@ -2,6 +2,7 @@
 import type { Lead, LeadStatus } from '../../leads/lead.js'
 import type { LeadPage, LeadSource } from '../../leads/lead-source.js'
 import type { Queryable } from './db.js'
+import type { CopyRows } from './copy-rows.js'
 import { dateOrNull, msOf, optionalMs } from './row-time.js'
 
 export interface LeadList {
@@ -22,16 +23,11 @@ export interface NewLead {
   customerId?: string
 }
 
-/** Imported leads as columns, one entry per lead (engine/store/sql/lead-importer.ts fills them). */
-export interface ImportedLeadColumns {
-  readonly ids: readonly string[]
-  readonly phones: readonly string[]
-  readonly e164s: readonly string[]
-  readonly regions: ReadonlyArray<string | null>
-  readonly timezones: ReadonlyArray<string | null>
-  readonly priorities: ReadonlyArray<number | null>
-  readonly customerIds: ReadonlyArray<string | null>
-}
+/**
+ * The columns of an import batch's rows, in this order (engine/store/sql/lead-importer.ts writes them): the row's
+ * position in the batch, a fresh id, the phone as written, its E.164 form, region, time zone, priority, customer id.
+ */
+export const ImportedLeadRowColumns = ['n', 'id', 'phone', 'e164', 'region', 'timezone', 'priority', 'customer'] as const
 
 interface LeadRow {
   id: string
@@ -188,21 +184,28 @@ export class LeadRepository implements LeadSource {
   }
 
   /**
-   * An import's batch in one statement, in file order (unnest hands the rows to the insert in array order, so seq
-   * follows the file without a sort); returns how many landed. A number already in the campaign is skipped by the
-   * (campaign_id, e164) unique index, the only arbiter: the ids are fresh time-ordered UUIDs. Columns that are empty
-   * in the whole batch go as NULL (unnest pads them), not as arrays of nulls.
+   * An import's batch: its rows (ImportedLeadRows' columns, in file order) are COPYed into a temporary staging table,
+   * then moved into leads by one INSERT ... SELECT in file order (seq follows the file); returns how many landed. A
+   * number already in the campaign, or earlier in the batch, is skipped by the (campaign_id, e164) unique index, the
+   * only arbiter: the ids are fresh time-ordered UUIDs. The staging table lives for the connection and is emptied at
+   * each commit, so a batch never sees another's rows. Must run inside a transaction (the COPY and the INSERT must be
+   * on one connection).
    */
-  async insertImportBatch(campaignId: string, listId: string, c: ImportedLeadColumns): Promise<number> {
-    if (c.ids.length === 0) return 0
-    const orNull = <T>(col: ReadonlyArray<T | null>): ReadonlyArray<T | null> | null => (col.some((v) => v !== null) ? col : null)
+  async insertImportBatch(campaignId: string, listId: string, batch: CopyRows): Promise<number> {
+    if (batch.count === 0) return 0
+    await this.db.query(
+      `CREATE TEMP TABLE IF NOT EXISTS lead_import_rows (
+         n int NOT NULL, id text NOT NULL, phone text NOT NULL, e164 text NOT NULL, region text, timezone text,
+         priority int, customer text
+       ) ON COMMIT DELETE ROWS`,
+    )
+    await this.db.copyIn('lead_import_rows', ImportedLeadRowColumns, batch.text)
     const r = await this.db.query(
       `INSERT INTO leads (id, campaign_id, list_id, phone, e164, region, timezone, priority, customer_id)
        SELECT t.id, $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.customer
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
-            AS t(id, phone, e164, region, timezone, priority, customer)
+       FROM lead_import_rows t ORDER BY t.n
        ON CONFLICT (campaign_id, e164) WHERE e164 IS NOT NULL DO NOTHING`,
-      [campaignId, listId, c.ids, c.phones, c.e164s, orNull(c.regions), orNull(c.timezones), orNull(c.priorities), orNull(c.customerIds)],
+      [campaignId, listId],
     )
     return r.rowCount
   }

@@ -1,5 +1,8 @@
 /** Db over a real PostgreSQL server through a `pg` connection pool. */
+import { finished } from 'node:stream/promises'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { copyStatement } from './copy-statement.js'
 import type { Db, QueryResult, Queryable } from './db.js'
 
 // COUNT(*) and BIGINT come back as strings by default; every count we keep fits a JS number, and PGlite returns
@@ -19,6 +22,13 @@ export interface PgOptions {
   applicationName?: string
 }
 
+/** COPY FROM STDIN on one connection: the rows go as one write, then the end of the copy. */
+async function copyOn(client: pg.PoolClient, sql: string, rows: string): Promise<void> {
+  const stream = client.query(copyFrom(sql))
+  stream.end(rows)
+  await finished(stream)
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -28,6 +38,16 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
     async exec(sql: string): Promise<void> {
       // Without parameters pg uses the simple query protocol, which accepts several statements.
       await client.query(sql)
+    },
+    async copyIn(table: string, columns: readonly string[], rows: string): Promise<void> {
+      const sql = copyStatement(table, columns, 'STDIN')
+      if (!(client instanceof pg.Pool)) return copyOn(client, sql, rows)
+      const c = await client.connect()
+      try {
+        await copyOn(c, sql, rows)
+      } finally {
+        c.release()
+      }
     },
   }
 }
@@ -47,6 +67,7 @@ export function openPg(options: PgOptions): Db {
     driver: 'pg',
     query: base.query,
     exec: base.exec,
+    copyIn: base.copyIn,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect()
       let broken: Error | undefined

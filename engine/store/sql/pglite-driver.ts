@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
+import { copyStatement } from './copy-statement.js'
 import type { Db, QueryResult, Queryable } from './db.js'
 
 function result<R>(r: Results<R>): QueryResult<R> {
@@ -18,6 +19,10 @@ function wrap(conn: PGlite | Transaction): Queryable {
     async exec(sql: string): Promise<void> {
       await conn.exec(sql)
     },
+    async copyIn(table: string, columns: readonly string[], rows: string): Promise<void> {
+      // PGlite has no COPY FROM STDIN: it hands a blob to the server as the file /dev/blob.
+      await conn.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) })
+    },
   }
 }
 
@@ -30,6 +35,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     driver: 'pglite',
     query: base.query,
     exec: base.exec,
+    copyIn: base.copyIn,
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction((tx) => fn(wrap(tx)))
     },

@@ -84,3 +84,28 @@ forEachDriver(t, async (t, db) => {
   t.equal(ids.size, page.length, 'ids are unique')
   t.ok(page.every((l, i) => i === 0 || page[i - 1]!.id < l.id), 'ids are made in order (time-ordered UUIDs)')
 })
+
+t.test('a batch that fails to write stops the import: the error comes out, nothing after it lands', async (t) => {
+  forEachDriver(t, async (t, db) => {
+    await migrate(db)
+    const repos = repositories(db)
+    const campaign = await repos.campaigns.create({ name: 'Broken', settings: settings() })
+    const list = await repos.leadLists.create({ campaignId: campaign.id, name: 'real', region: 'CN' })
+    const imp = await repos.leadImports.create({ listId: list.id, campaignId: campaign.id, format: 'csv', actor: 'test' })
+    let read = 0
+    async function* rows(): AsyncGenerator<SourceRow> {
+      yield { line: 1, cells: ['phone'] }
+      for (let i = 0; i < 10; i++, read++) yield { line: i + 2, cells: [nsn(i)] }
+    }
+    // The leads name a list that does not exist: the first batch's insert is refused (23503) while the next is read.
+    const err = await importLeads(db, rows(), { importId: imp.id, campaignId: campaign.id, listId: 'no-such-list', region: 'CN', batchSize: 3 }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    )
+    t.equal(err?.code, '23503', 'the write error is thrown')
+    t.ok(read < 10, `reading stopped at the failed batch (${read} of 10 rows read)`)
+    t.match(await repos.leadImports.get(imp.id), { rowsRead: 0, inserted: 0, bad: 0 }, 'no batch committed')
+    const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM leads WHERE campaign_id = $1', [campaign.id])
+    t.equal(n.rows[0]!.n, 0, 'no lead landed')
+  })
+})
