@@ -1,8 +1,7 @@
 /** Db over a real PostgreSQL server through a `pg` connection pool. */
-import { finished } from 'node:stream/promises'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
 import { copyStatement } from './copy-statement.js'
+import { copyInto } from './pg-copy-in.js'
 import type { Db, QueryResult, Queryable } from './db.js'
 
 // COUNT(*) and BIGINT come back as strings by default; every count we keep fits a JS number, and PGlite returns
@@ -22,13 +21,6 @@ export interface PgOptions {
   applicationName?: string
 }
 
-/** COPY FROM STDIN on one connection: the rows go as one write, then the end of the copy. */
-async function copyOn(client: pg.PoolClient, sql: string, rows: string): Promise<void> {
-  const stream = client.query(copyFrom(sql))
-  stream.end(rows)
-  await finished(stream)
-}
-
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -41,10 +33,10 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
     },
     async copyIn(table: string, columns: readonly string[], rows: string): Promise<void> {
       const sql = copyStatement(table, columns, 'STDIN')
-      if (!(client instanceof pg.Pool)) return copyOn(client, sql, rows)
+      if (!(client instanceof pg.Pool)) return copyInto(client, sql, rows)
       const c = await client.connect()
       try {
-        await copyOn(c, sql, rows)
+        await copyInto(c, sql, rows)
       } finally {
         c.release()
       }

@@ -36,4 +36,15 @@ forEachDriver(t, async (t, db) => {
   )
   t.ok(back.rows.every((r) => r.b === (r.n % 2 === 0 ? null : `x${r.n}`)), 'the other column lines up')
   await t.rejects(db.copyIn('copied; DROP TABLE copied', ['n'], '1\n'), /not a plain lower-case identifier/)
+
+  // A row the server refuses fails the whole COPY with the server's error; the connection stays usable.
+  const bad = await db.copyIn('copied', ['n', 'a'], '1\tok\nnot-a-number\tx\n').then(
+    () => undefined,
+    (e: unknown) => e as { code?: string },
+  )
+  t.equal(bad?.code, '22P02', 'invalid input syntax for type integer')
+  await t.rejects(db.copyIn('no_such_table', ['n'], '1\n'), /no_such_table/)
+  t.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM copied')).rows[0]!.n, values.length, 'nothing of a failed COPY landed')
+  await db.copyIn('copied', ['n'], '')
+  t.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM copied')).rows[0]!.n, values.length, 'an empty COPY adds nothing')
 })
