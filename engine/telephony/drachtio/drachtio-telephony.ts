@@ -832,7 +832,7 @@ export class DrachtioTelephony implements TelephonyPort {
       ? rec.ops.then(async () => {
           if (!rec.on) return
           rec.on = false
-          rec.recordedMs += endedAt - (rec.onSince ?? endedAt)
+          rec.recordedMs += Math.max(0, endedAt - (rec.onSince ?? endedAt))
           await media.stopRecording(call.request.callId, false).catch((err: unknown) => {
             call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'stop recording failed; the delete closes the recording')
           })
