@@ -296,3 +296,17 @@ t.test('two supervisors listen to one call at once; each stops on its own', asyn
   t.strictSame(await subscribers(s.callId), [])
   await wrapUp(t, s)
 })
+
+t.test('a phone that takes one audio stream (declines the second with port 0) hears the first party only', async (t) => {
+  const s = await bridgedCall(t, 'sup-one-stream')
+  const ear = await Ear.open()
+  t.teardown(() => ear.close())
+  const sup = await gateway('supervisor-listen-wait-bye.xml', { first_port: String(ear.port), second_port: '0' })
+  const view = await s.supervision.start(s.callId, 'listen', { kind: 'uri', uri: `sip:supervisor@127.0.0.1:${sup.port}` })
+  await until(() => ear.packets > 20, 'the first stream (the agent side) at the phone')
+  t.equal(view.state, 'up', 'rtpengine accepts the declined stream')
+  await s.supervision.stop(view.supervisionId)
+  t.equal((await sup.done).code, 0)
+  t.strictSame(await subscribers(s.callId), [])
+  await wrapUp(t, s)
+})
