@@ -142,7 +142,11 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     breaker,
     maxCallMs: t.maxCallMs,
     ...(o.recording ? { recording: o.recording } : {}),
-    listener: new CallListener({ socket: rtp, ...(o.announcements?.length ? { templates: o.announcements } : {}) }),
+    listener: new CallListener({
+      socket: rtp,
+      logger: o.logger.child({ component: 'media-analysis' }),
+      ...(o.announcements?.length ? { templates: o.announcements } : {}),
+    }),
   })
   // supervisors listen through rtpengine subscriptions of the same anchor; their phones are registered like agents'
   const supervision = new DrachtioSupervision({ connection, calls: telephony, media: anchor, clock: o.clock, logger: o.logger, registrations })
