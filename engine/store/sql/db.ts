@@ -19,7 +19,7 @@ export interface Queryable {
    * `COPY table (columns) FROM ...` (pg streams it on the connection, PGlite reads it as a blob). Table and column
    * names are identifiers written in our code, never input.
    */
-  copyIn(table: string, columns: readonly string[], rows: string): Promise<void>
+  copyIn(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>
 }
 
 export type DbDriver = 'pg' | 'pglite'

@@ -199,7 +199,7 @@ export class LeadRepository implements LeadSource {
          priority int, customer text
        ) ON COMMIT DELETE ROWS`,
     )
-    await this.db.copyIn('lead_import_rows', ImportedLeadRowColumns, batch.text)
+    await this.db.copyIn('lead_import_rows', ImportedLeadRowColumns, batch.bytes)
     const r = await this.db.query(
       `INSERT INTO leads (id, campaign_id, list_id, phone, e164, region, timezone, priority, customer_id)
        SELECT t.id, $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.customer

@@ -57,8 +57,8 @@ class CopyIn implements pg.Submittable {
 }
 
 /** Run `sql` (a COPY ... FROM STDIN) on `client` with `rows` as its data. */
-export function copyInto(client: pg.ClientBase, sql: string, rows: string): Promise<void> {
+export function copyInto(client: pg.ClientBase, sql: string, rows: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.query(new CopyIn(sql, Buffer.from(rows, 'utf8'), (err) => (err ? reject(err) : resolve())))
+    client.query(new CopyIn(sql, Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength), (err) => (err ? reject(err) : resolve())))
   })
 }

@@ -31,7 +31,7 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
       // Without parameters pg uses the simple query protocol, which accepts several statements.
       await client.query(sql)
     },
-    async copyIn(table: string, columns: readonly string[], rows: string): Promise<void> {
+    async copyIn(table: string, columns: readonly string[], rows: Uint8Array): Promise<void> {
       const sql = copyStatement(table, columns, 'STDIN')
       if (!(client instanceof pg.Pool)) return copyInto(client, sql, rows)
       const c = await client.connect()

@@ -19,7 +19,7 @@ function wrap(conn: PGlite | Transaction): Queryable {
     async exec(sql: string): Promise<void> {
       await conn.exec(sql)
     },
-    async copyIn(table: string, columns: readonly string[], rows: string): Promise<void> {
+    async copyIn(table: string, columns: readonly string[], rows: Uint8Array): Promise<void> {
       // PGlite has no COPY FROM STDIN: it hands a blob to the server as the file /dev/blob.
       await conn.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) })
     },
