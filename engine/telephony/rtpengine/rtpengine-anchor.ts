@@ -109,6 +109,15 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
     await this.redirect(callB, b, sdpAt(a.engineFacing, `join-${callB}`))
   }
 
+  /**
+   * Sends an answered call's engine side to another media endpoint (a conference server's leg), with the same
+   * port-latched re-offer as join(); join() or part() undoes it.
+   */
+  async redirectTo(callId: string, sdp: string): Promise<void> {
+    const a = this.answered(callId)
+    await this.redirect(callId, a, sdp)
+  }
+
   /** Sends the call's engine side back to its own endpoint (the other call of a join ended or moved on). */
   async part(callId: string): Promise<void> {
     const a = this.calls.get(callId)
@@ -209,8 +218,8 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
   }
 }
 
-/** A minimal PCMU SDP whose audio goes to `at`. */
-function sdpAt(at: { host: string; port: number }, session: string): string {
+/** A minimal PCMU SDP whose audio goes to `at` (also the SDP a conference leg is given for an rtpengine port). */
+export function sdpAt(at: { host: string; port: number }, session: string): string {
   const id = Math.floor(Math.random() * 1e9)
   return [
     'v=0',
