@@ -66,6 +66,8 @@ export interface TelephonyConfig {
   maxCallMs: number
   /** Carrier announcements to screen early media for (engine/media/announcement-templates.ts). */
   announcementsDir?: string | undefined
+  /** FreeSWITCH for supervisors' whisper and barge (engine/telephony/fsmrf/); undefined: listen only. */
+  freeswitch?: (HostPort & { /** secret: never log it */ secret: string; listen: HostPort | undefined }) | undefined
   /** IPv4 address the engine receives calls' media on, for analysis (default 127.0.0.1). */
   mediaAddress?: string | undefined
 }
@@ -175,8 +177,12 @@ function telephony(v: Values): TelephonyConfig {
     if (v.drachtioSecret === undefined) problems.push('DRACHTIO_SECRET: required when DRACHTIO_ADDRESS is set')
     if (v.trunksFile === undefined) problems.push('CADENCE_TRUNKS_FILE: required when DRACHTIO_ADDRESS is set (the trunks to dial through)')
   }
+  if (v.freeswitchEsl !== undefined && v.freeswitchSecret === undefined) {
+    problems.push('CADENCE_FREESWITCH_SECRET: required when CADENCE_FREESWITCH_ESL is set')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const address = v.drachtioAddress
+  const fs = v.freeswitchEsl
   return {
     drachtio: address === undefined ? undefined : { ...address, secret: v.drachtioSecret! },
     rtpengine: {
@@ -189,6 +195,7 @@ function telephony(v: Values): TelephonyConfig {
     maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
     announcementsDir: v.announcementsDir,
     mediaAddress: v.mediaAddress ?? '127.0.0.1',
+    freeswitch: fs === undefined ? undefined : { ...fs, secret: v.freeswitchSecret!, listen: v.freeswitchListen },
   }
 }
 
@@ -280,6 +287,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
             trunksFile: config.telephony.trunksFile,
             ringTimeoutSeconds: config.telephony.ringTimeoutMs / 1000,
             maxCallSeconds: config.telephony.maxCallMs / 1000,
+            freeswitch: config.telephony.freeswitch ? `${config.telephony.freeswitch.host}:${config.telephony.freeswitch.port} (secret set)` : 'unset (listen only)',
           },
     recording: config.recording.enabled
       ? {

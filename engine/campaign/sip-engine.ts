@@ -25,7 +25,7 @@ import { AgentSessionEvents, AgentSessions, type AgentSessionDown, type AgentSes
 import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony, type CallRecordingPolicy } from '../telephony/drachtio/drachtio-telephony.js'
-import { DrachtioSupervision } from '../telephony/drachtio/supervisor-listen.js'
+import { DrachtioSupervision, type SupervisorConference } from '../telephony/drachtio/supervisor-listen.js'
 import { RegistrationStore } from '../telephony/registrar/registration-store.js'
 import { NgPool } from '../telephony/rtpengine/ng-pool.js'
 import { RtpengineAnchor } from '../telephony/rtpengine/rtpengine-anchor.js'
@@ -148,8 +148,39 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
       ...(o.announcements?.length ? { templates: o.announcements } : {}),
     }),
   })
-  // supervisors listen through rtpengine subscriptions of the same anchor; their phones are registered like agents'
-  const supervision = new DrachtioSupervision({ connection, calls: telephony, media: anchor, clock: o.clock, logger: o.logger, registrations })
+  // supervisors listen through rtpengine subscriptions of the same anchor; their phones are registered like agents'.
+  // Whisper and barge need FreeSWITCH: drachtio-fsmrf is loaded only when one is configured.
+  const fsConfig = t.freeswitch
+  const fsmrf = fsConfig
+    ? import('../telephony/fsmrf/fsmrf-conference.js').then(
+        (m) =>
+          new m.FsmrfConference({
+            connection,
+            media: anchor,
+            sessionOf: (callId) => {
+              const agentId = telephony.liveCall(callId)?.agentId
+              return agentId ? sessions.sessionId(agentId) : undefined
+            },
+            freeswitch: {
+              address: fsConfig.host,
+              port: fsConfig.port,
+              secret: fsConfig.secret,
+              ...(fsConfig.listen ? { listenAddress: fsConfig.listen.host, listenPort: fsConfig.listen.port } : {}),
+            },
+            logger: o.logger,
+          }),
+      )
+    : undefined
+  const conference: SupervisorConference | undefined = fsmrf ? { start: async (...args) => (await fsmrf).start(...args) } : undefined
+  const supervision = new DrachtioSupervision({
+    connection,
+    calls: telephony,
+    media: anchor,
+    clock: o.clock,
+    logger: o.logger,
+    registrations,
+    ...(conference ? { conference } : {}),
+  })
   connection.on(ConnectionEvents.Down, (down: ConnectionDown) =>
     log.warn({ reason: down.reason, drachtio: `${t.drachtio.host}:${t.drachtio.port}` }, 'drachtio is down: pacing places no calls until it is back (calls being set up fail; answered calls live on in drachtio)'),
   )
@@ -237,11 +268,18 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
       const up = await connection.start()
       log.info({ sip: up.hostports }, 'drachtio connected: the engine dials real trunks')
       health.start()
+      if (fsmrf && fsConfig) {
+        // listen works without it; whisper and barge are refused until FreeSWITCH answers
+        await (await fsmrf).connect().catch((err: unknown) =>
+          log.error({ err: err instanceof Error ? err.message : String(err), freeswitch: `${fsConfig.host}:${fsConfig.port}` }, 'FreeSWITCH not reached: supervisors can listen, not whisper or barge'),
+        )
+      }
       return up
     },
     async stop() {
       await runtime.shutdown()
       await supervision.close().catch((err: unknown) => log.warn({ err }, 'supervisions not ended'))
+      if (fsmrf) (await fsmrf).close()
       health.stop()
       await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))
       await connection.stop()

@@ -204,3 +204,14 @@ t.test('media analysis keys: the address rtpengine sends calls\' audio to, the a
     t.match(problems.join('\n'), /CADENCE_MEDIA_ADDRESS: expected an IPv4 address of this host/, `${bad} refused`)
   }
 })
+
+t.test('FreeSWITCH for whisper and barge: optional, needs its secret, never shows it', async (t) => {
+  t.equal(loadConfig({ env: SITE }).telephony.freeswitch, undefined, 'unset: listen only')
+  t.match(problemsOf(() => loadConfig({ env: { ...SITE, CADENCE_FREESWITCH_ESL: '10.0.0.7:8021' } })), [/^CADENCE_FREESWITCH_SECRET: required/])
+  t.match(problemsOf(() => loadConfig({ env: { ...SITE, CADENCE_FREESWITCH_ESL: 'not an address', CADENCE_FREESWITCH_SECRET: 'x' } })).join('\n'), /CADENCE_FREESWITCH_ESL/)
+  const c = loadConfig({ env: { ...SITE, CADENCE_FREESWITCH_ESL: '10.0.0.7:8021', CADENCE_FREESWITCH_SECRET: 'esl-pass-77', CADENCE_FREESWITCH_LISTEN: '10.0.0.2:8085' } })
+  t.same(c.telephony.freeswitch, { host: '10.0.0.7', port: 8021, secret: 'esl-pass-77', listen: { host: '10.0.0.2', port: 8085 } })
+  const shown = JSON.stringify(describeConfig(c))
+  t.match(shown, /10\.0\.0\.7:8021/)
+  t.notMatch(shown, /esl-pass-77/, 'the event socket password is never shown')
+})
