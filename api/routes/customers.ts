@@ -103,6 +103,8 @@ const MinuteMs = 60_000
 
 /** A screen pop's batch key: site scope, agent scope, limit, E.164. */
 type PhoneKey = [string | null, string | null, number, string]
+/** A name search's batch key: site scope, agent scope, sort, limit, name. */
+type NameKey = [string | null, string | null, Exclude<CustomerSort, 'name'>, number, string]
 
 export async function customerRoutes(app: FastifyInstance, options: CustomerRoutesOptions): Promise<void> {
   const { db, pii } = options
@@ -128,6 +130,25 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
       [...groups.values()].map(async (g) => {
         for (const [e164, customers] of await repos.customers.findByPhones(g.e164s, g.scope, g.limit)) {
           found.set(JSON.stringify([g.scope.siteId, g.scope.agentId, g.limit, e164] satisfies PhoneKey), customers)
+        }
+      }),
+    )
+    return found
+  })
+  const byName = new BatchedLookup(async (keys: string[]) => {
+    const groups = new Map<string, { scope: CustomerScope; sort: Exclude<CustomerSort, 'name'>; limit: number; names: string[] }>()
+    for (const key of keys) {
+      const k = JSON.parse(key) as NameKey
+      const g = JSON.stringify([k[0], k[1], k[2], k[3]])
+      const group = groups.get(g) ?? { scope: { siteId: k[0], agentId: k[1] }, sort: k[2], limit: k[3], names: [] }
+      group.names.push(k[4])
+      groups.set(g, group)
+    }
+    const found = new Map<string, { items: Customer[]; total: number }>()
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        for (const [name, page] of await repos.customers.searchByNames(g.names, g.scope, { sort: g.sort, limit: g.limit })) {
+          found.set(JSON.stringify([g.scope.siteId, g.scope.agentId, g.sort, g.limit, name] satisfies NameKey), page)
         }
       }),
     )
@@ -205,6 +226,11 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
       if (!r.ok) throw invalidField('querystring.phone', r.reason)
       const items = (await byPhone.load(JSON.stringify([scope.siteId, scope.agentId, q.limit, r.e164] satisfies PhoneKey))) ?? []
       return { items: items.map(customerView), total: items.length, limit: q.limit, offset: 0 }
+    }
+    // The CRM's everyday search, a name alone on its first page, shares one statement with those arriving together.
+    if (q.name !== undefined && q.type === undefined && q.owner === undefined && q.tag === undefined && q.offset === 0 && q.sort !== 'name') {
+      const page = (await byName.load(JSON.stringify([scope.siteId, scope.agentId, q.sort, q.limit, q.name] satisfies NameKey)))!
+      return { items: page.items.map(customerView), total: page.total, limit: q.limit, offset: 0 }
     }
     try {
       const page = await repos.customers.search(

@@ -14,17 +14,19 @@ interface Page {
 }
 
 /** The same database, counting the batched statements the app sends. */
-function counting(db: Db): { db: Db; batches: number[] } {
+function counting(db: Db): { db: Db; batches: number[]; nameBatches: number[] } {
   const batches: number[] = []
+  const nameBatches: number[] = []
   const query = async <R extends object>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
     if (sql.includes('customers_by_phone_hashes')) batches.push((params?.[0] as string[]).length)
+    if (sql.includes('PARTITION BY c.name_hash')) nameBatches.push((params?.[0] as string[]).length)
     return db.query<R>(sql, params)
   }
-  return { db: { ...db, query }, batches }
+  return { db: { ...db, query }, batches, nameBatches }
 }
 
 forEachDriver(t, async (t, raw) => {
-  const { db, batches } = counting(raw)
+  const { db, batches, nameBatches } = counting(raw)
   const h = await harness(db)
   t.teardown(() => h.app.close())
   const repos = repositories(db, h.pii)
@@ -92,4 +94,37 @@ forEachDriver(t, async (t, raw) => {
   t.same(together, alone, 'each concurrent caller gets what it got alone')
   t.ok(batches.some((size) => size > 1), `concurrent lookups shared statements (batch sizes ${batches.join(',')})`)
   t.ok(batches.length < asks.length, 'fewer statements than requests')
+
+  // The name search batched the same way: each caller's page and total as search() gives them on its own.
+  await customer('Wang Fang', 'default', agentB.id, ['+8613800000005'])
+  await customer('Wang Fang', 'north', null, ['+8613800000006'])
+  const scopes = { agentA: { siteId: 'default', agentId: agentA.id }, agentB: { siteId: 'default', agentId: agentB.id }, supervisor: { siteId: 'default', agentId: null }, north: { siteId: 'north', agentId: null }, admin: { siteId: null, agentId: null } } as const
+  const searches: Array<[keyof typeof keys, string, string, number]> = []
+  for (const who of Object.keys(keys) as Array<keyof typeof keys>) {
+    for (const name of ['Wang Fang', 'wang  fang', 'Li Na', 'Nobody']) searches.push([who, name, '-updatedAt', 50])
+  }
+  searches.push(['supervisor', 'Wang Fang', 'createdAt', 1], ['admin', 'Wang Fang', '-createdAt', 2])
+  const expected = await Promise.all(
+    searches.map(async ([who, name, sort, limit]) => {
+      const page = await repos.customers.search({ name }, scopes[who], { sort: sort as '-updatedAt', limit, offset: 0 })
+      return { ids: page.items.map((c) => c.id), total: page.total }
+    }),
+  )
+  t.ok(expected.some((e) => e.total > 1 && e.ids.length < e.total), 'some pages are cut by their limit')
+  const viaRoute = async ([who, name, sort, limit]: (typeof searches)[number]) => {
+    const res = await h.app.inject({
+      method: 'GET',
+      url: `/v1/customers?name=${encodeURIComponent(name)}&sort=${sort}&limit=${limit}`,
+      headers: { authorization: `Bearer ${keys[who]}` },
+    })
+    if (res.statusCode !== 200) t.fail(`search answered ${res.statusCode}: ${res.body}`)
+    const body = res.json<{ items: Array<{ id: string }>; total: number }>()
+    return { ids: body.items.map((c) => c.id), total: body.total }
+  }
+  nameBatches.length = 0
+  t.same(await Promise.all(searches.map(viaRoute)), expected, 'concurrent name searches: each page and total as search() gives it')
+  t.ok(nameBatches.some((size) => size > 1), `concurrent name searches shared statements (batch sizes ${nameBatches.join(',')})`)
+  const oneByOne: Array<{ ids: string[]; total: number }> = []
+  for (const s of searches) oneByOne.push(await viaRoute(s))
+  t.same(oneByOne, expected, 'one at a time too')
 })

@@ -231,6 +231,45 @@ export class CustomerRepository {
   }
 
   /**
+   * search({ name }) for several names in one statement, first page only, sorted by time: each name gets the page and
+   * total search() would give it. Every name asked is in the map.
+   */
+  async searchByNames(
+    names: readonly string[],
+    scope: CustomerScope,
+    page: { sort: Exclude<CustomerSort, 'name'>; limit: number },
+  ): Promise<Map<string, { items: Customer[]; total: number }>> {
+    const byHash = new Map<string, string[]>()
+    const out = new Map<string, { items: Customer[]; total: number }>()
+    for (const name of names) {
+      const hash = this.nameHash(name)
+      byHash.set(hash, [...(byHash.get(hash) ?? []), name])
+      out.set(name, { items: [], total: 0 })
+    }
+    if (byHash.size === 0) return out
+    const column = page.sort.endsWith('createdAt') ? 'created_at' : 'updated_at'
+    const dir = page.sort.startsWith('-') ? 'DESC' : 'ASC'
+    const r = await this.db.query<CustomerRow & { name_hash: string; total: string | number }>(
+      `SELECT * FROM (
+         SELECT ${customerColumns}, c.name_hash, count(*) OVER (PARTITION BY c.name_hash) AS total,
+           row_number() OVER (PARTITION BY c.name_hash ORDER BY c.${column} ${dir}, c.id ${dir}) AS n
+         FROM customers c
+         WHERE c.name_hash = ANY($1::text[]) AND ($2::text IS NULL OR c.site_id = $2) AND ($3::text IS NULL OR c.owner_agent_id = $3)
+       ) m WHERE m.n <= $4 ORDER BY m.name_hash, m.n`,
+      [[...byHash.keys()], scope.siteId, scope.agentId, page.limit],
+    )
+    for (const row of r.rows) {
+      const customer = this.toCustomer(row)
+      for (const name of byHash.get(row.name_hash)!) {
+        const o = out.get(name)!
+        o.items.push(customer)
+        o.total = Number(row.total)
+      }
+    }
+    return out
+  }
+
+  /**
    * Customers matching the filter. Names match exactly (normalized) through their hash; sorting by time is done by
    * the database, sorting by name here after decrypting (refused above NameSortLimit matches).
    */
