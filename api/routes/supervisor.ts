@@ -19,7 +19,7 @@ import {
 } from '../../engine/telephony/supervisor/supervision.js'
 import { principalOf, type Principal } from '../plugins/auth.js'
 import { HttpProblem, invalidField, notFound } from '../problem.js'
-import { getSchema, startSchema, stopSchema, supervisionView } from '../schemas/supervisor.js'
+import { getSchema, listSchema, startSchema, stopSchema, supervisionView } from '../schemas/supervisor.js'
 import { iso } from '../schemas/timestamp.js'
 import { ensureInSite } from '../scope.js'
 
@@ -103,6 +103,12 @@ export async function supervisorRoutes(app: FastifyInstance, options: Supervisor
       return reply.code(201).send(view(started))
     })
   }
+
+  app.get('/v1/supervisor/calls/:callId/supervisions', { schema: listSchema, config: { auth: Roles } }, async (request) => {
+    const { callId } = request.params as { callId: string }
+    const sup = await liveCall(principalOf(request), callId)
+    return { items: sup.ofCall(callId).map(view) }
+  })
 
   /** The supervision if it is live and its call is in the caller's site. */
   async function visible(p: Principal, supervisionId: string): Promise<{ sup: Supervision; v: SupervisionView }> {

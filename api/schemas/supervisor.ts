@@ -2,6 +2,7 @@
  * The supervisor contract (issue 5 §7): listen to, whisper to or barge into a live call through the supervisor's own
  * phone, and end it. A live call is addressed by the engine's call id (as in agent states and events).
  */
+import { listOf } from './page.js'
 import { problemResponses } from './problem.js'
 
 const id = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_.:-]+$' } as const
@@ -59,4 +60,11 @@ export const stopSchema = {
   summary: "End a supervision: the supervisor's phone is hung up, the call goes on",
   params: supervisionParams,
   response: { 204: { type: 'null' }, ...problemResponses },
+} as const
+
+export const listSchema = {
+  tags: ['supervisor'],
+  summary: "A live call's supervisions, ringing ones included (a ringing one is stopped with DELETE like any other)",
+  params: callParams,
+  response: { 200: listOf('cadence/supervision#'), ...problemResponses },
 } as const

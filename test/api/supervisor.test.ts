@@ -36,6 +36,9 @@ class StandInSupervision implements Supervision {
     this.views.set(v.supervisionId, v)
     return v
   }
+  ofCall(callId: string): SupervisionView[] {
+    return [...this.views.values()].filter((v) => v.callId === callId)
+  }
   get(id: string): SupervisionView | undefined {
     return this.views.get(id)
   }
@@ -85,6 +88,10 @@ forEachDriver(t, async (t, db) => {
     t.strictSame(v, { supervisionId: 'sup-1', callId: 'c-hz', mode: 'listen', state: 'up', since: '2026-11-23T22:00:00.000Z' })
     t.strictSame(sup.started[0]!.phone, { kind: 'registered', id: hzAgent.id })
 
+    const list = await app.inject({ method: 'GET', url: '/v1/supervisor/calls/c-hz/supervisions', headers: hz })
+    t.equal(list.statusCode, 200)
+    t.strictSame(list.json<{ items: Array<{ supervisionId: string }> }>().items.map((i) => i.supervisionId), ['sup-1'], 'the call\'s supervisions')
+    problem(t, await app.inject({ method: 'GET', url: '/v1/supervisor/calls/c-def/supervisions', headers: hz }), 404)
     const read = await app.inject({ method: 'GET', url: '/v1/supervisor/supervisions/sup-1', headers: hz })
     t.equal(read.statusCode, 200)
     t.equal(read.json<{ state: string }>().state, 'up')

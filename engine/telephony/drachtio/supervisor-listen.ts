@@ -111,6 +111,10 @@ export class DrachtioSupervision extends EventEmitter implements Supervision {
     return s ? { ...s.view } : undefined
   }
 
+  ofCall(callId: string): SupervisionView[] {
+    return [...this.sessions.values()].filter((s) => s.view.callId === callId).map((s) => ({ ...s.view }))
+  }
+
   /** Supervisions not ended yet (a leak check for tests). */
   count(): number {
     return this.sessions.size

@@ -44,6 +44,8 @@ export interface Supervision {
   /** Calls the supervisor's phone and, once it answers, gives it the call's audio; resolves with it up. */
   start(callId: string, mode: SupervisionMode, phone: SupervisorPhone): Promise<SupervisionView>
   get(supervisionId: string): SupervisionView | undefined
+  /** The call's supervisions not ended yet, ringing ones included (so a ringing one can be found and stopped). */
+  ofCall(callId: string): SupervisionView[]
   /** Hangs the supervisor's phone up and releases the media; idempotent. */
   stop(supervisionId: string): Promise<void>
 }

@@ -310,3 +310,20 @@ t.test('a phone that takes one audio stream (declines the second with port 0) he
   t.strictSame(await subscribers(s.callId), [])
   await wrapUp(t, s)
 })
+
+t.test('a supervision still ringing is found by its call and stopped: CANCEL, start() refused, subscription removed', async (t) => {
+  const s = await bridgedCall(t, 'sup-stop-ringing')
+  const ringing = await gateway('carrier-silent-then-cancelled.xml')
+  const started = s.supervision.start(s.callId, 'listen', { kind: 'uri', uri: `sip:supervisor@127.0.0.1:${ringing.port}` }).catch((e: unknown) => e)
+  for (let i = 0; i < 500 && (await tagsOf(s.callId)).length < 3; i++) await new Promise((r) => setTimeout(r, 20))
+  const [view] = s.supervision.ofCall(s.callId)
+  t.equal(view?.state, 'ringing', 'listed while the phone rings')
+  await s.supervision.stop(view!.supervisionId)
+  const err = await started
+  t.ok(err instanceof SupervisionRefused, `start() is refused (${String(err)})`)
+  t.equal((await ringing.done).code, 0, 'the ringing phone got our CANCEL')
+  t.equal(s.ended.at(-1)?.reason, 'stopped')
+  t.strictSame(s.supervision.ofCall(s.callId), [])
+  t.strictSame(await subscribers(s.callId), [], 'the subscription made for it is gone')
+  await wrapUp(t, s)
+})
