@@ -47,3 +47,23 @@ t.test('other numbers go to parsePhone unchanged', async (t) => {
     t.equal(normalized(n, raw, region), reference(raw, region), `${raw} ${region ?? ''}`)
   }
 })
+
+t.test('other mainland China numbers (fixed lines, services), national with the trunk 0 or +86: the same answer as parsePhone', async (t) => {
+  const n = new LeadNumberNormalizer()
+  // Real area codes (Beijing, Shanghai, Guangzhou, Shenzhen, smaller cities) and codes no city has, so prefixes repeat
+  // with different tails and lengths, valid and invalid; then numbers of random digits.
+  const area = fc.constantFrom('10', '20', '21', '22', '23', '24', '25', '27', '28', '29', '311', '371', '431', '433', '451', '531', '571', '591', '755', '769', '851', '898', '991', '978', '349', '335', '400', '800', '950', '96', '16', '26', '30', '61', '99')
+  const tail = fc.tuple(fc.integer({ min: 0, max: 9 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 9 })).map(([f, d]) => `${f}${d.join('')}`)
+  const known = fc.tuple(area, tail).map(([a, x]) => `${a}${x}`)
+  const random = fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 6, maxLength: 11 }).map((d) => `${1 + (d[0] ?? 0) % 9}${d.slice(1).join('')}`)
+  const form = fc.constantFrom('national', 'e164', 'spaced-national', 'spaced-e164')
+  const region = fc.constantFrom('CN', 'CN', 'CN', 'GB', 'US', undefined)
+  fc.assert(
+    fc.property(fc.oneof({ arbitrary: known, weight: 4 }, { arbitrary: random, weight: 1 }), form, region, (nsn, f, r) => {
+      const spaced = `${nsn.slice(0, 3)} ${nsn.slice(3, 7)}-${nsn.slice(7)}`
+      const raw = f === 'national' ? `0${nsn}` : f === 'e164' ? `+86${nsn}` : f === 'spaced-national' ? `0${spaced}` : `+86 ${spaced}`
+      t.equal(normalized(n, raw, r), reference(raw, r), `${raw} with region ${r ?? 'none'}`)
+    }),
+    { numRuns: 20000 },
+  )
+})
