@@ -103,8 +103,9 @@ export class FsmrfConference implements SupervisorConference {
           if (err) log.warn({ err: String(err) }, 'BYE to the supervisor phone not sent')
         })
       }
-      // the customer and the agent hear each other through rtpengine again before their conference legs go
-      if (moved) {
+      // the customer and the agent hear each other through rtpengine again before their conference legs go; a call
+      // that ended is not (the telephony adapter sends the agent session back to its own endpoint itself)
+      if (moved && this.opts.sessionOf(callId) === sessionId) {
         await this.opts.media.join(callId, sessionId).catch((err: unknown) => log.warn({ err: errText(err) }, 'customer and agent not joined back (the call ended?)'))
       }
       await Promise.all(made.map((ep) => ep.destroy().catch((err: unknown) => log.warn({ err: errText(err) }, 'conference leg not ended'))))

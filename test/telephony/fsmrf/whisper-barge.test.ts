@@ -155,3 +155,23 @@ t.test('the supervisor hangs up a barge; a busy phone is refused and nothing is 
   await until(() => s.fs.channels.size === 0 && s.fs.conferences.size === 0, 'no FreeSWITCH channel left')
   await wrapUp(t, s)
 })
+
+t.test('the call ends during a whisper: the supervisor gets a BYE, every leg goes, the agent session stays', async (t) => {
+  const s = await scene(t, 'fs-call-ends')
+  const sup = await gateway('carrier-answer-talk-wait-bye.xml')
+  await s.supervision.start(s.callId, 'whisper', { kind: 'uri', uri: `sip:sup@127.0.0.1:${sup.port}` })
+  await s.h.port.hangup(s.callId, 'test')
+  t.equal((await sup.done).code, 0, 'the supervisor phone got our BYE')
+  await until(() => s.ended.length === 1, 'the whisper to end')
+  t.equal(s.ended[0]!.reason, 'call-ended')
+  await until(() => s.fs.channels.size === 0 && s.fs.conferences.size === 0, 'no FreeSWITCH channel or conference left')
+  await until(() => s.anchor.anchored() === 1, 'only the agent session anchored')
+  t.equal(s.sessions.state('agent-1'), 'up', 'the agent session outlives the customer')
+  // the session is back on its own endpoint: re-offered with the engine's SDP, not left on a conference leg
+  const q = (await pool.command(engine, 'query', { 'call-id': s.sessionId })) as unknown as {
+    tags: Record<string, { medias?: { streams?: { 'advertised endpoint'?: { port?: number } }[] }[] }>
+  }
+  const engineSideTo = q.tags[`cadence-${s.sessionId}`]?.medias?.[0]?.streams?.[0]?.['advertised endpoint']?.port
+  t.equal(engineSideTo, sink.address().port, 'the session\'s engine side is offered the engine\'s own endpoint again (rtpengine\'s advertised endpoint)')
+  await wrapUp(t, s)
+})
