@@ -191,8 +191,13 @@ export async function importLeads(
   /** The write in flight: resolved when its batch committed, rejected with its error. */
   let writing: Promise<void> = Promise.resolve()
 
-  const write = (b: LeadBatch): Promise<void> =>
+  const write = (b: LeadBatch, last: boolean): Promise<void> =>
     db.transaction(async (tx) => {
+      // Batches before the last commit without waiting for their WAL to reach the disk (~10-20 ms a batch here, the
+      // server idle meanwhile); the last one waits, and flushing the WAL up to its commit flushes every batch before
+      // it, so the import is durable when this function returns. A crash mid-import loses at most the last few
+      // batches together with their progress (same transaction), never one without the other.
+      if (!last) await tx.query('SET LOCAL synchronous_commit = off')
       const inserted = b.leads > 0 ? await new LeadRepository(tx).insertImportBatch(target.campaignId, target.listId, b.rows) : 0
       const delta = { rowsRead: b.rowsRead, inserted, duplicates: b.leads - inserted, bad: b.bad.length }
       await new LeadImportRepository(tx).addProgress(target.importId, delta, b.bad)
@@ -202,12 +207,12 @@ export async function importLeads(
       totals.bad += delta.bad
     })
 
-  const flush = async (): Promise<void> => {
-    if (batch.rowsRead === 0) return
+  const flush = async (last: boolean): Promise<void> => {
+    if (batch.rowsRead === 0 && !last) return
     const b = batch
     batch = new LeadBatch()
     await writing
-    writing = write(b)
+    writing = write(b, last)
     // Observed at the next flush or at the end; until then it must not count as an unhandled rejection.
     writing.catch(() => {})
   }
@@ -222,11 +227,11 @@ export async function importLeads(
           continue
         }
         addRow(batch, row, idx, target.region, numbers, ids)
-        if (batch.rowsRead >= batchSize) await flush()
+        if (batch.rowsRead >= batchSize) await flush(false)
       }
     }
     if (idx === undefined) throw new ImportRefused('the file is empty: expected a header line naming the phone column')
-    await flush()
+    await flush(true)
     await writing
   } catch (err) {
     // The caller marks the import failed: the write in flight settles first, so no progress lands after that.
