@@ -54,6 +54,12 @@ export class TrunkCaps {
     return (await this.scripts.run('trunk-release', [this.keys(trunkId).channels], [callId])) === 1
   }
 
+  /** True while the call holds a channel of the trunk (its lease has not run out). */
+  async holds(trunkId: string, callId: string): Promise<boolean> {
+    const score = await this.scripts.redis.zscore(this.keys(trunkId).channels, callId)
+    return score !== null && Number(score) > this.clock.now()
+  }
+
   async inUse(trunkId: string): Promise<number> {
     const k = this.keys(trunkId)
     return this.scripts.redis.zcount(k.channels, `(${this.clock.now()}`, '+inf')

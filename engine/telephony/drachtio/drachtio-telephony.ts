@@ -31,6 +31,8 @@ import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
 import { createUac, isUacFailure, type UacDialog, type UacProvisional, type UacRequest } from './uac.js'
 import { CallEventBus } from '../call-event-bus.js'
+import { requestInDialog } from './dialog-request.js'
+import { dialogAlive, reconcileLiveCalls, type CarriedCall, type ReconcileDecision } from './live-call-reconcile.js'
 
 /** The regulatory minimum ring time; production never goes below it. */
 export const MIN_RING_TIMEOUT_MS = 15_000
@@ -97,6 +99,20 @@ export interface MediaRecorder {
   stopRecording(callId: string, pause: boolean): Promise<void>
   /** "ip:port" a call's media reaches the calls joined to it from (the agent's side of a recorded customer call). */
   mediaSource?(callId: string): string | undefined
+}
+
+/**
+ * A media anchor that can say which of the sessions it failed to delete its media server still holds (rtpengine:
+ * `list`), and delete them: what a reconcile after a reconnect cleans up.
+ */
+export interface MediaAudit {
+  strays(): Promise<string[]>
+  purge(callId: string): Promise<void>
+}
+
+function canAudit(m: MediaAnchor): m is MediaAnchor & MediaAudit {
+  const a = m as Partial<MediaAudit>
+  return typeof a.strays === 'function' && typeof a.purge === 'function'
 }
 
 function canRecord(m: MediaAnchor): m is MediaAnchor & MediaRecorder {
@@ -226,6 +242,13 @@ export interface DrachtioTelephonyOptions {
    * and an `amd` request gets amd-result `timeout` at once (treated as human by the dialer, never left hanging).
    */
   listener?: CallMediaListener
+  /**
+   * How often a call kept after a reconnect is probed (in-dialog OPTIONS): drachtio-server answers its far end's BYE
+   * with 481 and never tells us, so this is how its end is noticed. Default 30 s.
+   */
+  orphanProbeMs?: number
+  /** Bound on one in-dialog probe beyond the server's own 408 (default 40 s; tests with a short T1 lower it). */
+  probeLimitMs?: number
 }
 
 function legsOf(call: LiveCall, rec: RecordingState): RecordedLeg[] {
@@ -281,6 +304,12 @@ interface LiveCall {
   amdDecided?: boolean
   /** Decides `timeout` when AMD hears nothing. */
   amdTimer?: TimerHandle
+  /**
+   * Kept across a reconnect: its dialog is orphaned in drachtio-server (the far end's BYE no longer reaches us), so it
+   * is ended by a BYE on the new connection and probed now and then.
+   */
+  orphaned?: boolean
+  orphanTimer?: TimerHandle
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -299,6 +328,12 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly maxCallMs: number
   private readonly recording: CallRecordingPolicy | undefined
   private readonly listener: CallMediaListener | undefined
+  private readonly orphanProbeMs: number
+  private readonly probeLimitMs: number
+  /** Trunk channels whose release failed (call id -> trunk id): a reconcile gives them back. */
+  private readonly unreleased = new Map<string, string>()
+  /** The reconcile after the last reconnect (tests and the status page wait on it). */
+  lastReconcile: Promise<ReconcileDecision> | undefined
 
   constructor(opts: DrachtioTelephonyOptions) {
     if (opts.trunks.length === 0) throw new TelephonyRefused('no trunk configured')
@@ -319,6 +354,8 @@ export class DrachtioTelephony implements TelephonyPort {
     this.maxCallMs = opts.maxCallMs ?? 0
     this.recording = opts.recording
     this.listener = opts.listener
+    this.orphanProbeMs = opts.orphanProbeMs ?? 30_000
+    this.probeLimitMs = opts.probeLimitMs ?? 40_000
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
@@ -328,9 +365,7 @@ export class DrachtioTelephony implements TelephonyPort {
         // the session's media is being released with it: nothing to part
         call.bridgedTo = undefined
         this.end(call, 'agent')
-        dialog?.destroy({}, (err) => {
-          if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
-        })
+        this.bye(call, dialog)
       }
     })
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
@@ -341,6 +376,107 @@ export class DrachtioTelephony implements TelephonyPort {
         call.log.warn('drachtio connection lost while the call was being set up')
         this.fail(call, 'trunk-unavailable')
       }
+    })
+    this.conn.on(ConnectionEvents.Up, (up: { generation: number }) => {
+      if (up.generation < 2) return
+      this.lastReconcile = this.reconcile().catch((err: unknown) => {
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'reconcile after reconnect failed')
+        return { keep: [], end: [], releaseChannels: [], deleteMedia: [] }
+      })
+    })
+  }
+
+  /**
+   * After a reconnect: probes every answered call's dialog on the new connection, gathers what Redis and the media
+   * server still hold for this engine's calls, decides (live-call-reconcile.ts) and carries it out. Calls still up
+   * are kept (and probed from now on); the others end once, releasing their channel and media as any call does.
+   */
+  async reconcile(): Promise<ReconcileDecision> {
+    const carried = [...this.calls.values()].filter((c) => c.state !== 'done')
+    const calls: CarriedCall[] = await Promise.all(
+      carried.map(async (c): Promise<CarriedCall> => {
+        const base = { callId: c.request.callId, trunkId: c.trunk.id }
+        if (c.state !== 'answered') return { ...base, state: 'trying' }
+        return { ...base, state: 'answered', ...(c.dialog ? { probe: await requestInDialog(this.conn, c.dialog.id, 'OPTIONS', this.probeLimitMs) } : {}) }
+      }),
+    )
+    const channels: { trunkId: string; callId: string }[] = []
+    if (this.caps) {
+      const ours = new Map<string, string>([...this.unreleased, ...carried.map((c) => [c.request.callId, c.trunk.id] as [string, string])])
+      for (const [callId, trunkId] of ours) if (await this.caps.holds(trunkId, callId)) channels.push({ trunkId, callId })
+    }
+    const media = canAudit(this.media) ? await this.media.strays() : []
+    const decision = reconcileLiveCalls({ calls, channels, media, keepMedia: [] })
+    for (const callId of decision.keep) {
+      const call = this.calls.get(callId)
+      if (!call || call.state !== 'answered') continue
+      call.orphaned = true
+      call.log.info('call still up after the reconnect; kept (probed every %d ms from now on)', this.orphanProbeMs)
+      this.armOrphanProbe(call)
+    }
+    for (const { callId, why } of decision.end) {
+      const call = this.calls.get(callId)
+      if (!call || call.state === 'done') continue
+      call.log.warn({ why }, 'call lost with the drachtio connection; ending it')
+      if (call.state === 'trying') {
+        this.fail(call, 'trunk-unavailable')
+        continue
+      }
+      const dialog = call.dialog
+      call.orphaned = true
+      this.end(call, 'system')
+      // the far end may still be there although the probe failed: tell it, on the new connection
+      this.bye(call, dialog)
+    }
+    for (const { trunkId, callId } of decision.releaseChannels) {
+      await this.caps?.release(trunkId, callId).then(
+        () => this.unreleased.delete(callId),
+        (err: unknown) => this.log.error({ callId, trunkId, err: err instanceof Error ? err.message : String(err) }, 'stray trunk channel not released'),
+      )
+    }
+    for (const callId of decision.deleteMedia) {
+      if (!canAudit(this.media)) break
+      await this.media.purge(callId).catch((err: unknown) =>
+        this.log.error({ callId, err: err instanceof Error ? err.message : String(err) }, 'stray media session not deleted'),
+      )
+    }
+    this.log.info(
+      { kept: decision.keep.length, ended: decision.end.length, channelsReleased: decision.releaseChannels.length, mediaDeleted: decision.deleteMedia.length },
+      'live calls reconciled after reconnecting to drachtio',
+    )
+    return decision
+  }
+
+  /** A kept call's far end hanging up is not reported to us: an OPTIONS now and then finds out. */
+  private armOrphanProbe(call: LiveCall): void {
+    if (call.orphanTimer) this.clock.clearTimeout(call.orphanTimer)
+    call.orphanTimer = this.clock.setTimeout(() => {
+      call.orphanTimer = undefined
+      const dialog = call.dialog
+      if (call.state !== 'answered' || !dialog) return
+      void requestInDialog(this.conn, dialog.id, 'OPTIONS', this.probeLimitMs).then((probe) => {
+        if (call.state !== 'answered') return
+        if (dialogAlive(probe)) return this.armOrphanProbe(call)
+        // a connection that is down again says nothing about the far end: the next reconnect's reconcile decides
+        if (probe.kind === 'not-sent' && !this.conn.connected) return
+        call.log.info({ probe }, 'kept call no longer answers in its dialog; ending it')
+        this.end(call, 'customer')
+        this.bye(call, dialog)
+      })
+    }, this.orphanProbeMs)
+  }
+
+  /** Sends the BYE that ends an answered call: on the dialog, or on the new connection when the dialog is orphaned. */
+  private bye(call: LiveCall, dialog: UacDialog | undefined): void {
+    if (!dialog) return
+    if (call.orphaned) {
+      void requestInDialog(this.conn, dialog.id, 'BYE', this.probeLimitMs).then((r) => {
+        if (r.kind !== 'response') call.log.warn({ result: r }, 'BYE on the new connection not answered')
+      })
+      return
+    }
+    dialog.destroy({}, (err) => {
+      if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
     })
   }
 
@@ -483,9 +619,7 @@ export class DrachtioTelephony implements TelephonyPort {
     if (call.state === 'answered') {
       const dialog = call.dialog
       this.end(call, 'system')
-      dialog?.destroy({}, (err) => {
-        if (err) call.log.warn({ err: String(err) }, 'BYE not sent')
-      })
+      this.bye(call, dialog)
       return
     }
     this.cancelAttempt(call, 'hangup')
@@ -816,10 +950,15 @@ export class DrachtioTelephony implements TelephonyPort {
     this.clearRingTimer(call)
     if (call.maxTimer) this.clock.clearTimeout(call.maxTimer)
     call.maxTimer = undefined
+    if (call.orphanTimer) this.clock.clearTimeout(call.orphanTimer)
+    call.orphanTimer = undefined
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
     if (call.holdsChannel && this.caps) {
-      void this.caps.release(call.trunk.id, call.request.callId).catch((err: unknown) => {
+      const { id: trunkId } = call.trunk
+      const { callId } = call.request
+      void this.caps.release(trunkId, callId).catch((err: unknown) => {
+        this.unreleased.set(callId, trunkId)
         call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'trunk channel not released; its lease will run out')
       })
     }

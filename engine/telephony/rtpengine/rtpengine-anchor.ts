@@ -41,6 +41,8 @@ const FLAGS = { ICE: 'remove', replace: ['origin', 'session-connection'] }
 
 export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
   private readonly calls = new Map<string, Anchored>()
+  /** Sessions whose delete failed (call id -> engine): rtpengine may still hold them. */
+  private readonly unreleased = new Map<string, RtpengineAddress>()
   private readonly log: Logger
 
   constructor(
@@ -207,9 +209,42 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
       // while a supervisor's subscription party (idle after `unsubscribe`, or never answered) is left in it
       await this.pool.command(a.engine, 'delete', { 'call-id': callId, 'delete delay': 0 })
     } catch (err) {
+      this.unreleased.set(callId, a.engine)
       this.log.error({ callId, err: err instanceof Error ? err.message : String(err) }, 'rtpengine delete failed; the session may linger until its timeout')
       throw err
     }
+  }
+
+  /**
+   * Sessions whose delete failed that their rtpengine still lists (`list`): what a reconcile deletes. An id rtpengine
+   * no longer lists is forgotten (its own timeout took it).
+   */
+  async strays(): Promise<string[]> {
+    const out: string[] = []
+    const byEngine = new Map<RtpengineAddress, string[]>()
+    for (const [callId, engine] of this.unreleased) byEngine.set(engine, [...(byEngine.get(engine) ?? []), callId])
+    for (const [engine, ids] of byEngine) {
+      const reply = await this.pool.command(engine, 'list', { limit: 100_000 })
+      const listed = new Set(Array.isArray(reply['calls']) ? (reply['calls'] as unknown[]).map(String) : [])
+      for (const id of ids) {
+        if (listed.has(id)) out.push(id)
+        else this.unreleased.delete(id)
+      }
+    }
+    return out
+  }
+
+  /** Deletes a stray session (strays()); "Unknown call-id" counts as done. */
+  async purge(callId: string): Promise<void> {
+    const engine = this.unreleased.get(callId)
+    if (!engine) return
+    try {
+      await this.pool.command(engine, 'delete', { 'call-id': callId, 'delete delay': 0 })
+    } catch (err) {
+      // gone in between (its own timeout): what a purge wanted
+      if (!/unknown call/i.test(err instanceof Error ? err.message : String(err))) throw err
+    }
+    this.unreleased.delete(callId)
   }
 
   /** Calls holding an offer (a leak check for tests and the status page). */

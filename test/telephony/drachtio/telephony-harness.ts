@@ -80,6 +80,9 @@ export async function harness(opts: {
   /** SIP timer T1 of the double (its 408 for an unanswered request comes after 64*T1); a real server keeps 500 ms. */
   t1Ms?: number
   recording?: CallRecordingPolicy
+  /** The adapter's probing of calls kept across a reconnect. */
+  orphanProbeMs?: number
+  probeLimitMs?: number
 }): Promise<Harness> {
   const target = await startTarget(opts.t1Ms !== undefined ? { t1Ms: opts.t1Ms } : {})
   // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
@@ -100,6 +103,8 @@ export async function harness(opts: {
     ...(opts.maxCallMs !== undefined ? { maxCallMs: opts.maxCallMs } : {}),
     ...(opts.recording ? { recording: opts.recording } : {}),
     ...(opts.listener ? { listener: opts.listener } : {}),
+    ...(opts.orphanProbeMs !== undefined ? { orphanProbeMs: opts.orphanProbeMs } : {}),
+    ...(opts.probeLimitMs !== undefined ? { probeLimitMs: opts.probeLimitMs } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))
