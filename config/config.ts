@@ -70,6 +70,16 @@ export interface TelephonyConfig {
   freeswitch?: (HostPort & { /** secret: never log it */ secret: string; listen: HostPort | undefined }) | undefined
   /** IPv4 address the engine receives calls' media on, for analysis (default 127.0.0.1). */
   mediaAddress?: string | undefined
+  /** The agents' digest registrar, started with the SIP engine; undefined: off. */
+  registrar?: RegistrarConfig | undefined
+}
+
+export interface RegistrarConfig {
+  realm: string
+  /** undefined: a random one per process. Never log it. */
+  nonceSecret: string | undefined
+  minExpiresS: number
+  maxExpiresS: number
 }
 
 export class ConfigError extends Error {
@@ -177,6 +187,11 @@ function telephony(v: Values): TelephonyConfig {
     if (v.drachtioSecret === undefined) problems.push('DRACHTIO_SECRET: required when DRACHTIO_ADDRESS is set')
     if (v.trunksFile === undefined) problems.push('CADENCE_TRUNKS_FILE: required when DRACHTIO_ADDRESS is set (the trunks to dial through)')
   }
+  if (v.registrarMinExpiresSeconds !== undefined && v.registrarMaxExpiresSeconds !== undefined && v.registrarMinExpiresSeconds > v.registrarMaxExpiresSeconds) {
+    problems.push(
+      `CADENCE_REGISTRAR_MIN_EXPIRES_SECONDS (${v.registrarMinExpiresSeconds}) must not exceed CADENCE_REGISTRAR_MAX_EXPIRES_SECONDS (${v.registrarMaxExpiresSeconds})`,
+    )
+  }
   if (v.freeswitchEsl !== undefined && v.freeswitchSecret === undefined) {
     problems.push('CADENCE_FREESWITCH_SECRET: required when CADENCE_FREESWITCH_ESL is set')
   }
@@ -196,6 +211,15 @@ function telephony(v: Values): TelephonyConfig {
     announcementsDir: v.announcementsDir,
     mediaAddress: v.mediaAddress ?? '127.0.0.1',
     freeswitch: fs === undefined ? undefined : { ...fs, secret: v.freeswitchSecret!, listen: v.freeswitchListen },
+    registrar:
+      v.registrar === false
+        ? undefined
+        : {
+            realm: v.registrarRealm ?? 'cadence',
+            nonceSecret: v.registrarNonceSecret,
+            minExpiresS: v.registrarMinExpiresSeconds ?? 60,
+            maxExpiresS: v.registrarMaxExpiresSeconds ?? 3600,
+          },
   }
 }
 
@@ -288,6 +312,13 @@ export function describeConfig(config: Config): Record<string, unknown> {
             ringTimeoutSeconds: config.telephony.ringTimeoutMs / 1000,
             maxCallSeconds: config.telephony.maxCallMs / 1000,
             freeswitch: config.telephony.freeswitch ? `${config.telephony.freeswitch.host}:${config.telephony.freeswitch.port} (secret set)` : 'unset (listen only)',
+            registrar: config.telephony.registrar
+              ? {
+                  realm: config.telephony.registrar.realm,
+                  nonceSecret: config.telephony.registrar.nonceSecret === undefined ? 'random per process' : 'set',
+                  expiresSeconds: `${config.telephony.registrar.minExpiresS}-${config.telephony.registrar.maxExpiresS}`,
+                }
+              : 'off',
           },
     recording: config.recording.enabled
       ? {

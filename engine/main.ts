@@ -164,6 +164,7 @@ async function main(): Promise<void> {
         instanceId,
         telephony: { ...telephony, drachtio },
         trunks,
+        db,
         ...(announcements ? { announcements } : {}),
         ...(recording ? { recording: recording.policy } : {}),
         overrides: { events: new RedisEventStream(redis, keys) },

@@ -5,6 +5,7 @@
  * (simulated-engine.ts is its sibling). While drachtio is down the adapter refuses to originate, so the dialer places
  * nothing until it is back; this module says so in the log.
  */
+import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.js'
@@ -26,7 +27,11 @@ import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony, type CallRecordingPolicy } from '../telephony/drachtio/drachtio-telephony.js'
 import { DrachtioSupervision, type SupervisorConference } from '../telephony/drachtio/supervisor-listen.js'
+import { DrachtioRegistrar } from '../telephony/registrar/drachtio-registrar.js'
+import { DEFAULT_POLICY } from '../telephony/registrar/registration.js'
 import { RegistrationStore } from '../telephony/registrar/registration-store.js'
+import { SqlSipCredentials } from '../telephony/registrar/sql-credentials.js'
+import type { Queryable } from '../store/sql/db.js'
 import { NgPool } from '../telephony/rtpengine/ng-pool.js'
 import { RtpengineAnchor } from '../telephony/rtpengine/rtpengine-anchor.js'
 import type { EngineMetrics } from './metrics.js'
@@ -54,6 +59,8 @@ export interface SipEngineOptions {
   /** Records bridged calls (engine/recordings/recording-service.ts); without it no call is recorded. */
   recording?: CallRecordingPolicy
   overrides?: Partial<EngineRuntimeOptions>
+  /** The database the registrar reads agents' SIP credentials from (with `telephony.registrar` set). */
+  db?: Queryable
 }
 
 export interface SipEngine {
@@ -67,6 +74,8 @@ export interface SipEngine {
   /** OPTIONS every 30 s to every gateway; a dead one is skipped by the dialer through the shared breaker. */
   health: GatewayHealth
   acd: RedisAcd
+  /** The agents' digest registrar (config `registrar.*`); undefined when off or without a database. */
+  registrar: DrachtioRegistrar | undefined
   /** Binds the media endpoint and connects to drachtio; resolves on the first authenticated connection. */
   connect(): Promise<ConnectionUp>
   /** Stops the runtime first (no new calls), then drachtio, rtpengine and the media endpoint. */
@@ -113,7 +122,29 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     ].join('\r\n')
   }
   const anchor = new RtpengineAnchor(pool, localSdp, o.logger)
+  // one store: the registrar writes the bindings agent sessions call
   const registrations = new RegistrationStore(o.redis, o.keys.prefix, o.clock)
+  const r = t.registrar
+  const registrar =
+    r && o.db
+      ? new DrachtioRegistrar({
+          srf: connection.srf,
+          credentials: new SqlSipCredentials(o.db),
+          store: registrations,
+          policy: {
+            ...DEFAULT_POLICY,
+            realm: r.realm,
+            // unset: nonces are only good at this instance (another one answers them as stale and challenges again)
+            nonceSecret: r.nonceSecret ?? randomBytes(24).toString('base64'),
+            minExpiresS: r.minExpiresS,
+            maxExpiresS: r.maxExpiresS,
+            defaultExpiresS: r.maxExpiresS,
+          },
+          clock: o.clock,
+          logger: o.logger,
+        })
+      : undefined
+  if (r && !o.db) log.warn('registrar configured but no database given: phones cannot register with this engine')
   const sessions = new AgentSessions({
     connection,
     registrations,
@@ -247,6 +278,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     supervision,
     health,
     acd,
+    registrar,
     async connect() {
       mediaPort = (await rtp.bind()).port
       const healthy = await pool.checkHealth()
@@ -265,6 +297,11 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
         },
         'connecting to drachtio (no calls until it accepts the secret)',
       )
+      // REGISTER is routed to this app from its first connection on
+      if (registrar) {
+        registrar.start()
+        log.info({ realm: r!.realm, expiresSeconds: `${r!.minExpiresS}-${r!.maxExpiresS}` }, 'registrar on: agents\' phones register here')
+      } else log.info('registrar off: no REGISTER is handled by this engine')
       const up = await connection.start()
       log.info({ sip: up.hostports }, 'drachtio connected: the engine dials real trunks')
       health.start()

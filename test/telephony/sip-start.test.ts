@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { SCENARIOS, startSipp } from '../doubles/drachtio/replay/sipp.js'
 import { startTarget } from '../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../store/redis/fixtures/redis-env.js'
+import { createPgTestDb } from '../store/sql/databases.js'
 import { startRtpengineDaemon } from './rtpengine/rtpengine-daemon.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -81,11 +83,14 @@ t.test('DRACHTIO_ADDRESS set: the engine connects, names what it dials through, 
     if (found.length > 0) await r.del(...found)
     await redis.cleanup()
   })
+  // PostgreSQL, as at a real site: the registrar reads agents' credentials from it
+  const pg = await createPgTestDb()
+  t.teardown(() => pg.dispose())
   const trunks = path.join(dir, 'trunks.json')
   writeFileSync(trunks, JSON.stringify({ trunks: [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:5999', auth: { username: 'u', password: 'gw-password-xyz' } }], maxChannels: 4 }] }))
   const run = start({
     CADENCE_ROLE: 'engine',
-    DATABASE_URL: 'memory',
+    DATABASE_URL: pg.url,
     CADENCE_REDIS_PREFIX: `${redis.prefix}:`,
     CADENCE_LOG_LEVEL: 'info',
     DRACHTIO_ADDRESS: `127.0.0.1:${target.recorder.port}`,
@@ -93,6 +98,8 @@ t.test('DRACHTIO_ADDRESS set: the engine connects, names what it dials through, 
     CADENCE_RTPENGINE_NG: `${rtpe.host}:${rtpe.ngPort}`,
     CADENCE_TRUNKS_FILE: trunks,
     CADENCE_RECORDING_DIR: path.join(dir, 'spool'),
+    CADENCE_REGISTRAR_REALM: 'cadence.test',
+    CADENCE_REGISTRAR_NONCE_SECRET: 'nonce-secret-of-16-chars-or-more',
   })
   t.teardown(() => run.kill('SIGKILL'))
   const recording = JSON.parse(await run.waitForLine(/bridged calls are recorded/)) as { dir: string; outputDir: string; campaigns: string }
@@ -104,6 +111,8 @@ t.test('DRACHTIO_ADDRESS set: the engine connects, names what it dials through, 
   t.equal(connecting['drachtio'], `127.0.0.1:${target.recorder.port}`)
   t.same(connecting['trunks'], [{ id: 'carrier-a', gateways: ['127.0.0.1:5999'], maxChannels: 4, maxCps: 0 }])
   t.equal(connecting['ringTimeoutSeconds'], 25)
+  const registrar = JSON.parse(await run.waitForLine(/registrar on/)) as { realm: string; expiresSeconds: string }
+  t.match(registrar, { realm: 'cadence.test', expiresSeconds: '60-3600' }, 'the registrar starts with the engine, as configured')
   await run.waitForLine(/drachtio connected: the engine dials real trunks/)
   run.kill('SIGTERM')
   t.equal(await run.exited, 0, 'stops cleanly')
@@ -125,6 +134,67 @@ t.test('DRACHTIO_ADDRESS set: the engine connects, names what it dials through, 
   const all = run.lines.join('\n') + run.stderr.join('')
   t.notMatch(all, target.secret === 'cymru' ? /cymru/ : new RegExp(target.secret), 'the drachtio secret is not logged')
   t.notMatch(all, /gw-password-xyz/, 'no gateway password logged')
+  t.notMatch(all, /nonce-secret-of-16/, 'the registrar nonce secret is not logged')
+})
+
+t.test('the registrar is started by npm start: a REGISTER through drachtio is challenged, then refused for an unknown agent', async (t) => {
+  const target = await startTarget()
+  t.teardown(() => target.close())
+  const rtpe = await startRtpengineDaemon()
+  t.teardown(() => rtpe.stop())
+  const redis = redisEnv('sip-start-registrar')
+  t.teardown(async () => {
+    const r = redis.connect()
+    const found = await r.keys(`${redis.prefix}*`)
+    if (found.length > 0) await r.del(...found)
+    await redis.cleanup()
+  })
+  const pg = await createPgTestDb()
+  t.teardown(() => pg.dispose())
+  const trunks = path.join(dir, 'trunks-registrar.json')
+  writeFileSync(trunks, JSON.stringify({ trunks: [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:5999' }] }] }))
+  const run = start({
+    CADENCE_ROLE: 'engine',
+    DATABASE_URL: pg.url,
+    CADENCE_REDIS_PREFIX: `${redis.prefix}:`,
+    CADENCE_LOG_LEVEL: 'info',
+    DRACHTIO_ADDRESS: `127.0.0.1:${target.recorder.port}`,
+    DRACHTIO_SECRET: target.secret,
+    CADENCE_RTPENGINE_NG: `${rtpe.host}:${rtpe.ngPort}`,
+    CADENCE_TRUNKS_FILE: trunks,
+    // no recording workers: this test is about SIP registration only
+    CADENCE_RECORDING: 'false',
+    CADENCE_REGISTRAR_REALM: 'cadence.test',
+    CADENCE_REGISTRAR_MIN_EXPIRES_SECONDS: '120',
+  })
+  t.teardown(() => run.kill('SIGKILL'))
+  const on = JSON.parse(await run.waitForLine(/registrar on/)) as { realm: string; expiresSeconds: string }
+  t.match(on, { realm: 'cadence.test', expiresSeconds: '120-3600' }, 'the registrar starts with the engine, as configured')
+  const connected = JSON.parse(await run.waitForLine(/drachtio connected: the engine dials real trunks/)) as { sip: string[] }
+  const sip = /^udp\/(.+)$/.exec(connected.sip.find((h) => h.startsWith('udp/')) ?? '')?.[1]
+  if (!sip) throw new Error(`no udp transport in ${connected.sip.join(',')}`)
+  const phone = await startSipp({
+    scenario: path.relative(SCENARIOS, path.join(ROOT, 'test', 'telephony', 'registrar', 'sipp', 'agent-register-wrong-password.xml')),
+    remote: sip,
+    limitSeconds: 20,
+  })
+  const registered = await phone.done
+  t.equal(registered.code, 0, 'the phone was challenged (401) and refused (403) by the engine', { stderr: registered.stderr })
+  const refused = JSON.parse(await run.waitForLine(/REGISTER refused/)) as { username: string; why: string; realm: string }
+  t.match(refused, { username: 'alice', why: 'unknown username', realm: 'cadence.test' }, 'the refusal is logged with its reason')
+  run.kill('SIGTERM')
+  t.equal(await run.exited, 0, 'stops cleanly')
+})
+
+t.test('registrar expiry bounds that cross stop start-up naming both keys', async (t) => {
+  const run = start({
+    CADENCE_ROLE: 'engine',
+    DATABASE_URL: 'memory',
+    CADENCE_REGISTRAR_MIN_EXPIRES_SECONDS: '600',
+    CADENCE_REGISTRAR_MAX_EXPIRES_SECONDS: '300',
+  })
+  t.equal(await run.exited, 2)
+  t.match(run.stderr.join(''), 'CADENCE_REGISTRAR_MIN_EXPIRES_SECONDS (600) must not exceed CADENCE_REGISTRAR_MAX_EXPIRES_SECONDS (300)')
 })
 
 t.test('a trunks file with a bad field stops start-up naming it', async (t) => {
