@@ -20,7 +20,13 @@ type InDialogRequest = (
  * Sends `method` in the dialog and reports the final response. Over UDP the server's stack answers 408 by itself after
  * 64*T1 with no answer; `limitMs` bounds the wait beyond that (the connection dropped again mid-request).
  */
-export function requestInDialog(connection: DrachtioConnection, dialogId: string, method: 'OPTIONS' | 'BYE', limitMs = 40_000): Promise<DialogProbe> {
+export function requestInDialog(
+  connection: DrachtioConnection,
+  dialogId: string,
+  method: 'OPTIONS' | 'BYE' | 'UPDATE',
+  limitMs = 40_000,
+  headers: Record<string, string> = {},
+): Promise<DialogProbe> {
   if (!connection.connected) return Promise.resolve({ kind: 'not-sent', detail: 'not connected to drachtio' })
   const request = (connection.srf as unknown as { request: InDialogRequest }).request.bind(connection.srf)
   return new Promise<DialogProbe>((resolve) => {
@@ -34,7 +40,7 @@ export function requestInDialog(connection: DrachtioConnection, dialogId: string
     const limit = setTimeout(() => settle({ kind: 'no-response' }), limitMs)
     try {
       // the request URI is a placeholder: with a stackDialogId the server takes the dialog's remote target
-      request('sip:dialog.invalid', { method, stackDialogId: dialogId, headers: { 'User-Agent': 'cadence' } }, (err, req) => {
+      request('sip:dialog.invalid', { method, stackDialogId: dialogId, headers: { 'User-Agent': 'cadence', ...headers } }, (err, req) => {
         if (err) return settle({ kind: 'not-sent', detail: err.message })
         req.on('response', (res) => {
           if (res.status >= 200) settle({ kind: 'response', status: res.status })

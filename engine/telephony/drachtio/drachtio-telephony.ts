@@ -32,6 +32,7 @@ import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
 import { createUac, isUacFailure, type UacDialog, type UacProvisional, type UacRequest } from './uac.js'
 import { CallEventBus } from '../call-event-bus.js'
 import { requestInDialog } from './dialog-request.js'
+import { parseSessionExpires, refreshDelayMs, type SessionExpires } from './session-timer.js'
 import { dialogAlive, reconcileLiveCalls, type CarriedCall, type ReconcileDecision } from './live-call-reconcile.js'
 
 /** The regulatory minimum ring time; production never goes below it. */
@@ -310,6 +311,8 @@ interface LiveCall {
    */
   orphaned?: boolean
   orphanTimer?: TimerHandle
+  /** RFC 4028: the engine refreshes the session (the carrier's 2xx named us the refresher). */
+  refreshTimer?: TimerHandle
 }
 
 export class DrachtioTelephony implements TelephonyPort {
@@ -464,6 +467,28 @@ export class DrachtioTelephony implements TelephonyPort {
         this.bye(call, dialog)
       })
     }, this.orphanProbeMs)
+  }
+
+  /**
+   * RFC 4028 refresh by in-dialog UPDATE (no SDP, so the media is untouched): answered, the session goes on; a 481, a
+   * 408 or no answer is a dead peer, and the call is ended. While drachtio is down the refresh waits for the reconnect
+   * (whose reconcile probes the call anyway).
+   */
+  private armRefresh(call: LiveCall, se: SessionExpires): void {
+    if (call.refreshTimer) this.clock.clearTimeout(call.refreshTimer)
+    call.refreshTimer = this.clock.setTimeout(() => {
+      call.refreshTimer = undefined
+      const dialog = call.dialog
+      if (call.state !== 'answered' || !dialog) return
+      const headers = { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' }
+      void requestInDialog(this.conn, dialog.id, 'UPDATE', this.probeLimitMs, headers).then((r) => {
+        if (call.state !== 'answered') return
+        if (dialogAlive(r) || (r.kind === 'not-sent' && !this.conn.connected)) return this.armRefresh(call, se)
+        call.log.warn({ refresh: r }, 'session refresh not answered: the far end is gone; ending the call')
+        this.end(call, 'customer')
+        this.bye(call, dialog)
+      })
+    }, refreshDelayMs(se))
   }
 
   /** Sends the BYE that ends an answered call: on the dialog, or on the new connection when the dialog is orphaned. */
@@ -860,6 +885,11 @@ export class DrachtioTelephony implements TelephonyPort {
       call.log.info('far end hung up')
       this.end(call, 'customer')
     })
+    const se = parseSessionExpires(dialog.res?.has('Session-Expires') ? dialog.res.get('Session-Expires') : dialog.res?.get('x'))
+    if (se?.refresher === 'uac') {
+      call.log.info({ sessionExpires: se.seconds }, 'session timer: we refresh the session')
+      this.armRefresh(call, se)
+    }
     if (this.maxCallMs > 0) {
       call.maxTimer = this.clock.setTimeout(() => {
         call.maxTimer = undefined
@@ -952,6 +982,8 @@ export class DrachtioTelephony implements TelephonyPort {
     call.maxTimer = undefined
     if (call.orphanTimer) this.clock.clearTimeout(call.orphanTimer)
     call.orphanTimer = undefined
+    if (call.refreshTimer) this.clock.clearTimeout(call.refreshTimer)
+    call.refreshTimer = undefined
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
     if (call.holdsChannel && this.caps) {

@@ -21,6 +21,8 @@ export interface UacDialog {
   id: string
   sip: { callId: string; localTag: string; remoteTag: string }
   remote: { sdp?: string }
+  /** The final response that set the dialog up (drachtio-srf keeps it on UAC dialogs). */
+  res?: { get(name: string): string | undefined; has(name: string): boolean }
   destroy(opts?: { headers?: Record<string, string> }, callback?: (err: unknown) => void): void
   on(event: 'destroy', listener: (msg: unknown, reason?: string) => void): void
   removeAllListeners(event?: string): void
