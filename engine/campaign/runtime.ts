@@ -73,6 +73,11 @@ export interface EngineRuntimeOptions {
   agentPhones?: AgentPhones
   /** Supervisors listening to live calls (SIP). */
   supervision?: Supervision
+  /**
+   * Told of each call a dead instance left in flight, once its CDR is written: the SIP engine gives back what the
+   * dead engine held for it (trunk channel, rtpengine session) instead of waiting for leases and timeouts.
+   */
+  onLostCall?: (call: JournaledCall) => Promise<void>
 }
 
 interface Running {
@@ -163,6 +168,9 @@ export class EngineRuntime implements CampaignControl {
       if (isAlive) continue
       const now = this.o.clock.now()
       if (await this.o.repos.cdrs.write(lostCdr(c, now))) closed++
+      await this.o.onLostCall?.(c).catch((err: unknown) =>
+        this.log.warn({ err, callId: c.callId, campaignId }, 'resources of a lost call not released; their leases and timeouts will'),
+      )
       // The agent's conversation went down with the engine: into wrap-up, so the agent is neither lost nor stuck.
       if (c.agentId !== undefined) {
         const agent = await this.o.acd.get(c.agentId)

@@ -152,6 +152,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     clock: o.clock,
     logger: o.logger,
   })
+  const caps = new TrunkCaps(o.redis, o.keys.prefix, o.clock, channelLeaseMs(t))
   const breaker = new GatewayBreaker(o.clock)
   const health = new GatewayHealth({
     trunks: o.trunks.trunks,
@@ -168,7 +169,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     media: anchor,
     logger: o.logger,
     clock: o.clock,
-    caps: new TrunkCaps(o.redis, o.keys.prefix, o.clock, channelLeaseMs(t)),
+    caps,
     agents: sessions,
     breaker,
     maxCallMs: t.maxCallMs,
@@ -263,6 +264,16 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     safeHarborPrompt: 'safe-harbor',
     routing: 'longest-idle',
     agentPhones: { login: (id) => sessions.login(id), logout: (id) => sessions.logout(id), isUp: (id) => sessions.state(id) === 'up' },
+    // a crashed engine's calls: their channels back now (the trunk is not journaled, so every trunk; a release of a
+    // channel not held is a no-op) and their rtpengine sessions deleted ("Unknown call-id": already gone)
+    onLostCall: async (c) => {
+      for (const trunk of o.trunks.trunks) await caps.release(trunk.id, c.callId)
+      for (const engine of t.rtpengine.engines) {
+        await pool.command(engine, 'delete', { 'call-id': c.callId, 'delete delay': 0 }).catch((err: unknown) => {
+          if (!/unknown call/i.test(err instanceof Error ? err.message : String(err))) throw err
+        })
+      }
+    },
     supervision,
     ...o.overrides,
     // no lead leaves the hopper while drachtio is down (the adapter would refuse every dial anyway)

@@ -43,6 +43,8 @@ t.test('a dead engine’s calls in flight are closed once by the next instance',
     }
     return sim
   }
+  // what the next instance is told to release for each lost call (the SIP engine frees its channel and rtpengine session)
+  const toldLost: string[] = []
   const build = (clock: VirtualClock, instanceId: string) =>
     createSimulatedEngine({
       clock,
@@ -56,6 +58,7 @@ t.test('a dead engine’s calls in flight are closed once by the next instance',
       instanceId,
       shiftStartMs: START,
       wrapPort: recording(instanceId),
+      overrides: { onLostCall: async (c) => void toldLost.push(c.callId) },
     })
   const cdrCount = async (): Promise<number> =>
     Number((await env.db.query<{ n: string }>('SELECT count(*)::text AS n FROM cdrs')).rows[0]!.n)
@@ -114,6 +117,7 @@ t.test('a dead engine’s calls in flight are closed once by the next instance',
     if (lost.answeredAt !== undefined && lost.bridgedAt === undefined) t.equal(cdr.abandoned, true, 'answered, no agent: abandoned')
   }
   t.equal((await journal.foreign(campaign.id, 'nobody')).filter((c) => c.instanceId === 'engine-a').length, 0, 'journal cleared')
+  t.strictSame([...toldLost].sort(), inFlightAtDeath.map((c) => c.callId).sort(), 'each lost call handed once to onLostCall for its resources')
   for (const lost of inFlightAtDeath.filter((c) => c.agentId !== undefined && c.bridgedAt !== undefined)) {
     const agent = await b.acd.get(lost.agentId!)
     t.not(agent?.state, 'on-call', `${lost.agentId} is not stuck on the lost call`)
