@@ -14,8 +14,10 @@ import type { CampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { AgentSessionEvents } from '../../engine/telephony/drachtio/agent-sessions.js'
 import type { BridgedEvent, EndedEvent } from '../../engine/telephony/port.js'
 import { RegistrationStore } from '../../engine/telephony/registrar/registration-store.js'
+import { RedisCallJournal } from '../../engine/store/redis/call-journal.js'
+import { TrunkCaps } from '../../engine/store/redis/trunk-caps.js'
 import { startSipp } from '../doubles/drachtio/replay/sipp.js'
-import { startTarget, until } from '../doubles/drachtio/replay/target.js'
+import { APP_SDP, startTarget, until } from '../doubles/drachtio/replay/target.js'
 import { engineTestEnv } from '../campaign/fixtures/engine-env.js'
 import { startRtpengineDaemon } from './rtpengine/rtpengine-daemon.js'
 import { carrierScenario, gateway } from './drachtio/telephony-harness.js'
@@ -122,4 +124,54 @@ t.test('a lead dialed through drachtio, answered by the carrier, bridged to the 
   await until(() => sip.anchor.anchored() === 0, 'the session media to be released')
   t.strictSame((await sip.pool.command({ host: rtpe.host, port: rtpe.ngPort }, 'list', { limit: 10 })).calls ?? [], [], 'rtpengine holds nothing')
   t.equal((await phone.done).code, 0, 'the phone got its BYE on logout')
+})
+
+t.test("a crashed engine's call: the next SIP engine writes its CDR and gives back its trunk channel and rtpengine session", async (t) => {
+  const env = await engineTestEnv('sip-engine-lost')
+  t.teardown(() => env.dispose())
+  const target = await startTarget()
+  t.teardown(() => target.close())
+  const rtpe = await startRtpengineDaemon()
+  t.teardown(() => rtpe.stop())
+  const clock = new RealClock()
+  const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+  const engine = { host: rtpe.host, port: rtpe.ngPort }
+  const trunks = { trunks: [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:5999' }], maxChannels: 2 }, { id: 'carrier-b', gateways: [{ address: '127.0.0.1:5998' }], maxChannels: 2 }], defaultTrunk: 'carrier-a' }
+  const sip = createSipEngine({
+    clock,
+    redis: env.redis,
+    keys: env.keys,
+    repos: env.repos,
+    metrics: createEngineMetrics(createProcessRegistry()),
+    logger,
+    instanceId: 'engine-after-crash',
+    telephony: {
+      drachtio: { host: '127.0.0.1', port: target.recorder.port, secret: target.secret },
+      rtpengine: { engines: [engine], timeoutMs: 2000, recvBufferBytes: undefined },
+      trunksFile: 'in-test',
+      ringTimeoutMs: 25_000,
+      maxCallMs: 0,
+    },
+    trunks,
+  })
+  t.teardown(() => sip.stop())
+  await sip.connect()
+  await env.repos.campaigns.create({ name: 'after a crash', settings: settings(), id: CAMPAIGN_ID })
+
+  // what the dead engine left: its journal entry, a channel of carrier-b, a live rtpengine session, and no heartbeat
+  const callId = 'call-of-a-dead-engine'
+  await new RedisCallJournal(env.redis, env.keys.prefix).record({
+    callId, campaignId: CAMPAIGN_ID, leadId: 'lead-lost', instanceId: 'engine-that-crashed', dialedAt: clock.now() - 60_000, state: 'answered', answeredAt: clock.now() - 50_000,
+  })
+  const caps = new TrunkCaps(env.redis, env.keys.prefix, clock)
+  t.match(await caps.acquire('carrier-b', callId, { maxChannels: 2 }), { granted: true })
+  await sip.pool.command(engine, 'offer', { 'call-id': callId, 'from-tag': 'dead-engine', sdp: APP_SDP, ICE: 'remove' })
+  t.strictSame((await sip.pool.command(engine, 'list', { limit: 10 })).calls, [callId], 'rtpengine still holds the dead engine\'s session')
+
+  t.equal(await sip.runtime.reconcile(CAMPAIGN_ID), 1, 'the lost call is closed')
+  const cdrs = await env.repos.cdrs.listByCampaign(CAMPAIGN_ID, { from: 0, to: clock.now() + 60_000, limit: 10 })
+  t.match(cdrs, [{ callId, disposition: 'system:engine-lost', abandoned: true }], 'one CDR: answered, never with an agent')
+  t.equal(await caps.inUse('carrier-b'), 0, 'its trunk channel is back at once, not after the lease')
+  t.strictSame((await sip.pool.command(engine, 'list', { limit: 10 })).calls ?? [], [], 'its rtpengine session is deleted')
+  t.equal(await sip.runtime.reconcile(CAMPAIGN_ID), 0, 'and it is not closed twice')
 })
