@@ -108,3 +108,36 @@ t.test('after a corrupt frame and a reconnect, a live call is kept and a dead on
   t.equal(double.dialogCount, 0, 'no dialog left in the server')
   t.equal(h.port.activeCalls(), 0, 'no call left in the adapter')
 })
+
+t.test('a call kept across a reconnect is probed from then on: its far end vanishing later ends it once', async (t) => {
+  const caps = new TrunkCaps(redis, prefix, new RealClock())
+  const carrier = await gateway('carrier-answer-options-once-vanish.xml')
+  const h = await harness({
+    t1Ms: 20,
+    probeLimitMs: 10_000,
+    // short, so the test sees the next probe; the default is 30 s
+    orphanProbeMs: 200,
+    caps,
+    trunks: ({ trunk }) => [{ ...trunk(carrier), id: 'trunk-later', maxChannels: 5 }],
+  })
+  t.teardown(() => h.close())
+  const double = h.target.double
+  if (!double) {
+    t.pass('real server configured: a corrupt frame is a double-only feature')
+    return
+  }
+  const call = request({ trunkId: 'trunk-later' })
+  await h.port.originate(call)
+  await h.waitFor(CallEvents.Answered, call.callId)
+  let generation = 1
+  h.conn.on(ConnectionEvents.Up, (up: { generation: number }) => (generation = up.generation))
+  double.injectCorruptFrame()
+  await until(() => generation === 2 && h.port.lastReconcile !== undefined, 'the engine to reconnect and reconcile', 20_000)
+  t.strictSame((await h.port.lastReconcile!).keep, [call.callId], 'kept: its far end answered the first probe')
+  t.equal((await carrier.done).code, 0, 'then the carrier vanished without a BYE')
+  const ended = (await h.waitFor(CallEvents.Ended, call.callId)) as { endedBy?: string }
+  t.equal(ended.endedBy, 'customer', 'the next probe nobody answered ended it, as the far end')
+  t.strictSame(h.names(call.callId), [CallEvents.Ringing, CallEvents.Answered, CallEvents.Ended], 'exactly once')
+  await eventually(async () => (await caps.inUse('trunk-later')) === 0, 'its channel to be released')
+  t.equal(h.port.activeCalls(), 0, 'nothing left in the adapter')
+})
