@@ -42,9 +42,8 @@ export class MediaWorkerPool {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`worker threads must be a positive integer, got ${threads}`)
     this.maxQueue = opts.maxQueue ?? 64
     this.pool = new Piscina({
-      // The worker thread inherits our loader (tsx, or tap's TypeScript import hook), so the sibling source file
-      // loads the same way this one did.
-      filename: fileURLToPath(new URL(`./tasks${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url)),
+      // A plain module that registers the TypeScript loader in the worker, then loads ./tasks.ts (see there why).
+      filename: fileURLToPath(new URL('./tasks-entry.mjs', import.meta.url)),
       minThreads: threads,
       maxThreads: threads,
       maxQueue: this.maxQueue,
