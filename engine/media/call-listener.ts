@@ -11,7 +11,7 @@
  * calls are template-matched at once; beyond that a call's screen hears SIT tones only (counted in
  * `announcementScreensSkipped`, logged), and the event loop stays free for signalling.
  */
-import type { CallMediaListener, ListenedCall, Listening } from '../telephony/drachtio/drachtio-telephony.js'
+import type { CallMediaListener, ListenedCall, Listening } from '../telephony/drachtio/call-media-listener.js'
 import { AmdDetector, amdThresholds, type AmdDecision } from './amd.js'
 import { EarlyMediaScreen, type EarlyMediaScreenOptions } from './early-media-screen.js'
 import type { InvalidNumberEvent } from './invalid-number.js'

@@ -3,7 +3,7 @@
  * registration says, which file the media workers get (rtpengine's one pcap, several merged into one, or the merged
  * file an earlier attempt left), when a job that failed is tried again and when it is given up.
  */
-import type { CallRecorded, RecordingStarted } from '../telephony/drachtio/drachtio-telephony.js'
+import type { CallRecorded, RecordingStarted } from '../telephony/drachtio/call-recording.js'
 import type { NewRecordingRegistration, RecordingRegistration } from '../store/sql/recording-registrations.js'
 import type { RecordingSegment } from './rtpengine-files.js'
 

@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../../clock.js'
 import type { StoredBinding } from '../registrar/registration-store.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
-import type { MediaAnchor } from './drachtio-telephony.js'
+import type { MediaAnchor } from './media-anchor.js'
 import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
 
 export const AgentSessionEvents = {

@@ -9,27 +9,32 @@
  * minimum ring time) and ends the attempt with CANCEL.
  */
 import type { Logger } from 'pino'
-import { RealClock, type Clock, type TimerHandle } from '../../clock.js'
+import { RealClock, type Clock } from '../../clock.js'
 import { maskPhone } from '../../leads/lead.js'
-import type { AmdDecision, AmdThresholds } from '../../media/amd.js'
+import type { AmdDecision } from '../../media/amd.js'
 import { failureCauseOf, type InvalidNumberEvent } from '../../media/invalid-number.js'
 import {
   CallEvents,
   type CallEventListener,
   type CallEventMap,
   type CallEventName,
-  type EarlyMediaEvidence,
   type EndedBy,
   type FailureCause,
   type OriginateRequest,
   type TelephonyPort,
 } from '../port.js'
-import type { TrunkCaps, TrunkGrant } from '../../store/redis/trunk-caps.js'
+import type { TrunkCaps } from '../../store/redis/trunk-caps.js'
 import { GatewayBreaker } from '../carriers/gateway-breaker.js'
 import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkConfig } from '../carriers/trunk.js'
+import type { AgentSessionLookup } from './agent-session-lookup.js'
+import type { CallMediaListener, Listening } from './call-media-listener.js'
+import { legsOf, recordingMetadata, type CallRecorded, type CallRecordingPolicy, type RecordingState } from './call-recording.js'
+import type { LiveCall } from './live-call.js'
+import { canAudit, canJoin, canRecord, type MediaAnchor, type MediaRecorder } from './media-anchor.js'
+import { TelephonyRefused } from './telephony-refused.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
-import { createUac, isUacFailure, type UacDialog, type UacProvisional, type UacRequest } from './uac.js'
+import { createUac, isUacFailure, type UacDialog, type UacProvisional } from './uac.js'
 import { CallEventBus } from '../call-event-bus.js'
 import { requestInDialog } from './dialog-request.js'
 import { parseSessionExpires, refreshDelayMs, type SessionExpires } from './session-timer.js'
@@ -38,171 +43,14 @@ import { dialogAlive, reconcileLiveCalls, type CarriedCall, type ReconcileDecisi
 /** The regulatory minimum ring time; production never goes below it. */
 export const MIN_RING_TIMEOUT_MS = 15_000
 
-/**
- * Where a call's media is anchored. The adapter asks for the SDP to offer, hands over the far end's SDP (early or
- * final), and releases the call's media on every exit path (release is idempotent).
- */
-export interface MediaAnchor {
-  offer(callId: string): Promise<string>
-  answer(callId: string, remoteSdp: string, remoteTag: string): Promise<void>
-  release(callId: string): Promise<void>
-  /**
-   * Where the anchor sends the call's far-end audio to the engine from, once it has the far end's SDP: the key media
-   * analysis listens by (rtpengine: the engine-facing port of its answer). Absent: no analysis.
-   */
-  engineFacing?(callId: string): { host: string; port: number } | undefined
-}
 
-/** A call as media analysis hears it. */
-export interface ListenedCall {
-  callId: string
-  campaignId: string
-  number: string
-  /** The address the call's audio comes from (MediaAnchor.engineFacing). */
-  from: { host: string; port: number }
-  /** Epoch ms the analysis starts from (stream time 0). */
-  startedAt: number
-  /** The campaign's AMD thresholds (OriginateRequest.amdThresholds). */
-  amdThresholds?: Partial<AmdThresholds>
-}
 
-export interface Listening {
-  /** Stops listening; idempotent. */
-  close(): void
-  /** Stream time by which the first decision is due (AMD's totalAnalysisMs); past it, with no audio, we decide. */
-  decideWithinMs: number
-  /** What reached the analysis so far (RTP packets), for logs and tests. */
-  readonly stats?: { readonly packets: number }
-}
 
-/**
- * Hears calls' audio where the anchor relays it to the engine (engine/media/call-listener.ts): early media screened
- * for SIT tones and carrier announcements, the first seconds after answer for AMD.
- */
-export interface CallMediaListener {
-  screen(call: ListenedCall, onEvidence: (e: InvalidNumberEvent) => void): Listening
-  /** AMD, and the same audio screened for a SIT or an announcement played in place of a person (`onEvidence`). */
-  amd(call: ListenedCall, onDecision: (d: AmdDecision) => void, onEvidence?: (e: InvalidNumberEvent) => void): Listening
-}
 
-/** A media anchor that can join two answered calls' media (rtpengine: RtpengineAnchor.join) and undo it. */
-export interface MediaJoiner {
-  join(callA: string, callB: string): Promise<void>
-  part(callId: string): Promise<void>
-}
 
-/**
- * A media anchor that records calls (rtpengine: RtpengineAnchor, a pcap per call in its recording directory). A
- * recording stopped with `pause` may be started again; the anchor's delete closes whatever is still open.
- */
-export interface MediaRecorder {
-  startRecording(callId: string, metadata: string): Promise<void>
-  stopRecording(callId: string, pause: boolean): Promise<void>
-  /** "ip:port" a call's media reaches the calls joined to it from (the agent's side of a recorded customer call). */
-  mediaSource?(callId: string): string | undefined
-}
 
-/**
- * A media anchor that can say which of the sessions it failed to delete its media server still holds (rtpengine:
- * `list`), and delete them: what a reconcile after a reconnect cleans up.
- */
-export interface MediaAudit {
-  strays(): Promise<string[]>
-  purge(callId: string): Promise<void>
-}
 
-function canAudit(m: MediaAnchor): m is MediaAnchor & MediaAudit {
-  const a = m as Partial<MediaAudit>
-  return typeof a.strays === 'function' && typeof a.purge === 'function'
-}
 
-function canRecord(m: MediaAnchor): m is MediaAnchor & MediaRecorder {
-  const r = m as Partial<MediaRecorder>
-  return typeof r.startRecording === 'function' && typeof r.stopRecording === 'function'
-}
-
-/** One party of a recorded call, as the recording holds it. */
-export interface RecordedLeg {
-  party: 'customer' | 'agent'
-  /** The customer's SIP dialog tag, or the agent's id. */
-  id: string
-  /** The agent's nailed-up session the customer was joined to. */
-  sessionId?: string
-  /** "ip:port" this party's RTP reached the recorded call from, when the anchor knows it (the agent's). */
-  source?: string
-}
-
-/** A recorded call, told once the call ended and the anchor closed its recording (after rtpengine's delete). */
-export interface CallRecorded {
-  callId: string
-  campaignId: string
-  leadId: string
-  agentId: string | null
-  legs: RecordedLeg[]
-  /** When recording first started (ms). */
-  startedAt: number
-  endedAt: number
-  /** Time recorded, pauses left out. */
-  recordedMs: number
-  /** Recording starts that succeeded (rtpengine 10.5 writes one pcap per start). */
-  segments: number
-}
-
-/** A call whose recording has just started (told once, at its first start). */
-export type RecordingStarted = Pick<CallRecorded, 'callId' | 'campaignId' | 'leadId' | 'agentId' | 'legs' | 'startedAt'>
-
-/** Which bridged calls are recorded, and who hears of each recording as it starts and once the call is over. */
-export interface CallRecordingPolicy {
-  wanted(campaignId: string): boolean
-  /** So a recording is known even if this process dies before the call ends. */
-  onRecordingStarted?(started: RecordingStarted): void
-  onRecorded(recorded: CallRecorded): void
-}
-
-interface RecordingState {
-  on: boolean
-  segments: number
-  startedAt?: number
-  onSince?: number
-  recordedMs: number
-  /** Recording commands run one after another (a pause never overtakes the start it follows). */
-  ops: Promise<void>
-  agent?: RecordedLeg
-}
-
-function canJoin(m: MediaAnchor): m is MediaAnchor & MediaJoiner {
-  const j = m as Partial<MediaJoiner>
-  return typeof j.join === 'function' && typeof j.part === 'function'
-}
-
-/** Where bridge() finds an agent's nailed-up session (AgentSessions in production). */
-export interface AgentSessionLookup {
-  /** The id the session's media is anchored under, while it is up. */
-  sessionId(agentId: string): string | undefined
-  /** Tells when a session ended (the agent's phone hung up, logout): a customer joined to it is then hung up. */
-  onSessionEnded?(listener: (agentId: string, sessionId: string) => void): void
-}
-
-/** An SDP given as is: no media anchoring (tests of signalling, or a site whose carrier talks straight to phones). */
-export class StaticSdp implements MediaAnchor {
-  constructor(private readonly sdp: string) {}
-  async offer(): Promise<string> {
-    return this.sdp
-  }
-  async answer(): Promise<void> {}
-  async release(): Promise<void> {}
-}
-
-export class TelephonyRefused extends Error {
-  override name = 'TelephonyRefused'
-  constructor(
-    message: string,
-    /** Set when a trunk cap refused the call: the dialer holds the lead and tries again later. */
-    readonly cap?: TrunkGrant,
-  ) {
-    super(message)
-  }
-}
 
 export interface DrachtioTelephonyOptions {
   connection: DrachtioConnection
@@ -252,17 +100,6 @@ export interface DrachtioTelephonyOptions {
   probeLimitMs?: number
 }
 
-function legsOf(call: LiveCall, rec: RecordingState): RecordedLeg[] {
-  const legs: RecordedLeg[] = [{ party: 'customer', id: call.dialog?.sip.remoteTag ?? '' }]
-  if (rec.agent) legs.push({ ...rec.agent })
-  return legs
-}
-
-/** rtpengine keeps this beside the pcap: ids only, never the customer's number. */
-function recordingMetadata(call: LiveCall): string {
-  const agent = call.bridgedTo?.agentId ?? call.recording?.agent?.id
-  return `cadence:call=${call.request.callId};campaign=${call.request.campaignId};lead=${call.request.leadId}${agent ? `;agent=${agent}` : ''}`
-}
 
 /** Past AMD's analysis time with no decision (no audio reached us), this much more is waited before `timeout`. */
 export const AMD_NO_AUDIO_GRACE_MS = 1000
@@ -270,50 +107,6 @@ export const AMD_NO_AUDIO_GRACE_MS = 1000
 /** What a media anchor failure before the INVITE is reported as: our media relay, not the carrier, was unavailable. */
 const MEDIA_UNAVAILABLE = { status: 503, reason: 'Media relay unavailable' } as const
 
-interface LiveCall {
-  request: OriginateRequest
-  trunk: TrunkConfig
-  log: Logger
-  state: 'trying' | 'answered' | 'done'
-  /** A trunk channel is held in the shared caps and must be given back. */
-  holdsChannel: boolean
-  /** Set when our CANCEL is in flight (or wanted before the INVITE was sent), and why. */
-  cancel: OurCancel
-  invite?: UacRequest
-  dialog?: UacDialog
-  timer?: TimerHandle
-  rang: boolean
-  earlyMedia: boolean
-  /** A provisional above 100 came from the current gateway (so the timeout means the callee did not answer). */
-  progressed: boolean
-  /** The agent session the customer's media is joined to. */
-  bridgedTo?: { agentId: string; sessionId: string }
-  /** Settles once the media anchor has the far end's answer (false: it refused it). */
-  mediaAnswered?: Promise<boolean>
-  /** When the carrier's 200 OK came (the 2-second rule runs from here, even though `answered` waits for media). */
-  answeredAt?: number
-  /** `answered` was emitted. */
-  announced?: boolean
-  /** Ends the call at the maximum call length. */
-  maxTimer?: TimerHandle
-  recording?: RecordingState
-  /** Media analysis under way (the early-media screen, then AMD). */
-  listening?: Listening
-  /** What the early media said, when it ended the attempt. */
-  heard?: EarlyMediaEvidence
-  /** AMD has given its first decision (or was given up on). */
-  amdDecided?: boolean
-  /** Decides `timeout` when AMD hears nothing. */
-  amdTimer?: TimerHandle
-  /**
-   * Kept across a reconnect: its dialog is orphaned in drachtio-server (the far end's BYE no longer reaches us), so it
-   * is ended by a BYE on the new connection and probed now and then.
-   */
-  orphaned?: boolean
-  orphanTimer?: TimerHandle
-  /** RFC 4028: the engine refreshes the session (the carrier's 2xx named us the refresher). */
-  refreshTimer?: TimerHandle
-}
 
 export class DrachtioTelephony implements TelephonyPort {
   private readonly conn: DrachtioConnection
@@ -612,7 +405,7 @@ export class DrachtioTelephony implements TelephonyPort {
       // the call ended while an earlier command was in flight: finish() closes the recording
       if (r.on === on || call.state !== 'answered') return
       if (on) {
-        await media.startRecording(callId, recordingMetadata(call))
+        await media.startRecording(callId, recordingMetadata(call.request, call.bridgedTo?.agentId ?? call.recording?.agent?.id))
         const now = this.clock.now()
         r.on = true
         r.onSince = now
@@ -1035,7 +828,7 @@ export class DrachtioTelephony implements TelephonyPort {
         campaignId: call.request.campaignId,
         leadId: call.request.leadId,
         agentId: rec.agent?.id ?? null,
-        legs: legsOf(call, rec),
+        legs: legsOf(call.dialog?.sip.remoteTag ?? '', rec),
         startedAt,
       })
     } catch (err) {
@@ -1044,7 +837,7 @@ export class DrachtioTelephony implements TelephonyPort {
   }
 
   private recorded(call: LiveCall, rec: RecordingState, startedAt: number, endedAt: number): void {
-    const legs = legsOf(call, rec)
+    const legs = legsOf(call.dialog?.sip.remoteTag ?? '', rec)
     const done: CallRecorded = {
       callId: call.request.callId,
       campaignId: call.request.campaignId,

@@ -5,7 +5,7 @@
  * adapter when a call ends in any way, is idempotent, and a failed delete is logged, never thrown away silently.
  */
 import type { Logger } from 'pino'
-import type { MediaAnchor, MediaRecorder } from '../drachtio/drachtio-telephony.js'
+import type { MediaAnchor, MediaRecorder } from '../drachtio/media-anchor.js'
 import type { NgPool, RtpengineAddress } from './ng-pool.js'
 
 interface Anchored {

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import { RealClock } from '../../../engine/clock.js'
 import { TrunkCaps } from '../../../engine/store/redis/trunk-caps.js'
-import { TelephonyRefused } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { TelephonyRefused } from '../../../engine/telephony/drachtio/telephony-refused.js'
 import { gateway, harness, request } from '../drachtio/telephony-harness.js'
 
 const prefix = `test-trunkcap-${randomUUID()}`

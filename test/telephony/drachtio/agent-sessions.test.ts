@@ -5,7 +5,7 @@
  * again while the agent is logged in, that a session waits for the phone to register, and that logout leaves nothing.
  */
 import t from 'tap'
-import { StaticSdp } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { StaticSdp } from '../../../engine/telephony/drachtio/media-anchor.js'
 import {
   AgentSessionEvents,
   AgentSessions,

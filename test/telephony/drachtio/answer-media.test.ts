@@ -9,7 +9,7 @@
  */
 import t from 'tap'
 import { VirtualClock } from '../../../engine/clock.js'
-import { type MediaAnchor } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { type MediaAnchor } from '../../../engine/telephony/drachtio/media-anchor.js'
 import type { AnsweredEvent, EndedEvent, FailedEvent } from '../../../engine/telephony/port.js'
 import { APP_SDP, until } from '../../doubles/drachtio/replay/target.js'
 import { gateway, harness, request } from './telephony-harness.js'

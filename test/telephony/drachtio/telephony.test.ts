@@ -6,7 +6,8 @@
  */
 import t, { type Test } from 'tap'
 import { VirtualClock } from '../../../engine/clock.js'
-import { MIN_RING_TIMEOUT_MS, TelephonyRefused } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { MIN_RING_TIMEOUT_MS } from '../../../engine/telephony/drachtio/drachtio-telephony.js'
+import { TelephonyRefused } from '../../../engine/telephony/drachtio/telephony-refused.js'
 import type { FailedEvent, EndedEvent } from '../../../engine/telephony/port.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { gateway, harness, request, type Harness } from './telephony-harness.js'
