@@ -30,7 +30,9 @@ import type { AgentSessionLookup } from './agent-session-lookup.js'
 import type { CallMediaListener, Listening } from './call-media-listener.js'
 import { legsOf, recordingMetadata, type CallRecorded, type CallRecordingPolicy, type RecordingState } from './call-recording.js'
 import type { LiveCall } from './live-call.js'
-import { canAudit, canJoin, canRecord, type MediaAnchor, type MediaRecorder } from './media-anchor.js'
+import { canAudit, canJoin, canPlay, canRecord, type MediaAnchor, type MediaRecorder } from './media-anchor.js'
+import { CallAudio } from './call-audio.js'
+import { PromptLibrary } from '../prompts/prompt-library.js'
 import { TelephonyRefused } from './telephony-refused.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
@@ -98,6 +100,13 @@ export interface DrachtioTelephonyOptions {
   orphanProbeMs?: number
   /** Bound on one in-dialog probe beyond the server's own 408 (default 40 s; tests with a short T1 lower it). */
   probeLimitMs?: number
+  /**
+   * Where play() and hold() find their audio (the media anchor must be a MediaPlayer). Defaults to the prompts shipped
+   * with Cadence; rtpengine must be able to read the directory at the same path.
+   */
+  prompts?: PromptLibrary
+  /** The prompt looped while a customer is on hold. Default `hold-music`. */
+  holdMusic?: string
 }
 
 
@@ -126,6 +135,8 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly listener: CallMediaListener | undefined
   private readonly orphanProbeMs: number
   private readonly probeLimitMs: number
+  /** Prompts and hold music; undefined when the anchor cannot play (play() and hold() refuse). */
+  private readonly audio: CallAudio | undefined
   /** Trunk channels whose release failed (call id -> trunk id): a reconcile gives them back. */
   private readonly unreleased = new Map<string, string>()
   /** The reconcile after the last reconnect (tests and the status page wait on it). */
@@ -152,6 +163,10 @@ export class DrachtioTelephony implements TelephonyPort {
     this.listener = opts.listener
     this.orphanProbeMs = opts.orphanProbeMs ?? 30_000
     this.probeLimitMs = opts.probeLimitMs ?? 40_000
+    const media = this.media
+    this.audio = canPlay(media)
+      ? new CallAudio({ media, prompts: opts.prompts ?? new PromptLibrary(), clock: this.clock, holdMusic: opts.holdMusic ?? 'hold-music' })
+      : undefined
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
@@ -375,8 +390,25 @@ export class DrachtioTelephony implements TelephonyPort {
     }
   }
 
+  /**
+   * Plays a prompt to the customer (the safe-harbor message to an answered call no agent took) and resolves once it
+   * has played out or the call ended. Refused unless the call is answered with its media anchored, the anchor plays,
+   * and the prompt exists.
+   */
   async play(callId: string, prompt: string): Promise<void> {
-    throw new TelephonyRefused(`play: not implemented by the drachtio adapter yet (call ${callId}, prompt ${prompt})`)
+    const call = await this.answeredWithMedia(callId, 'play')
+    if (!this.audio) throw new TelephonyRefused('play: the media anchor cannot play prompts')
+    await this.audio.play(callId, prompt, call.log)
+  }
+
+  /** The call, answered and with its media anchored (what play and hold act on); refused otherwise. */
+  private async answeredWithMedia(callId: string, what: string): Promise<LiveCall> {
+    const call = this.calls.get(callId)
+    if (!call || call.state !== 'answered') throw new TelephonyRefused(`${what}: call ${callId} is not answered`)
+    if (!(await call.mediaAnswered) || call.state !== 'answered') {
+      throw new TelephonyRefused(`${what}: call ${callId} has no media (ended, or its answer was refused)`)
+    }
+    return call
   }
 
   /**
@@ -422,8 +454,20 @@ export class DrachtioTelephony implements TelephonyPort {
     await op
   }
 
-  async hold(callId: string): Promise<void> {
-    throw new TelephonyRefused(`hold: not implemented by the drachtio adapter yet (call ${callId})`)
+  /**
+   * Puts a bridged customer on hold (`on`): they hear the hold music, agent and customer stop hearing each other, the
+   * agent's session stays up. `on` false takes them off hold. Idempotent; refused unless the call is with an agent.
+   */
+  async hold(callId: string, on: boolean): Promise<void> {
+    const call = await this.answeredWithMedia(callId, on ? 'hold' : 'unhold')
+    if (!call.bridgedTo) throw new TelephonyRefused(`${on ? 'hold' : 'unhold'}: call ${callId} is not with an agent`)
+    if (!this.audio) throw new TelephonyRefused('hold: the media anchor cannot play hold music')
+    await this.audio.hold(callId, on, call.log)
+  }
+
+  /** Whether the customer is on hold (the agent desk and supervisors show it). */
+  onHold(callId: string): boolean {
+    return this.audio?.isHeld(callId) === true
   }
 
   async transfer(callId: string): Promise<void> {
@@ -769,6 +813,7 @@ export class DrachtioTelephony implements TelephonyPort {
 
   private finish(call: LiveCall): void {
     call.state = 'done'
+    this.audio?.ended(call.request.callId)
     this.stopListening(call)
     this.clearRingTimer(call)
     if (call.maxTimer) this.clock.clearTimeout(call.maxTimer)

@@ -37,6 +37,25 @@ export interface MediaRecorder {
 }
 
 /**
+ * A media anchor that plays prompts to a call's far end and mutes the engine side's audio in either direction
+ * (rtpengine: RtpengineAnchor, `play media` / `block media`): the safe-harbor message, hold music, IVR prompts.
+ */
+export interface MediaPlayer {
+  /** Starts playing `file` to the far end; resolves with its length (ms). `repeat` loops it. */
+  playToFarEnd(callId: string, file: string, opts?: { repeat?: number }): Promise<number>
+  stopPlaying(callId: string): Promise<void>
+  /** What the far end hears from the engine side (the joined agent): off while `on`. */
+  muteTowardsFarEnd(callId: string, on: boolean): Promise<void>
+  /** What the engine side (the joined agent) hears from the far end: off while `on`. */
+  muteFromFarEnd(callId: string, on: boolean): Promise<void>
+}
+
+export function canPlay(m: MediaAnchor): m is MediaAnchor & MediaPlayer {
+  const p = m as Partial<MediaPlayer>
+  return typeof p.playToFarEnd === 'function' && typeof p.stopPlaying === 'function' && typeof p.muteTowardsFarEnd === 'function'
+}
+
+/**
  * A media anchor that can say which of the sessions it failed to delete its media server still holds (rtpengine:
  * `list`), and delete them: what a reconcile after a reconnect cleans up.
  */

@@ -35,6 +35,10 @@ interface NgClient {
   subscribeRequest: NgCommand
   subscribeAnswer: NgCommand
   unsubscribe: NgCommand
+  playMedia: NgCommand
+  stopMedia: NgCommand
+  blockMedia: NgCommand
+  unblockMedia: NgCommand
   close(): void
   on(event: 'error' | 'listening', listener: (err: Error) => void): void
   /** rtpengine-client internals replaced below so nothing of it reaches stdout. */
@@ -98,6 +102,10 @@ export type NgCommandName =
   | 'subscribe request'
   | 'subscribe answer'
   | 'unsubscribe'
+  | 'play media'
+  | 'stop media'
+  | 'block media'
+  | 'unblock media'
 
 /**
  * rtpengine-client's method for each ng command. rtpengine 10.5 (Debian 12) has no `pause recording`: a pause is a
@@ -116,6 +124,10 @@ const CLIENT_METHOD = {
   'subscribe request': 'subscribeRequest',
   'subscribe answer': 'subscribeAnswer',
   unsubscribe: 'unsubscribe',
+  'play media': 'playMedia',
+  'stop media': 'stopMedia',
+  'block media': 'blockMedia',
+  'unblock media': 'unblockMedia',
 } as const satisfies Record<NgCommandName, keyof NgClient>
 
 export class NgPool {

@@ -5,7 +5,7 @@
  * adapter when a call ends in any way, is idempotent, and a failed delete is logged, never thrown away silently.
  */
 import type { Logger } from 'pino'
-import type { MediaAnchor, MediaRecorder } from '../drachtio/media-anchor.js'
+import type { MediaAnchor, MediaPlayer, MediaRecorder } from '../drachtio/media-anchor.js'
 import type { NgPool, RtpengineAddress } from './ng-pool.js'
 
 interface Anchored {
@@ -39,7 +39,7 @@ export function audioAddress(sdp: string): { host: string; port: number } | unde
 /** ng flags every offer/answer uses: plain RTP/AVP on the carrier side, our addresses in the SDP. */
 const FLAGS = { ICE: 'remove', replace: ['origin', 'session-connection'] }
 
-export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
+export class RtpengineAnchor implements MediaAnchor, MediaRecorder, MediaPlayer {
   private readonly calls = new Map<string, Anchored>()
   /** Sessions whose delete failed (call id -> engine): rtpengine may still hold them. */
   private readonly unreleased = new Map<string, RtpengineAddress>()
@@ -245,6 +245,52 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder {
       if (!/unknown call/i.test(err instanceof Error ? err.message : String(err))) throw err
     }
     this.unreleased.delete(callId)
+  }
+
+  /**
+   * Plays an audio file (a WAV rtpengine can read at this path) to the call's far end: `play media` names the party
+   * that hears it (checked on the Debian rtpengine 10.5; the far end's tag). Resolves with the file's length in ms once
+   * playback has started; `repeat` loops it (hold music). The engine side's own audio still reaches the far end beside
+   * the player's, so callers mute it first (muteTowardsFarEnd).
+   */
+  async playToFarEnd(callId: string, file: string, opts: { repeat?: number } = {}): Promise<number> {
+    const a = this.answered(callId)
+    const reply = await this.pool.command(a.engine, 'play media', {
+      'call-id': callId,
+      'from-tag': a.remote.tag,
+      file,
+      ...(opts.repeat !== undefined && opts.repeat > 1 ? { 'repeat-times': opts.repeat } : {}),
+    })
+    const ms = Number(reply['duration'])
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error(`rtpengine play media for ${callId} gave no duration`)
+    return ms
+  }
+
+  /** Stops what playToFarEnd started; a call already released (or a playback that ran out) is nothing to stop. */
+  async stopPlaying(callId: string): Promise<void> {
+    const a = this.calls.get(callId)
+    if (!a?.remote) return
+    try {
+      await this.pool.command(a.engine, 'stop media', { 'call-id': callId, 'from-tag': a.remote.tag })
+    } catch (err) {
+      // 10.5 answers an error when nothing is playing any more (the prompt ended on its own): the state wanted
+      this.log.debug({ callId, err: err instanceof Error ? err.message : String(err) }, 'stop media: nothing playing')
+    }
+  }
+
+  /**
+   * Stops (on) or restores what the far end hears from the engine side (the agent joined to it): `block media` names
+   * the party whose media is dropped (checked on the real daemon). A player's stream (playToFarEnd) still gets through.
+   */
+  async muteTowardsFarEnd(callId: string, on: boolean): Promise<void> {
+    const a = this.answered(callId)
+    await this.pool.command(a.engine, on ? 'block media' : 'unblock media', { 'call-id': callId, 'from-tag': a.fromTag })
+  }
+
+  /** Stops (on) or restores what the engine side (the agent joined to it) hears from the far end. */
+  async muteFromFarEnd(callId: string, on: boolean): Promise<void> {
+    const a = this.answered(callId)
+    await this.pool.command(a.engine, on ? 'block media' : 'unblock media', { 'call-id': callId, 'from-tag': a.remote.tag })
   }
 
   /** Calls holding an offer (a leak check for tests and the status page). */

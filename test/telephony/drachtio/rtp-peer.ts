@@ -20,9 +20,15 @@ export class RtpPeer {
   private readonly ssrc = Math.floor(Math.random() * 2 ** 32)
   /** Packets sent so far. */
   sent = 0
+  /** The µ-law payloads of the PCMU packets that reached this endpoint (what the carrier's caller heard), in order. */
+  readonly heard: Buffer[] = []
 
   static async open(): Promise<RtpPeer> {
     const p = new RtpPeer()
+    p.socket.on('message', (m) => {
+      // PT 0 only (PCMU); a 12-byte header with no CSRCs or extension, as rtpengine sends
+      if (m.length > 12 && (m[1]! & 0x7f) === 0) p.heard.push(m.subarray(12))
+    })
     await new Promise<void>((resolve) => p.socket.bind(0, '127.0.0.1', resolve))
     return p
   }

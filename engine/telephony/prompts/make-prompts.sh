@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Rebuilds the shipped prompts (8 kHz mono 16-bit WAV, what rtpengine's `play media` reads) with espeak-ng and sox.
+# A site records its own safe-harbor message (it must name the caller and a number to call back: README "Prompts").
+set -euo pipefail
+cd "$(dirname "$0")"
+tmp=$(mktemp -d)
+espeak-ng -s 150 -w "$tmp/sh.wav" "We are sorry. All of our agents are busy right now. We will call you back. Thank you, goodbye."
+sox "$tmp/sh.wav" -r 8000 -c 1 -b 16 safe-harbor.wav
+# a short loopable tune for callers on hold: four notes and a rest
+sox -n -r 8000 -c 1 -b 16 hold-music.wav synth 0.45 sine 523.25 : synth 0.45 sine 659.25 : \
+  synth 0.45 sine 783.99 : synth 0.45 sine 659.25 : synth 0.6 sine 0 vol 0.3
+rm -rf "$tmp"
