@@ -66,6 +66,8 @@ export interface TelephonyConfig {
   maxCallMs: number
   /** Carrier announcements to screen early media for (engine/media/announcement-templates.ts). */
   announcementsDir?: string | undefined
+  /** Prompts played by rtpengine (safe-harbor, hold music); undefined: the shipped ones. */
+  promptsDir?: string | undefined
   /** FreeSWITCH for supervisors' whisper and barge (engine/telephony/fsmrf/); undefined: listen only. */
   freeswitch?: (HostPort & { /** secret: never log it */ secret: string; listen: HostPort | undefined }) | undefined
   /** IPv4 address the engine receives calls' media on, for analysis (default 127.0.0.1). */
@@ -209,6 +211,7 @@ function telephony(v: Values): TelephonyConfig {
     ringTimeoutMs: (v.ringTimeoutSeconds ?? 25) * 1000,
     maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
     announcementsDir: v.announcementsDir,
+    promptsDir: v.promptsDir,
     mediaAddress: v.mediaAddress ?? '127.0.0.1',
     freeswitch: fs === undefined ? undefined : { ...fs, secret: v.freeswitchSecret!, listen: v.freeswitchListen },
     registrar:

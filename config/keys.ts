@@ -450,6 +450,15 @@ export const keys = {
     doc: "The carriers' recorded announcements the engine listens for in early media, one folder per reason (`announcement-empty-number`, `announcement-suspended`, `announcement-unreachable`) of 8 kHz mono WAV or raw `.ul`/`.al` files (README \"Media analysis\"); a call playing one is cancelled and its number learned. Checked at start-up: a bad file is named and start-up exits 2.",
     parse: parseNonEmptyPath,
   } satisfies KeySpec<string>,
+  promptsDir: {
+    env: 'CADENCE_PROMPTS_DIR',
+    file: 'telephony.promptsDir',
+    default: undefined,
+    defaultDoc: 'unset (the prompts shipped in `engine/telephony/prompts/`)',
+    expected: 'a path to a directory',
+    doc: "Where the SIP engine finds its prompts, `<name>.wav` (8 kHz mono): `safe-harbor` (played to an answered person no agent took; record your own, naming your company and a number to call back), `hold-music`. rtpengine reads the files itself, so the directory must be readable by rtpengine at the same path (docker-compose.yml mounts it into both).",
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
   maxCallSeconds: {
     env: 'CADENCE_MAX_CALL_SECONDS',
     file: 'telephony.maxCallSeconds',

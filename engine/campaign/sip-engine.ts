@@ -26,6 +26,7 @@ import { AgentSessionEvents, AgentSessions, type AgentSessionDown, type AgentSes
 import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
+import { PromptLibrary } from '../telephony/prompts/prompt-library.js'
 import type { CallRecordingPolicy } from '../telephony/drachtio/call-recording.js'
 import { DrachtioSupervision, type SupervisorConference } from '../telephony/drachtio/supervisor-listen.js'
 import { DrachtioRegistrar } from '../telephony/registrar/drachtio-registrar.js'
@@ -174,6 +175,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     agents: sessions,
     breaker,
     maxCallMs: t.maxCallMs,
+    ...(t.promptsDir !== undefined ? { prompts: new PromptLibrary(t.promptsDir) } : {}),
     ...(o.recording ? { recording: o.recording } : {}),
     listener: new CallListener({
       socket: rtp,

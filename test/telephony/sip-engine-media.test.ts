@@ -96,7 +96,7 @@ interface Seen {
 }
 
 /** The engine dialing one lead of an AMD campaign to a carrier playing `scenario`, with one ready agent. */
-async function site(t: { teardown(fn: () => unknown): void }, name: string, scenario: string, fill: Record<string, string>) {
+async function site(t: { teardown(fn: () => unknown): void }, name: string, scenario: string, fill: Record<string, string>, maxCallMs = 4000) {
   const env = await engineTestEnv(name)
   t.teardown(() => env.dispose())
   const target = await startTarget()
@@ -119,7 +119,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string, scen
       rtpengine: { engines: [{ host: rtpe.host, port: rtpe.ngPort }], timeoutMs: 2000, recvBufferBytes: undefined },
       trunksFile: 'in-test',
       ringTimeoutMs: 25_000,
-      maxCallMs: 4000,
+      maxCallMs,
     },
     trunks: { trunks: [{ id: 'carrier-a', gateways: [{ address: `127.0.0.1:${carrier.port}` }], maxChannels: 2 }], defaultTrunk: 'carrier-a' },
   })
@@ -152,6 +152,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string, scen
     phone,
     seen,
     show,
+    lines: () => logLines,
     names: (callId: string) => seen.filter((s) => s.event.callId === callId).map((s) => s.name),
     async firstCall(): Promise<string> {
       await until(() => seen.length > 0, `a call to be placed; log:\n${show()}`, 30_000)
@@ -232,6 +233,25 @@ t.test('a carrier that answers, then plays a SIT: CDR invalid-number, not an aba
   const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix)
   await eventually(async () => (await store.get(NUMBER)) !== undefined, 'screening to learn the number')
   t.match(await store.get(NUMBER), { reason: 'unallocated', source: 'sit' })
+  t.equal((await s.carrier.done).code, 0, 'the carrier got our BYE')
+  t.strictSame(await s.empty(), [], 'rtpengine holds nothing')
+})
+
+t.test('a person answers and no agent is free within the wait: the safe-harbor prompt plays, then hangup; CDR abandoned', async (t) => {
+  const s = await site(t, 'safe-harbor', 'carrier-options-early-media-answer.xml', { early_pcap: PCAP.ringback, answer_pcap: PCAP.human, answer_ms: '3000' }, 60_000)
+  const callId = await s.firstCall()
+  // the only agent goes on a break while the call rings: nobody will be free when the person answers
+  await s.sip.acd.apply(AGENT, { type: 'pause', at: Date.now(), reason: 'break' })
+  const cdr = await s.cdr(callId)
+  t.equal(cdr.abandoned, true, cdr.abandoned ? 'abandoned: a person waited and no agent came' : `abandoned; log:\n${s.show()}`)
+  t.equal(cdr.agentId, undefined, 'no agent had it')
+  t.notOk(s.names(callId).includes('bridged'))
+  const lines = s.lines().map((l) => JSON.parse(l) as { msg?: string; prompt?: string; cause?: string; callId?: string })
+  const mine = lines.filter((l) => l.callId === callId)
+  const played = mine.findIndex((l) => l.msg === 'prompt playing' && l.prompt === 'safe-harbor')
+  const hungUp = mine.findIndex((l) => l.msg === 'hangup requested' && l.cause === 'safe-harbor-played')
+  t.ok(played >= 0, 'rtpengine started the safe-harbor prompt on the call')
+  t.ok(hungUp > played, 'the engine hung up once the prompt had played (not before)')
   t.equal((await s.carrier.done).code, 0, 'the carrier got our BYE')
   t.strictSame(await s.empty(), [], 'rtpengine holds nothing')
 })
