@@ -33,6 +33,7 @@ import {
   dialSchema,
   dispositionSchema,
   holdSchema,
+  recordingSchema,
   loginSchema,
   paramsFor,
   pauseSchema,
@@ -201,6 +202,11 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
   action('/hold', holdSchema, async (agent, request) => {
     const { on } = request.body as { on: boolean }
     return ok(await engine(() => desk().hold(agent.id, on)))
+  })
+
+  action('/recording', recordingSchema, async (agent, request) => {
+    const { on } = request.body as { on: boolean }
+    return ok(await engine(() => desk().record(agent.id, on)))
   })
 
   action('/transfer', transferSchema, async (agent, request) => {

@@ -122,6 +122,14 @@ export const holdSchema = {
   response: { 200: live, ...problemResponses },
 } as const
 
+export const recordingSchema = {
+  summary: "Pause the current call's recording (card details, say) or resume it",
+  description:
+    'Pausing stops the recording; resuming starts it again (a call never recorded starts now). The QA recording skips the paused part. Only the agent on the call can do this.',
+  body: { type: 'object', required: ['on'], additionalProperties: false, properties: { on: { type: 'boolean' } } },
+  response: { 200: live, ...problemResponses },
+} as const
+
 export const transferSchema = {
   summary: 'Blind-transfer the current call to an agent, a queue or a number, the customer record following it',
   body: {

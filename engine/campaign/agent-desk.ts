@@ -57,6 +57,8 @@ export interface AgentDesk {
   dial(agentId: string, request: DialRequest): Promise<{ callId: string }>
   hangup(agentId: string): Promise<AgentView>
   hold(agentId: string, on: boolean): Promise<AgentView>
+  /** Pause (`on` false: card details read out) or resume the recording of the agent's current call. */
+  record(agentId: string, on: boolean): Promise<AgentView>
   transfer(agentId: string, target: TransferTarget, customerId?: string): Promise<AgentView>
   /**
    * Book a lead's callback (a whole minute, epoch ms) into its campaign's hopper, offered to `ownerAgentId` first or

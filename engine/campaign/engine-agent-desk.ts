@@ -204,6 +204,13 @@ export class EngineAgentDesk implements AgentDesk {
     return this.current(agentId)
   }
 
+  async record(agentId: string, on: boolean): Promise<AgentView> {
+    const callId = await this.callOf(agentId, on ? 'resume recording' : 'pause recording')
+    await this.telephony(() => this.o.port.record(callId, on))
+    this.log.info({ agentId, callId, recording: on }, on ? 'recording resumed by the agent' : 'recording paused by the agent')
+    return this.current(agentId)
+  }
+
   async transfer(agentId: string, target: TransferTarget, _customerId?: string): Promise<AgentView> {
     await this.callOf(agentId, 'transfer')
     // A blind transfer must hand the call's agent over in the campaign loop (its CDR, wrap-up and the ACD states

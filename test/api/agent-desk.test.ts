@@ -119,6 +119,7 @@ forEachDriver(t, async (t, db) => {
     const hangup = problem(t, await me('/hangup'), 409)
     t.match(hangup.detail, /not on a call/)
     problem(t, await me('/hold', { on: true }), 409)
+    problem(t, await me('/recording', { on: false }), 409)
     problem(t, await me('/transfer', { to: { agentId: bo.id }, customerId: 'c-1' }), 409)
     t.equal((await engine.acd.get(ana.id))?.state, 'ready')
   })
@@ -216,6 +217,9 @@ forEachDriver(t, async (t, db) => {
     await engine.runtime.stop(campaign.id)
 
     t.equal((await me('/hold', { on: true })).statusCode, 200, 'the simulated telephony takes a hold')
+    t.equal((await me('/recording', { on: false })).statusCode, 200, 'the agent pauses the recording of their call')
+    t.equal((await me('/recording', { on: true })).statusCode, 200, 'and resumes it')
+    problem(t, await me('/recording', { on: 'yes' }), 400)
     const transfer = problem(t, await me('/transfer', { to: { agentId: bo.id }, customerId: 'c-1' }), 501)
     t.match(transfer.detail, /transfer/)
     const badTarget = problem(t, await me('/transfer', { to: { agentId: 'nobody' } }), 400)

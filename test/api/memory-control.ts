@@ -92,6 +92,10 @@ export class MemoryAgentDesk implements AgentDesk {
     return this.noCall(agentId, 'hold')
   }
 
+  record(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'record')
+  }
+
   transfer(agentId: string): Promise<AgentView> {
     return this.noCall(agentId, 'transfer')
   }
