@@ -53,6 +53,8 @@ export interface CallRecord {
   abandonKind?: AbandonKind
   /** A human that AMD called a machine was hung up on: an abandoned live call under Ofcom-style accounting. */
   amdSaidMachine?: boolean
+  /** Agents who had the call before a blind transfer handed it on, in order (`agentId` is the last one). */
+  transferredFrom?: string[]
 }
 
 export type CallInput =
@@ -62,6 +64,8 @@ export type CallInput =
   | { type: 'amd-result'; at: number; outcome: AmdOutcome; reason?: string }
   | { type: 'agent-reserved'; at: number; agentId: string }
   | { type: 'bridged'; at: number; agentId: string }
+  /** A blind transfer moved the bridged customer to another agent (reserved, and joined by the port already). */
+  | { type: 'transferred'; at: number; toAgentId: string }
   | { type: 'agent-wait-expired'; at: number }
   | { type: 'failed'; at: number; cause: FailureCause; sipStatus?: number; sipReason?: string; earlyMedia?: EarlyMediaEvidence }
   | { type: 'ended'; at: number; endedBy: EndedBy; earlyMedia?: EarlyMediaEvidence }
@@ -153,6 +157,15 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
     case 'bridged':
       if (call.state !== 'waiting-agent') return ignore(call)
       return { call: { ...call, state: 'bridged', agentId: input.agentId, bridgedAt: input.at }, effects: [] }
+
+    case 'transferred': {
+      if (call.state !== 'bridged' || !call.agentId || call.agentId === input.toAgentId) return ignore(call)
+      // one call, one CDR: the call goes on with the new agent; the one who handed it on wraps up now
+      return {
+        call: { ...call, agentId: input.toAgentId, transferredFrom: [...(call.transferredFrom ?? []), call.agentId] },
+        effects: [{ type: 'agent-to-wrap', agentId: call.agentId }],
+      }
+    }
 
     case 'agent-wait-expired': {
       // A bridge already under way wins: the reserved agent is joining; only an unreserved wait expires.

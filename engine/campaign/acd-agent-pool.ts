@@ -43,6 +43,10 @@ export class AcdAgentPool implements AgentPool {
     return this.o.acd.reserve({ callId, now, strategy: this.o.strategy, ownerAgentId })
   }
 
+  async reserveAgent(agentId: string, callId: string, now: number): Promise<boolean> {
+    return (await this.o.acd.reserve({ callId, now, strategy: this.o.strategy, ownerAgentId: agentId, ownerOnly: true })) === agentId
+  }
+
   async onCall(agentId: string, callId: string, now: number): Promise<void> {
     await this.apply(agentId, { type: 'answer', at: now, callId })
   }

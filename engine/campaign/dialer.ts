@@ -83,6 +83,8 @@ export interface AgentPool {
   snapshot(campaignId: string): Promise<AgentSnapshot[]>
   /** Atomically reserve a ready agent for this call (owner first when given), or undefined. */
   reserve(campaignId: string, callId: string, now: number, ownerAgentId?: string): Promise<string | undefined>
+  /** Atomically reserve this agent for the call if they are ready (a transfer's target); false otherwise. */
+  reserveAgent(agentId: string, callId: string, now: number): Promise<boolean>
   onCall(agentId: string, callId: string, now: number): Promise<void>
   /** The reserved agent was not needed: back to ready. */
   release(agentId: string, now: number): Promise<void>
@@ -134,8 +136,15 @@ export interface CampaignDialerDeps {
 interface Live {
   call: CallRecord
   lead: Lead
+  /** The effects of the last input, being carried out (a transfer waits for its agent's wrap-up). */
+  effects?: Promise<void>
   waitTimer?: TimerHandle
   log: Logger
+}
+
+/** A blind transfer this loop will not do (the call is not with an agent, the target is not ready); nothing changed. */
+export class TransferRefused extends Error {
+  override name = 'TransferRefused'
 }
 
 export class CampaignDialer {
@@ -208,6 +217,43 @@ export class CampaignDialer {
       this.deps.pacer.observe({ type: 'wrap-ended', at: now, agentId, wrapMs: now - started })
     }
     await this.serveWaiting(now)
+  }
+
+  /**
+   * Blind transfer of a bridged call to another agent: the target is reserved atomically (only if ready), the port
+   * moves the customer's media to the target's session and tells their phone who it is, then the call goes on with the
+   * target (one call, one CDR naming the last agent) while the first agent wraps up. The target hears of it like any
+   * call (onBridged: the screen pop with the customer record). Refused with TransferRefused before anything moved.
+   */
+  async transfer(callId: string, toAgentId: string, customerId?: string): Promise<void> {
+    const l = this.live.get(callId)
+    if (!l || l.call.state !== 'bridged' || !l.call.agentId) throw new TransferRefused(`call ${callId} is not with an agent`)
+    const from = l.call.agentId
+    if (from === toAgentId) throw new TransferRefused(`call ${callId} is already with agent ${toAgentId}`)
+    const { clock, port, agents } = this.deps
+    if (!(await agents.reserveAgent(toAgentId, callId, clock.now()))) throw new TransferRefused(`agent ${toAgentId} is not ready for a call`)
+    const customer = customerId ?? l.lead.customerId
+    try {
+      await port.transfer(callId, toAgentId, {
+        leadId: l.lead.id,
+        campaignId: this.settings.campaignId,
+        fromAgentId: from,
+        ...(customer !== undefined ? { customerId: customer } : {}),
+      })
+    } catch (err) {
+      await agents.release(toAgentId, clock.now())
+      throw err
+    }
+    // the customer hung up while the media moved: the first agent has wrapped up already, the target is not needed
+    if (l.call.state !== 'bridged' || l.call.agentId !== from) {
+      await agents.release(toAgentId, clock.now())
+      return
+    }
+    await agents.onCall(toAgentId, callId, clock.now())
+    this.input(callId, { type: 'transferred', at: clock.now(), toAgentId })
+    await l.effects
+    l.log.info({ fromAgentId: from, toAgentId }, 'call transferred')
+    this.deps.onBridged?.(l.call, l.lead)
   }
 
   snapshotCalls(): CallSnapshot[] {
@@ -308,7 +354,7 @@ export class CampaignDialer {
     if (input.type === 'amd-result' && before.state === 'answered') {
       this.deps.pacer.observe({ type: tr.call.state === 'machine' ? 'machine' : 'human', at: input.at, callId })
     }
-    void this.apply(l, tr.effects).catch((err: unknown) => l.log.error({ err }, 'call effect failed'))
+    l.effects = this.apply(l, tr.effects).catch((err: unknown) => l.log.error({ err }, 'call effect failed'))
   }
 
   private async apply(l: Live, effects: CallEffect[]): Promise<void> {

@@ -54,6 +54,8 @@ export interface EngineAgentDeskOptions {
   holdsCall(callId: string): boolean
   /** Tell the campaign loops an agent became ready (a call may be waiting for one). */
   agentReady(agentId: string): Promise<void>
+  /** Blind-transfer a call held here to another agent (a TransferRefused when it cannot); false: no loop holds it. */
+  transfer(callId: string, toAgentId: string, customerId?: string): Promise<boolean>
   /** The agents' phone sessions (SIP), opened at login and closed at logout. */
   phones?: AgentPhones
 }
@@ -211,11 +213,23 @@ export class EngineAgentDesk implements AgentDesk {
     return this.current(agentId)
   }
 
-  async transfer(agentId: string, target: TransferTarget, _customerId?: string): Promise<AgentView> {
-    await this.callOf(agentId, 'transfer')
-    // A blind transfer must hand the call's agent over in the campaign loop (its CDR, wrap-up and the ACD states
-    // of both agents), which the loop cannot do yet; moving only the media would leave the target stuck on-call.
-    throw new AgentDeskUnsupported(`blind transfer to ${target.kind} is not supported by the engine yet`)
+  async transfer(agentId: string, target: TransferTarget, customerId?: string): Promise<AgentView> {
+    const callId = await this.callOf(agentId, 'transfer')
+    // to a queue or an outside number the call would leave the campaign loop's agents: not supported yet
+    if (target.kind !== 'agent') throw new AgentDeskUnsupported(`blind transfer to a ${target.kind} is not supported by the engine yet`)
+    if (target.agentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
+    await this.telephony(async () => {
+      try {
+        if (!(await this.o.transfer(callId, target.agentId, customerId))) {
+          throw new AgentDeskRefused(`call ${callId} is handled by another engine instance; try again through that one`)
+        }
+      } catch (err) {
+        if (err instanceof Error && err.name === 'TransferRefused') throw new AgentDeskRefused(err.message)
+        throw err
+      }
+    })
+    this.log.info({ agentId, callId, toAgentId: target.agentId }, 'call transferred by the agent')
+    return this.current(agentId)
   }
 
   async bookCallback(campaignId: string, leadId: string, at: number, ownerAgentId?: string): Promise<void> {

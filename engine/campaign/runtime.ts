@@ -208,10 +208,21 @@ export class EngineRuntime implements CampaignControl {
         new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, keys: o.keys, instanceId: o.instanceId }),
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
+      transfer: (callId, toAgentId, customerId) => this.transfer(callId, toAgentId, customerId),
       agentReady: (agentId) => this.agentReady(agentId),
       ...(o.agentPhones ? { phones: o.agentPhones } : {}),
     })
     return this.agentDesk
+  }
+
+  /** Blind transfer through the campaign loop holding the call; false when no loop here holds it. */
+  private async transfer(callId: string, toAgentId: string, customerId?: string): Promise<boolean> {
+    for (const d of this.dialers) {
+      if (!d.snapshotCalls().some((c) => c.callId === callId)) continue
+      await d.transfer(callId, toAgentId, customerId)
+      return true
+    }
+    return false
   }
 
   /** Whether one of this instance's campaign loops, running or stopped with calls still up, holds the call. */

@@ -115,6 +115,15 @@ export interface CallEventMap {
 
 export type CallEventListener<E extends CallEventName> = (event: CallEventMap[E]) => void
 
+/** What the agent receiving a transferred call is told with it. */
+export interface TransferContext {
+  customerId?: string
+  leadId?: string
+  campaignId?: string
+  /** The agent who handed the call on. */
+  fromAgentId?: string
+}
+
 export interface TelephonyPort {
   /** Start an outbound call. Resolves once the attempt is accepted by the adapter; outcomes arrive as events. */
   originate(request: OriginateRequest): Promise<void>
@@ -124,7 +133,11 @@ export interface TelephonyPort {
   play(callId: string, prompt: string): Promise<void>
   record(callId: string, on: boolean): Promise<void>
   hold(callId: string, on: boolean): Promise<void>
-  transfer(callId: string, toAgentId: string): Promise<void>
+  /**
+   * Blind transfer: the bridged customer goes to another agent's session; the target's phone is told who the customer
+   * is (`context`) where the adapter can (SIP: an INFO with X-Cadence-* headers on the agent's session).
+   */
+  transfer(callId: string, toAgentId: string, context?: TransferContext): Promise<void>
   hangup(callId: string, cause: string): Promise<void>
   on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void
   off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void

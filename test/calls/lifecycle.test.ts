@@ -108,6 +108,7 @@ const inputArb: fc.Arbitrary<CallInput> = fc.oneof(
   fc.record({ type: fc.constant('agent-reserved' as const), at: fc.nat(100000), agentId: fc.constantFrom('a1', 'a2') }),
   fc.record({ type: fc.constant('bridged' as const), at: fc.nat(100000), agentId: fc.constantFrom('a1', 'a2') }),
   fc.record({ type: fc.constant('agent-wait-expired' as const), at: fc.nat(100000) }),
+  fc.record({ type: fc.constant('transferred' as const), at: fc.nat(100000), toAgentId: fc.constantFrom('a1', 'a2', 'a3') }),
   fc.record({ type: fc.constant('failed' as const), at: fc.nat(100000), cause: fc.constantFrom(...FailureCauses) }),
   fc.record({ type: fc.constant('ended' as const), at: fc.nat(100000), endedBy: fc.constantFrom('customer' as const, 'agent' as const, 'system' as const) }),
 )
@@ -138,6 +139,35 @@ t.test('a carrier that answers with a SIT or an announcement: failed with what w
   )
   t.equal(bridged.call.state, 'completed')
   t.equal(bridged.call.earlyMediaReason, undefined)
+})
+
+t.test('a blind transfer: the call goes on with the new agent, the first wraps up, one CDR naming the last agent', async (t) => {
+  const { call, effects } = run(
+    [
+      { type: 'answered', at: 1000 },
+      { type: 'agent-reserved', at: 1100, agentId: 'a1' },
+      { type: 'bridged', at: 1200, agentId: 'a1' },
+      { type: 'transferred', at: 30_000, toAgentId: 'a2' },
+      { type: 'transferred', at: 40_000, toAgentId: 'a2' },
+      { type: 'ended', at: 61_200, endedBy: 'customer' },
+    ],
+    noAmd,
+  )
+  t.equal(call.state, 'completed')
+  t.same(call.transferredFrom, ['a1'], 'a transfer to the agent who has the call changes nothing')
+  t.same(
+    effects.filter((e) => e.type === 'agent-to-wrap'),
+    [{ type: 'agent-to-wrap', agentId: 'a1' }, { type: 'agent-to-wrap', agentId: 'a2' }],
+    'the first agent wraps up at the transfer, the second when the call ends',
+  )
+  t.equal(effects.filter((e) => e.type === 'finalize').length, 1)
+  const cdr = toCdr(call)
+  t.equal(cdr.agentId, 'a2')
+  t.equal(cdr.talkSeconds, 60, 'talk time is the call\'s, from the first bridge')
+  // not bridged yet: nothing to transfer
+  const early = run([{ type: 'answered', at: 1000 }, { type: 'transferred', at: 1500, toAgentId: 'a2' }], noAmd)
+  t.equal(early.call.agentId, undefined)
+  t.same(early.call.transferredFrom, undefined)
 })
 
 t.test('property: any event sequence finalizes at most once, only in a terminal state, and a CDR follows', async (t) => {
