@@ -17,6 +17,8 @@ import type { StoredBinding } from '../registrar/registration-store.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import type { MediaAnchor } from './media-anchor.js'
 import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
+import { requestInDialog } from './dialog-request.js'
+import type { DialogProbe } from './live-call-reconcile.js'
 
 export const AgentSessionEvents = {
   /** The agent's phone answered; media flows. */
@@ -132,6 +134,16 @@ export class AgentSessions extends EventEmitter {
   /** Calls `listener` when a session that was up ends, for whatever reason (DrachtioTelephony's AgentSessionLookup). */
   onSessionEnded(listener: (agentId: string, sessionId: string) => void): void {
     this.on(SESSION_ENDED, listener)
+  }
+
+  /**
+   * Tells the agent's phone something inside its session (an INFO whose headers say who a transferred customer is),
+   * the way a desk phone shows a caller. Resolves with the phone's answer; never throws.
+   */
+  inform(agentId: string, headers: Record<string, string>): Promise<DialogProbe> {
+    const s = this.sessions.get(agentId)
+    if (s?.state !== 'up' || !s.dialog) return Promise.resolve({ kind: 'not-sent', detail: `agent ${agentId} has no session up` })
+    return requestInDialog(this.opts.connection, s.dialog.id, 'INFO', 40_000, headers)
   }
 
   /** Sessions not logged out yet (a leak check for tests). */

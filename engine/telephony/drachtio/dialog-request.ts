@@ -23,7 +23,7 @@ type InDialogRequest = (
 export function requestInDialog(
   connection: DrachtioConnection,
   dialogId: string,
-  method: 'OPTIONS' | 'BYE' | 'UPDATE',
+  method: 'OPTIONS' | 'BYE' | 'UPDATE' | 'INFO',
   limitMs = 40_000,
   headers: Record<string, string> = {},
 ): Promise<DialogProbe> {

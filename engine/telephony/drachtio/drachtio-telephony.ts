@@ -22,6 +22,7 @@ import {
   type FailureCause,
   type OriginateRequest,
   type TelephonyPort,
+  type TransferContext,
 } from '../port.js'
 import type { TrunkCaps } from '../../store/redis/trunk-caps.js'
 import { GatewayBreaker } from '../carriers/gateway-breaker.js'
@@ -470,8 +471,44 @@ export class DrachtioTelephony implements TelephonyPort {
     return this.audio?.isHeld(callId) === true
   }
 
-  async transfer(callId: string): Promise<void> {
-    throw new TelephonyRefused(`transfer: not implemented by the drachtio adapter yet (call ${callId})`)
+  /**
+   * Blind transfer by media alone: the customer leaves the first agent's session (its media back to its own phone)
+   * and is joined to the target's, then the target's phone gets an INFO in its session naming the call and the
+   * customer (`X-Cadence-*` headers). A customer on hold comes off hold with the new agent. If the join fails the
+   * customer is put back with the first agent and the error thrown. The recording (if any) goes on; its agent leg
+   * stays the first agent's until the next pause/resume.
+   */
+  async transfer(callId: string, toAgentId: string, context: TransferContext = {}): Promise<void> {
+    const call = await this.answeredWithMedia(callId, 'transfer')
+    const from = call.bridgedTo
+    if (!from) throw new TelephonyRefused(`transfer: call ${callId} is not with an agent`)
+    if (from.agentId === toAgentId) throw new TelephonyRefused(`transfer: call ${callId} is already with agent ${toAgentId}`)
+    const sessionId = this.agents?.sessionId(toAgentId)
+    if (!sessionId) throw new TelephonyRefused(`transfer: agent ${toAgentId} has no session up`)
+    if (!canJoin(this.media)) throw new TelephonyRefused('transfer: the media anchor cannot join calls')
+    const media = this.media
+    const held = this.onHold(callId)
+    call.bridgedTo = { agentId: toAgentId, sessionId }
+    try {
+      await media.part(from.sessionId)
+      await media.join(callId, sessionId)
+    } catch (err) {
+      call.log.error({ toAgentId, err: err instanceof Error ? err.message : String(err) }, 'transfer failed; the customer goes back to the first agent')
+      call.bridgedTo = from
+      await media.join(callId, from.sessionId).catch(() => undefined)
+      throw err
+    }
+    if (call.state !== 'answered') return
+    if (held && this.audio) await this.audio.hold(callId, false, call.log)
+    call.log.info({ fromAgentId: from.agentId, toAgentId, sessionId }, 'customer transferred to another agent session')
+    const headers: Record<string, string> = { 'X-Cadence-Call-Id': callId, 'X-Cadence-Transferred-By': from.agentId }
+    if (context.customerId !== undefined) headers['X-Cadence-Customer-Id'] = context.customerId
+    if (context.leadId !== undefined) headers['X-Cadence-Lead-Id'] = context.leadId
+    if (context.campaignId !== undefined) headers['X-Cadence-Campaign-Id'] = context.campaignId
+    // the phone learning who it is talking to is a courtesy: the transfer stands whatever it answers
+    void this.agents?.inform?.(toAgentId, headers).then((r) => {
+      if (r.kind !== 'response' || r.status >= 300) call.log.warn({ toAgentId, result: r }, "the target agent's phone did not take the transfer INFO")
+    })
   }
 
   async hangup(callId: string, cause: string): Promise<void> {

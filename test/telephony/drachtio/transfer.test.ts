@@ -1,0 +1,153 @@
+/**
+ * Blind transfer on the drachtio adapter (issue 5 §4, scenario "transfer"), on a real rtpengine with the drachtio
+ * double: a customer (the test's RTP socket, named by the carrier's SDP) talks to agent A (a sipp phone echoing what
+ * it hears), is transferred to agent B (another echoing sipp phone): from then on the customer's audio reaches B and
+ * not A, B's echo comes back to the customer, and B's phone got an INFO in its session naming the call and the
+ * customer (X-Cadence-* headers). A transfer to an agent without a session, or to the agent who has the call, is
+ * refused and nothing moves. Everything is released afterwards (rtpengine's own list).
+ */
+import dgram from 'node:dgram'
+import pino from 'pino'
+import t from 'tap'
+import { RealClock } from '../../../engine/clock.js'
+import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
+import { TelephonyRefused } from '../../../engine/telephony/drachtio/telephony-refused.js'
+import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
+import { NgPool, type NgReply } from '../../../engine/telephony/rtpengine/ng-pool.js'
+import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
+import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
+import { until } from '../../doubles/drachtio/replay/target.js'
+import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
+import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { RtpPeer } from './rtp-peer.js'
+import { carrierScenario, gateway, harness, request } from './telephony-harness.js'
+
+const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+const rtpe = await startRtpengineDaemon()
+t.teardown(() => rtpe.stop())
+const engine = { host: rtpe.host, port: rtpe.ngPort }
+const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
+t.teardown(() => pool.close())
+
+const sink = dgram.createSocket('udp4')
+await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve))
+t.teardown(() => sink.close())
+const SINK_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${sink.address().port} RTP/AVP 0 8`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=sendrecv', ''].join('\r\n')
+
+class CarrierFacingAnchor extends RtpengineAnchor {
+  readonly carrierFacing = new Map<string, { host: string; port: number }>()
+  override async offer(callId: string): Promise<string> {
+    const sdp = await super.offer(callId)
+    const at = audioAddress(sdp)
+    if (at) this.carrierFacing.set(callId, at)
+    return sdp
+  }
+}
+
+/** Packets rtpengine received from the phone's side of an agent session (what the echoing phone sent back). */
+async function phoneEchoed(sessionId: string): Promise<number> {
+  const q = (await pool.command(engine, 'query', { 'call-id': sessionId })) as NgReply & {
+    tags?: Record<string, { medias?: { streams?: { stats?: { packets?: number } }[] }[] }>
+  }
+  let n = 0
+  for (const [tag, party] of Object.entries(q.tags ?? {})) {
+    if (tag === `cadence-${sessionId}`) continue
+    n += (party.medias ?? []).flatMap((m) => m.streams ?? []).reduce((sum, s) => sum + (s.stats?.packets ?? 0), 0)
+  }
+  return n
+}
+
+/** Polls an asynchronous condition (an rtpengine query) until it holds; gives up with a message. */
+async function eventually(cond: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const start = Date.now()
+  while (!(await cond())) {
+    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function rtpengineCalls(): Promise<string[]> {
+  const list = async (): Promise<string[]> => (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
+  for (let i = 0; i < 100 && (await list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
+  return list()
+}
+
+t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s phone is told who it is', async (t) => {
+  const env = redisEnv('transfer')
+  t.teardown(() => env.cleanup())
+  const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
+  const peer = await RtpPeer.open()
+  t.teardown(() => peer.close())
+  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(peer.port), answer_ms: '200' })
+  const phoneA = await startSipp({ scenario: carrierScenario('carrier-answer-wait-bye.xml'), limitSeconds: 60, extra: ['-rtp_echo'] })
+  const phoneB = await startSipp({ scenario: carrierScenario('phone-answer-info-wait-bye.xml'), limitSeconds: 60, extra: ['-rtp_echo'] })
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  let sessions!: AgentSessions
+  const h = await harness({
+    trunks: ({ trunk }) => [trunk(gw)],
+    media: anchor,
+    agents: { sessionId: (id) => sessions.sessionId(id), inform: (id, headers) => sessions.inform(id, headers) },
+  })
+  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  const sessionOf: Record<string, string> = {}
+  for (const [agent, phone] of [['agent-a', phoneA], ['agent-b', phoneB]] as const) {
+    await store.apply(agent, { callId: `reg-${agent}`, cseq: 1 }, [{ uri: `sip:${agent}@127.0.0.1:${phone.port}`, expires: 600 }], {
+      receivedHost: '127.0.0.1',
+      receivedPort: phone.port,
+      transport: 'udp',
+    })
+    const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
+    sessions.login(agent)
+    sessionOf[agent] = (await up).sessionId
+  }
+
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('answered', req.callId)
+  // the customer talks: a pattern only they send, so what comes back to them is an agent's phone echoing them
+  const voice = new Uint8Array(8000 * 40)
+  for (let i = 0; i < voice.length; i++) voice[i] = i % 16 < 8 ? 0x20 : 0xa0
+  peer.play(voice)
+  peer.sendTo(anchor.carrierFacing.get(req.callId)!)
+  await h.port.bridge(req.callId, 'agent-a')
+  await eventually(async () => (await phoneEchoed(sessionOf['agent-a']!)) > 20, "agent A's phone to hear (and echo) the customer")
+
+  await t.rejects(h.port.transfer(req.callId, 'agent-a'), TelephonyRefused, 'to the agent who has it: refused')
+  await t.rejects(h.port.transfer(req.callId, 'agent-nobody'), TelephonyRefused, 'to an agent with no session: refused')
+  t.equal(h.port.liveCall(req.callId)?.agentId, 'agent-a', 'nothing moved')
+
+  await h.port.transfer(req.callId, 'agent-b', { customerId: 'cust-42', leadId: req.leadId, campaignId: req.campaignId, fromAgentId: 'agent-a' })
+  t.equal(h.port.liveCall(req.callId)?.agentId, 'agent-b', 'the call is with agent B')
+  await eventually(async () => (await phoneEchoed(sessionOf['agent-b']!)) > 20, "agent B's phone to hear (and echo) the customer")
+  // from here on, A hears nothing more of the customer while B keeps hearing them
+  const aMark = await phoneEchoed(sessionOf['agent-a']!)
+  const bMark = await phoneEchoed(sessionOf['agent-b']!)
+  await eventually(async () => (await phoneEchoed(sessionOf['agent-b']!)) > bMark + 100, 'two more seconds of the customer at B')
+  t.ok((await phoneEchoed(sessionOf['agent-a']!)) - aMark <= 2, 'agent A no longer hears the customer')
+  const heardFrom = peer.heard.length
+  await until(() => peer.heard.slice(heardFrom).filter((p) => p.every((b) => b === 0x20 || b === 0xa0)).length > 20, "the customer to hear B's side")
+
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  t.equal(sessions.state('agent-a'), 'up', "both agents' sessions outlive the customer")
+  t.equal(sessions.state('agent-b'), 'up')
+  await sessions.logout('agent-a')
+  await sessions.logout('agent-b')
+  await until(() => anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+  t.equal((await gw.done).code, 0)
+  const runA = await phoneA.done
+  const runB = await phoneB.done
+  t.equal(runA.code, 0)
+  t.equal(runB.code, 0, "B's phone scenario (INVITE, INFO, BYE) completed")
+  const info = runB.trace.find((e) => e.dir === 'received' && e.text.startsWith('INFO'))?.text ?? ''
+  t.match(info, /X-Cadence-Customer-Id: cust-42/i, 'the INFO names the customer')
+  t.match(info, new RegExp(`X-Cadence-Call-Id: ${req.callId}`, 'i'), 'and the call')
+  t.match(info, /X-Cadence-Transferred-By: agent-a/i, 'and who handed it on')
+  t.notOk(runA.trace.some((e) => e.dir === 'received' && e.text.startsWith('INFO')), "A's phone got nothing")
+})
