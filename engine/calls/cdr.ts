@@ -99,7 +99,8 @@ export function toCdr(call: CallRecord): Cdr {
     callId: call.callId,
     campaignId: call.campaignId,
     leadId: call.leadId,
-    agentId: call.state === 'completed' ? call.agentId : undefined,
+    // an agent-initiated attempt that failed is still that agent's to disposition
+    agentId: call.state === 'completed' ? call.agentId : call.boundAgentId,
     outcome,
     disposition: `system:${outcome}`,
     dialedAt: call.dialedAt,

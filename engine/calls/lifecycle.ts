@@ -53,6 +53,12 @@ export interface CallRecord {
   abandonKind?: AbandonKind
   /** A human that AMD called a machine was hung up on: an abandoned live call under Ofcom-style accounting. */
   amdSaidMachine?: boolean
+  /**
+   * An agent-initiated call (preview dial, click-to-dial): this agent has been on it since the dial, so an answer is
+   * bridged to them at once (no AMD, no routing, no wait timer) and nothing about it is an abandon: the FCC and Ofcom
+   * abandoned-call rules are about calls no agent was there for (pacing-anchors §2), and the agent was there.
+   */
+  boundAgentId?: string
   /** Agents who had the call before a blind transfer handed it on, in order (`agentId` is the last one). */
   transferredFrom?: string[]
 }
@@ -130,6 +136,12 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
     case 'answered': {
       if (call.state !== 'dialing' && call.state !== 'ringing') return ignore(call)
       const answered: CallRecord = { ...call, state: 'answered', answeredAt: input.at }
+      if (call.boundAgentId) {
+        return {
+          call: { ...answered, state: 'waiting-agent', waitingSince: input.at, agentId: call.boundAgentId },
+          effects: [{ type: 'bridge', agentId: call.boundAgentId }],
+        }
+      }
       if (opts.amd) return { call: answered, effects: [] }
       return toWaiting(answered, input.at, opts)
     }
@@ -189,7 +201,8 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
           endedAt: input.at,
           endedBy: 'system',
         },
-        effects: [{ type: 'finalize' }],
+        // the agent who dialed dispositions the attempt (no answer, busy...) like any call of theirs
+        effects: call.boundAgentId ? [{ type: 'agent-to-wrap', agentId: call.boundAgentId }, { type: 'finalize' }] : [{ type: 'finalize' }],
       }
 
     case 'ended': {
@@ -198,7 +211,7 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
       // there, so neither an abandon nor a short call, but a failed attempt that says why
       if (input.earlyMedia && (call.state === 'answered' || call.state === 'waiting-agent')) {
         const effects: CallEffect[] = []
-        if (call.agentId) effects.push({ type: 'release-agent', agentId: call.agentId })
+        if (call.agentId) effects.push(call.boundAgentId ? { type: 'agent-to-wrap', agentId: call.agentId } : { type: 'release-agent', agentId: call.agentId })
         effects.push({ type: 'finalize' })
         return {
           call: {
@@ -220,6 +233,10 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
         case 'safe-harbor':
           return { call: { ...ended, state: 'abandoned' }, effects: [{ type: 'finalize' }] }
         case 'waiting-agent': {
+          if (call.boundAgentId) {
+            // gone before the media reached the agent who dialed: a call of theirs that ended, never an abandon
+            return { call: { ...ended, state: 'completed' }, effects: [{ type: 'agent-to-wrap', agentId: call.boundAgentId }, { type: 'finalize' }] }
+          }
           const effects: CallEffect[] = []
           if (call.agentId) effects.push({ type: 'release-agent', agentId: call.agentId })
           effects.push({ type: 'finalize' })

@@ -142,6 +142,18 @@ interface Live {
   log: Logger
 }
 
+/** An agent-initiated call this loop will not place (the lead is screened out, the agent not ready); nothing changed. */
+export class AgentBoundRefused extends Error {
+  override name = 'AgentBoundRefused'
+  constructor(
+    message: string,
+    /** The screening code when the lead was screened out. */
+    readonly screening?: string,
+  ) {
+    super(message)
+  }
+}
+
 /** A blind transfer this loop will not do (the call is not with an agent, the target is not ready); nothing changed. */
 export class TransferRefused extends Error {
   override name = 'TransferRefused'
@@ -256,6 +268,24 @@ export class CampaignDialer {
     this.deps.onBridged?.(l.call, l.lead)
   }
 
+  /**
+   * An agent-initiated call (preview dial): screened again just in time (hours move on while the agent reads), the
+   * agent taken atomically if ready and put on the call from the dial (they hear it ring), the lead dialed without AMD
+   * and the answer bridged to that agent only. Refused with AgentBoundRefused (nothing changed) when the lead is not
+   * dialable now or the agent is not ready. Resolves with the call id once the attempt is placed.
+   */
+  async dialFor(agentId: string, lead: Lead): Promise<string> {
+    const { clock, agents, screener } = this.deps
+    const now = clock.now()
+    const verdict = await screener.screen(lead, now)
+    if (!verdict.ok) throw new AgentBoundRefused(`lead ${lead.id} is not dialable now: ${verdict.code}`, verdict.code)
+    const callId = randomUUID()
+    if (!(await agents.reserveAgent(agentId, callId, now))) throw new AgentBoundRefused(`agent ${agentId} is not ready for a call`)
+    await agents.onCall(agentId, callId, now)
+    await this.originate({ ...lead, e164: verdict.e164 }, now, { callId, agentId })
+    return callId
+  }
+
   snapshotCalls(): CallSnapshot[] {
     return [...this.live.values()].map(({ call }) => ({
       callId: call.callId,
@@ -304,10 +334,10 @@ export class CampaignDialer {
     }
   }
 
-  private async originate(lead: Lead, now: number): Promise<void> {
-    const callId = randomUUID()
-    const call = newCall(callId, this.settings.campaignId, lead.id, now)
-    const log = this.log.child({ callId, leadId: lead.id })
+  private async originate(lead: Lead, now: number, bound?: { callId: string; agentId: string }): Promise<void> {
+    const callId = bound?.callId ?? randomUUID()
+    const call: CallRecord = { ...newCall(callId, this.settings.campaignId, lead.id, now), ...(bound ? { boundAgentId: bound.agentId } : {}) }
+    const log = this.log.child({ callId, leadId: lead.id, ...(bound ? { agentId: bound.agentId } : {}) })
     this.live.set(callId, { call, lead, log })
     this.deps.pacer.observe({ type: 'dialed', at: now, callId })
     // Journaled before the carrier hears of it: a call this instance cannot finish is still closed by another.
@@ -320,8 +350,9 @@ export class CampaignDialer {
         leadId: lead.id,
         number: lead.e164 ?? lead.phone,
         ringTimeoutMs: this.settings.ringTimeoutMs,
-        amd: this.settings.amd,
-        ...(this.settings.amd && this.settings.amdThresholds ? { amdThresholds: this.settings.amdThresholds } : {}),
+        // the agent who dialed hears the greeting: no AMD on their own calls
+        amd: this.settings.amd && !bound,
+        ...(this.settings.amd && !bound && this.settings.amdThresholds ? { amdThresholds: this.settings.amdThresholds } : {}),
         trunkId: this.settings.trunkId,
         callerId: this.settings.callerId,
       })
@@ -374,10 +405,11 @@ export class CampaignDialer {
           if (l.waitTimer) clock.clearTimeout(l.waitTimer)
           try {
             await port.bridge(callId, effect.agentId)
-            await agents.onCall(effect.agentId, callId, clock.now())
+            // an agent-bound call's agent has been on it since the dial
+            if (!l.call.boundAgentId) await agents.onCall(effect.agentId, callId, clock.now())
           } catch (err) {
             l.log.warn({ err, agentId: effect.agentId }, 'bridge failed; hanging up the customer leg')
-            await agents.release(effect.agentId, clock.now())
+            if (!l.call.boundAgentId) await agents.release(effect.agentId, clock.now())
             await port.hangup(callId, 'bridge-failed').catch(() => undefined)
           }
           break

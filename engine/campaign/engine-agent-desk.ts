@@ -29,13 +29,15 @@ import {
   type TransferTarget,
 } from './agent-desk.js'
 import type { AgentView } from './control.js'
-import type { Screener } from './dialer.js'
+import type { CampaignDialer, Screener } from './dialer.js'
 import type { HopperLeadSupply } from './hopper-lead-supply.js'
 
 /** A campaign this instance runs: its lead supply (leases held here) for preview. */
 export interface DeskCampaign {
   campaign: Campaign
   supply: HopperLeadSupply
+  /** Its campaign loop: places the calls agents start themselves (preview dial). */
+  dialer: Pick<CampaignDialer, 'dialFor'>
 }
 
 export interface EngineAgentDeskOptions {
@@ -159,9 +161,22 @@ export class EngineAgentDesk implements AgentDesk {
   async dialPreview(agentId: string, leadId: string): Promise<{ callId: string }> {
     const held = this.previews.get(agentId)
     if (!held || held.lead.id !== leadId) throw new AgentDeskNotFound('preview lead', leadId)
-    throw new AgentDeskUnsupported(
-      'the campaign loop cannot yet place a call bound to one agent; the lead stays held for you (skip it to return it)',
-    )
+    const r = this.o.running(held.lead.campaignId)
+    if (!r) throw new AgentDeskRefused(`campaign ${held.lead.campaignId} is not running on this engine instance; the lead stays held for you`)
+    try {
+      const callId = await r.dialer.dialFor(agentId, held.lead)
+      // the call owns the lead's lease now: it returns to the hopper with the call's outcome
+      this.previews.delete(agentId)
+      this.log.info({ agentId, callId, leadId }, 'preview lead dialed by the agent')
+      return { callId }
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AgentBoundRefused') {
+        const code = (err as Error & { screening?: string }).screening
+        if (code !== undefined) throw new AgentDeskScreenedOut({ code, detail: err.message })
+        throw new AgentDeskRefused(err.message)
+      }
+      throw err
+    }
   }
 
   async skipPreview(agentId: string, leadId: string): Promise<void> {

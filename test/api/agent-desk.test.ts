@@ -169,7 +169,7 @@ forEachDriver(t, async (t, db) => {
     problem(t, await me('/dial', { campaignId: 'no-such-campaign', number: '+8613912340000' }), 404)
   })
 
-  await t.test('preview: a progressive campaign is refused; a preview campaign’s lead is held, dialing it is a 501, skipping returns it', async (t) => {
+  await t.test('preview: a progressive campaign is refused; a preview campaign’s lead is held, skipping returns it, dialing it puts the agent on the call', async (t) => {
     await engine.runtime.start(campaign.id)
     t.teardown(() => engine.runtime.stop(campaign.id))
     const refused = problem(t, await me('/preview', { campaignId: campaign.id }), 409)
@@ -187,13 +187,33 @@ forEachDriver(t, async (t, db) => {
     const lead = offered.json<{ lead: { leadId: string; phone: string; customerId: string } }>().lead
     t.match(lead, { phone: '+8613711110000', customerId: 'cust-9' })
     t.same((await me('/preview', { campaignId: preview.id })).json<{ lead: { leadId: string } }>().lead.leadId, lead.leadId, 'the same lead stays held')
-    const dial = problem(t, await me(`/preview/${lead.leadId}/dial`), 501)
-    t.equal(dial.type, '/problems/not-implemented')
     problem(t, await me('/preview/other-lead/skip'), 404)
     t.equal((await me(`/preview/${lead.leadId}/skip`)).statusCode, 204)
     const again = await me('/preview', { campaignId: preview.id })
     t.equal(again.json<{ lead: { leadId: string } }>().lead.leadId, lead.leadId, 'a skipped lead is dialable again')
-    await me(`/preview/${again.json<{ lead: { leadId: string } }>().lead.leadId}/skip`)
+
+    // the agent dials the held lead: the call is theirs from the dial, bridged to them alone if answered
+    const state = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
+    if (state.state !== 'ready') await me('/ready')
+    const dialed = await me(`/preview/${lead.leadId}/dial`)
+    t.equal(dialed.statusCode, 201, dialed.body)
+    const { callId } = dialed.json<{ callId: string }>()
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana is on the call from the dial')
+    problem(t, await me(`/preview/${lead.leadId}/dial`), 404)
+    let cdr = await repos.cdrs.get(callId)
+    for (let i = 0; i < 5000 && cdr === undefined; i++) {
+      const next = clock.nextAt()
+      if (next === undefined) break
+      clock.advanceTo(next)
+      await drain()
+      cdr = await repos.cdrs.get(callId)
+    }
+    t.ok(cdr, 'the call finished with its CDR')
+    t.equal(cdr?.agentId, ana.id, `the CDR names Ana, whatever the outcome (${cdr?.outcome})`)
+    t.equal(cdr?.abandoned, false, 'an agent-initiated call is never an abandon')
+    t.equal(cdr?.amdOutcome, undefined, 'no AMD on the agent\'s own call')
+    t.equal((await engine.acd.get(ana.id))?.state, 'wrap-up', 'Ana wraps it up (dispositions it)')
+    t.equal((await me('/ready')).statusCode, 200)
     await engine.runtime.stop(preview.id)
   })
 

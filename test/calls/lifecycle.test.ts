@@ -170,6 +170,34 @@ t.test('a blind transfer: the call goes on with the new agent, the first wraps u
   t.same(early.call.transferredFrom, undefined)
 })
 
+t.test('an agent-bound call (preview dial): answer bridged to that agent at once; any end is theirs, never an abandon', async (t) => {
+  const bound = (inputs: CallInput[], opts = withAmd) => {
+    let call: CallRecord = { ...newCall('c1', 'camp', 'lead', 0), boundAgentId: 'a7' }
+    const effects = []
+    for (const input of inputs) {
+      const tr = step(call, input, opts)
+      call = tr.call
+      effects.push(...tr.effects)
+    }
+    return { call, effects }
+  }
+  const talked = bound([
+    { type: 'ringing', at: 100 },
+    { type: 'answered', at: 5000 },
+    { type: 'bridged', at: 5100, agentId: 'a7' },
+    { type: 'ended', at: 65_100, endedBy: 'agent' },
+  ])
+  t.same(talked.effects.map((e) => e.type), ['bridge', 'agent-to-wrap', 'finalize'], 'no AMD wait, no routing, no wait timer')
+  t.match(toCdr(talked.call), { outcome: 'connected', agentId: 'a7', talkSeconds: 60, abandoned: false })
+  const busy = bound([{ type: 'failed', at: 3000, cause: 'busy' }])
+  t.same(busy.effects, [{ type: 'agent-to-wrap', agentId: 'a7' }, { type: 'finalize' }], 'a failed attempt is the agent\'s to disposition')
+  t.match(toCdr(busy.call), { outcome: 'busy', agentId: 'a7' })
+  const gone = bound([{ type: 'answered', at: 5000 }, { type: 'ended', at: 5050, endedBy: 'customer' }])
+  t.equal(gone.call.state, 'completed', 'hung up before the media joined: not an abandon')
+  t.equal(toCdr(gone.call).abandoned, false)
+  t.same(gone.effects.map((e) => e.type), ['bridge', 'agent-to-wrap', 'finalize'])
+})
+
 t.test('property: any event sequence finalizes at most once, only in a terminal state, and a CDR follows', async (t) => {
   fc.assert(
     fc.property(fc.array(inputArb, { maxLength: 30 }), fc.boolean(), (inputs, amd) => {
