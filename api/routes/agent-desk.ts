@@ -33,6 +33,9 @@ import {
   dialSchema,
   dispositionSchema,
   holdSchema,
+  consultSchema,
+  completeConsultSchema,
+  cancelConsultSchema,
   recordingSchema,
   loginSchema,
   paramsFor,
@@ -203,6 +206,20 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
     const { on } = request.body as { on: boolean }
     return ok(await engine(() => desk().hold(agent.id, on)))
   })
+
+  action('/consult', consultSchema, async (agent, request) => {
+    const { to } = request.body as { to: { agentId: string } }
+    const other = await agents.get(to.agentId)
+    if (!other || other.siteId !== agent.siteId) throw invalidField('body.to.agentId', 'no such agent in this site')
+    return ok(await engine(() => desk().consult(agent.id, other.id)))
+  })
+
+  action('/consult/complete', completeConsultSchema, async (agent, request) => {
+    const { customerId } = (request.body ?? {}) as { customerId?: string }
+    return ok(await engine(() => desk().completeConsult(agent.id, customerId)))
+  })
+
+  action('/consult/cancel', cancelConsultSchema, async (agent) => ok(await engine(() => desk().cancelConsult(agent.id))))
 
   action('/recording', recordingSchema, async (agent, request) => {
     const { on } = request.body as { on: boolean }

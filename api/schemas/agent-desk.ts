@@ -130,6 +130,28 @@ export const recordingSchema = {
   response: { 200: live, ...problemResponses },
 } as const
 
+export const consultSchema = {
+  summary: 'Attended transfer: put the customer on hold and talk to another ready agent of the site',
+  body: {
+    type: 'object',
+    required: ['to'],
+    additionalProperties: false,
+    properties: { to: { type: 'object', required: ['agentId'], additionalProperties: false, properties: { agentId: agentIdParams.properties.id } } },
+  },
+  response: { 200: live, ...problemResponses },
+} as const
+
+export const completeConsultSchema = {
+  summary: 'Attended transfer: hand the customer to the consulted agent (you wrap up)',
+  body: { type: 'object', additionalProperties: false, properties: { customerId } },
+  response: { 200: live, ...problemResponses },
+} as const
+
+export const cancelConsultSchema = {
+  summary: 'Attended transfer: drop the consultation and take the customer off hold',
+  response: { 200: live, ...problemResponses },
+} as const
+
 export const transferSchema = {
   summary: 'Blind-transfer the current call to an agent, a queue or a number, the customer record following it',
   body: {

@@ -60,6 +60,12 @@ export interface AgentDesk {
   /** Pause (`on` false: card details read out) or resume the recording of the agent's current call. */
   record(agentId: string, on: boolean): Promise<AgentView>
   transfer(agentId: string, target: TransferTarget, customerId?: string): Promise<AgentView>
+  /** Attended transfer: the customer holds while the agent talks to another (ready) agent of the site. */
+  consult(agentId: string, toAgentId: string): Promise<AgentView>
+  /** The consulted agent takes the customer; this agent wraps up. */
+  completeConsult(agentId: string, customerId?: string): Promise<AgentView>
+  /** Back to the customer; the consulted agent drops out. */
+  cancelConsult(agentId: string): Promise<AgentView>
   /**
    * Book a lead's callback (a whole minute, epoch ms) into its campaign's hopper, offered to `ownerAgentId` first or
    * to anyone; the dialer places it at that minute. Refused while the lead is being dialed.

@@ -169,6 +169,8 @@ export class CampaignDialer {
   private readonly lifecycle: LifecycleOptions
   private readonly log: Logger
   private readonly wrapStartedAt = new Map<string, number>()
+  /** Attended transfers under way: call id -> the agent being consulted (on the call in the ACD meanwhile). */
+  private readonly consults = new Map<string, string>()
 
   constructor(
     private readonly settings: CampaignDialerSettings,
@@ -266,6 +268,64 @@ export class CampaignDialer {
     await l.effects
     l.log.info({ fromAgentId: from, toAgentId }, 'call transferred')
     this.deps.onBridged?.(l.call, l.lead)
+  }
+
+  /**
+   * Attended transfer, first step: the consulted agent is taken atomically if ready and put on the call (they are
+   * talking to the first agent), the customer holds. Refused with TransferRefused before anything moved.
+   */
+  async consult(callId: string, toAgentId: string): Promise<void> {
+    const l = this.live.get(callId)
+    if (!l || l.call.state !== 'bridged' || !l.call.agentId) throw new TransferRefused(`call ${callId} is not with an agent`)
+    if (this.consults.has(callId)) throw new TransferRefused(`call ${callId} is already in a consultation`)
+    if (l.call.agentId === toAgentId) throw new TransferRefused(`call ${callId} is already with agent ${toAgentId}`)
+    const { clock, port, agents } = this.deps
+    if (!(await agents.reserveAgent(toAgentId, callId, clock.now()))) throw new TransferRefused(`agent ${toAgentId} is not ready for a call`)
+    try {
+      await port.consult(callId, toAgentId)
+    } catch (err) {
+      await agents.release(toAgentId, clock.now())
+      throw err
+    }
+    if (l.call.state !== 'bridged') {
+      await agents.release(toAgentId, clock.now())
+      return
+    }
+    this.consults.set(callId, toAgentId)
+    await agents.onCall(toAgentId, callId, clock.now())
+    l.log.info({ agentId: l.call.agentId, consulting: toAgentId }, 'consultation started')
+  }
+
+  /** The consulted agent takes the call; the first wraps up (as after a blind transfer). */
+  async completeConsult(callId: string, customerId?: string): Promise<void> {
+    const l = this.live.get(callId)
+    const to = this.consults.get(callId)
+    if (!l || to === undefined || l.call.state !== 'bridged' || !l.call.agentId) throw new TransferRefused(`call ${callId} has no consultation`)
+    const from = l.call.agentId
+    const customer = customerId ?? l.lead.customerId
+    await this.deps.port.completeConsult(callId, {
+      leadId: l.lead.id,
+      campaignId: this.settings.campaignId,
+      fromAgentId: from,
+      ...(customer !== undefined ? { customerId: customer } : {}),
+    })
+    this.consults.delete(callId)
+    if (l.call.state !== 'bridged') return
+    this.input(callId, { type: 'transferred', at: this.deps.clock.now(), toAgentId: to })
+    await l.effects
+    l.log.info({ fromAgentId: from, toAgentId: to }, 'consultation completed: call transferred')
+    this.deps.onBridged?.(l.call, l.lead)
+  }
+
+  /** The consultation is dropped: the customer is back with their agent, the consulted agent wraps up their part. */
+  async cancelConsult(callId: string): Promise<void> {
+    const l = this.live.get(callId)
+    const to = this.consults.get(callId)
+    if (!l || to === undefined) throw new TransferRefused(`call ${callId} has no consultation`)
+    await this.deps.port.cancelConsult(callId)
+    this.consults.delete(callId)
+    await this.deps.agents.wrapUp(to, this.deps.clock.now())
+    l.log.info({ consulted: to }, 'consultation cancelled')
   }
 
   /**
@@ -472,6 +532,12 @@ export class CampaignDialer {
   private async finalize(l: Live): Promise<void> {
     const { call, lead } = l
     this.live.delete(call.callId)
+    const consulted = this.consults.get(call.callId)
+    if (consulted !== undefined) {
+      // the customer left during a consultation: the consulted agent's part of the call is over too
+      this.consults.delete(call.callId)
+      await this.deps.agents.wrapUp(consulted, this.deps.clock.now()).catch((err: unknown) => l.log.warn({ err, consulted }, 'consulted agent not moved to wrap-up'))
+    }
     this.dropWaiting(call.callId)
     if (l.waitTimer) this.deps.clock.clearTimeout(l.waitTimer)
     const cdr = toCdr(call)

@@ -58,6 +58,10 @@ export interface EngineAgentDeskOptions {
   agentReady(agentId: string): Promise<void>
   /** Blind-transfer a call held here to another agent (a TransferRefused when it cannot); false: no loop holds it. */
   transfer(callId: string, toAgentId: string, customerId?: string): Promise<boolean>
+  /** The attended-transfer steps, the same way. */
+  consult(callId: string, toAgentId: string): Promise<boolean>
+  completeConsult(callId: string, customerId?: string): Promise<boolean>
+  cancelConsult(callId: string): Promise<boolean>
   /** The agents' phone sessions (SIP), opened at login and closed at logout. */
   phones?: AgentPhones
 }
@@ -221,6 +225,38 @@ export class EngineAgentDesk implements AgentDesk {
     return this.current(agentId)
   }
 
+  async consult(agentId: string, toAgentId: string): Promise<AgentView> {
+    const callId = await this.callOf(agentId, 'consult')
+    if (toAgentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
+    await this.loopStep(callId, () => this.o.consult(callId, toAgentId))
+    this.log.info({ agentId, callId, toAgentId }, 'consultation started by the agent')
+    return this.current(agentId)
+  }
+
+  async completeConsult(agentId: string, customerId?: string): Promise<AgentView> {
+    const callId = await this.callOf(agentId, 'complete the consultation of')
+    await this.loopStep(callId, () => this.o.completeConsult(callId, customerId))
+    return this.current(agentId)
+  }
+
+  async cancelConsult(agentId: string): Promise<AgentView> {
+    const callId = await this.callOf(agentId, 'cancel the consultation of')
+    await this.loopStep(callId, () => this.o.cancelConsult(callId))
+    return this.current(agentId)
+  }
+
+  /** A transfer step through the campaign loop: its refusals are 409s, a call held elsewhere too. */
+  private async loopStep(callId: string, step: () => Promise<boolean>): Promise<void> {
+    await this.telephony(async () => {
+      try {
+        if (!(await step())) throw new AgentDeskRefused(`call ${callId} is handled by another engine instance; try again through that one`)
+      } catch (err) {
+        if (err instanceof Error && err.name === 'TransferRefused') throw new AgentDeskRefused(err.message)
+        throw err
+      }
+    })
+  }
+
   async record(agentId: string, on: boolean): Promise<AgentView> {
     const callId = await this.callOf(agentId, on ? 'resume recording' : 'pause recording')
     await this.telephony(() => this.o.port.record(callId, on))
@@ -233,16 +269,7 @@ export class EngineAgentDesk implements AgentDesk {
     // to a queue or an outside number the call would leave the campaign loop's agents: not supported yet
     if (target.kind !== 'agent') throw new AgentDeskUnsupported(`blind transfer to a ${target.kind} is not supported by the engine yet`)
     if (target.agentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
-    await this.telephony(async () => {
-      try {
-        if (!(await this.o.transfer(callId, target.agentId, customerId))) {
-          throw new AgentDeskRefused(`call ${callId} is handled by another engine instance; try again through that one`)
-        }
-      } catch (err) {
-        if (err instanceof Error && err.name === 'TransferRefused') throw new AgentDeskRefused(err.message)
-        throw err
-      }
-    })
+    await this.loopStep(callId, () => this.o.transfer(callId, target.agentId, customerId))
     this.log.info({ agentId, callId, toAgentId: target.agentId }, 'call transferred by the agent')
     return this.current(agentId)
   }

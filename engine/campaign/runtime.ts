@@ -209,10 +209,23 @@ export class EngineRuntime implements CampaignControl {
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
       transfer: (callId, toAgentId, customerId) => this.transfer(callId, toAgentId, customerId),
+      consult: (callId, toAgentId) => this.consultStep(callId, (d) => d.consult(callId, toAgentId)),
+      completeConsult: (callId, customerId) => this.consultStep(callId, (d) => d.completeConsult(callId, customerId)),
+      cancelConsult: (callId) => this.consultStep(callId, (d) => d.cancelConsult(callId)),
       agentReady: (agentId) => this.agentReady(agentId),
       ...(o.agentPhones ? { phones: o.agentPhones } : {}),
     })
     return this.agentDesk
+  }
+
+  /** An attended-transfer step through the campaign loop holding the call; false when no loop here holds it. */
+  private async consultStep(callId: string, step: (d: CampaignDialer) => Promise<void>): Promise<boolean> {
+    for (const d of this.dialers) {
+      if (!d.snapshotCalls().some((c) => c.callId === callId)) continue
+      await step(d)
+      return true
+    }
+    return false
   }
 
   /** Blind transfer through the campaign loop holding the call; false when no loop here holds it. */

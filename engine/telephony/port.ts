@@ -138,6 +138,13 @@ export interface TelephonyPort {
    * is (`context`) where the adapter can (SIP: an INFO with X-Cadence-* headers on the agent's session).
    */
   transfer(callId: string, toAgentId: string, context?: TransferContext): Promise<void>
+  /**
+   * Attended transfer, first step: the customer goes on hold and the agent who has the call talks to `toAgentId`.
+   * Then completeConsult (the customer goes to that agent, the first drops out) or cancelConsult (back as before).
+   */
+  consult(callId: string, toAgentId: string): Promise<void>
+  completeConsult(callId: string, context?: TransferContext): Promise<void>
+  cancelConsult(callId: string): Promise<void>
   hangup(callId: string, cause: string): Promise<void>
   on<E extends CallEventName>(event: E, listener: CallEventListener<E>): void
   off<E extends CallEventName>(event: E, listener: CallEventListener<E>): void

@@ -262,6 +262,33 @@ forEachDriver(t, async (t, db) => {
     t.equal(back.statusCode, 200, back.body)
     t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana has it again')
     t.equal((await engine.acd.get(bo.id))?.state, 'wrap-up')
+
+    // attended: Ana consults Bo (he must be ready), cancels; consults again and completes; Bo hands it back
+    const boBusy = problem(t, await me('/consult', { to: { agentId: bo.id } }), 409)
+    t.match(boBusy.detail, /not ready/)
+    problem(t, await me('/consult/complete', {}), 409)
+    problem(t, await me('/consult', { to: { agentId: 'nobody' } }), 400)
+    const boReady = async (): Promise<void> => {
+      const r = await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: bearer(boDesk) })
+      t.equal(r.statusCode, 200, r.body)
+    }
+    await boReady()
+    t.equal((await me('/consult', { to: { agentId: bo.id } })).statusCode, 200)
+    t.match(await engine.acd.get(bo.id), { state: 'on-call', callId }, 'Bo is on the call, talking to Ana')
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId })
+    problem(t, await me('/consult', { to: { agentId: bo.id } }), 409)
+    t.equal((await me('/consult/cancel')).statusCode, 200)
+    t.equal((await engine.acd.get(bo.id))?.state, 'wrap-up', 'a cancelled consultation: Bo wraps up his part')
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana still has the customer')
+    await boReady()
+    t.equal((await me('/consult', { to: { agentId: bo.id } })).statusCode, 200)
+    const completed = await me('/consult/complete', { customerId: 'c-1' })
+    t.equal(completed.statusCode, 200, completed.body)
+    t.equal(completed.json<{ state: string }>().state, 'wrap-up', 'Ana handed the customer to Bo')
+    t.match(await engine.acd.get(bo.id), { state: 'on-call', callId }, 'Bo has the customer')
+    t.equal((await me('/ready')).statusCode, 200)
+    const backAgain = await app.inject({ method: 'POST', url: '/v1/agent/transfer', headers: bearer(boDesk), payload: { to: { agentId: ana.id } } })
+    t.equal(backAgain.statusCode, 200, backAgain.body)
     await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/logout`, headers: bearer(supervisor) })
 
     const hung = await me('/hangup')

@@ -96,6 +96,18 @@ export class MemoryAgentDesk implements AgentDesk {
     return this.noCall(agentId, 'record')
   }
 
+  consult(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'consult')
+  }
+
+  completeConsult(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'complete consult')
+  }
+
+  cancelConsult(agentId: string): Promise<AgentView> {
+    return this.noCall(agentId, 'cancel consult')
+  }
+
   transfer(agentId: string): Promise<AgentView> {
     return this.noCall(agentId, 'transfer')
   }

@@ -31,7 +31,7 @@ import type { AgentSessionLookup } from './agent-session-lookup.js'
 import type { CallMediaListener, Listening } from './call-media-listener.js'
 import { legsOf, recordingMetadata, type CallRecorded, type CallRecordingPolicy, type RecordingState } from './call-recording.js'
 import type { LiveCall } from './live-call.js'
-import { canAudit, canJoin, canPlay, canRecord, type MediaAnchor, type MediaRecorder } from './media-anchor.js'
+import { canAudit, canJoin, canPlay, canRecord, type MediaAnchor, type MediaJoiner, type MediaRecorder } from './media-anchor.js'
 import { CallAudio } from './call-audio.js'
 import { PromptLibrary } from '../prompts/prompt-library.js'
 import { TelephonyRefused } from './telephony-refused.js'
@@ -171,6 +171,14 @@ export class DrachtioTelephony implements TelephonyPort {
     // the agent hanging up their phone is the agent hanging up on the customer they are with
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
+        if (call.state === 'answered' && call.consult?.sessionId === sessionId) {
+          // the consulted agent hung up: the consultation is over, the customer goes back to their agent
+          call.log.info({ agentId }, 'consulted agent session ended; cancelling the consultation')
+          void this.cancelConsult(call.request.callId).catch((err: unknown) =>
+            call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'consultation not cancelled cleanly'),
+          )
+          continue
+        }
         if (call.state !== 'answered' || call.bridgedTo?.sessionId !== sessionId) continue
         call.log.info({ agentId, sessionId }, 'agent session ended; hanging up the customer')
         const dialog = call.dialog
@@ -482,30 +490,109 @@ export class DrachtioTelephony implements TelephonyPort {
     const call = await this.answeredWithMedia(callId, 'transfer')
     const from = call.bridgedTo
     if (!from) throw new TelephonyRefused(`transfer: call ${callId} is not with an agent`)
+    if (call.consult) throw new TelephonyRefused(`transfer: call ${callId} is in a consultation; complete or cancel it`)
     if (from.agentId === toAgentId) throw new TelephonyRefused(`transfer: call ${callId} is already with agent ${toAgentId}`)
-    const sessionId = this.agents?.sessionId(toAgentId)
-    if (!sessionId) throw new TelephonyRefused(`transfer: agent ${toAgentId} has no session up`)
-    if (!canJoin(this.media)) throw new TelephonyRefused('transfer: the media anchor cannot join calls')
-    const media = this.media
+    const to = this.sessionOf(toAgentId, 'transfer')
+    const media = this.joiner('transfer')
     const held = this.onHold(callId)
-    call.bridgedTo = { agentId: toAgentId, sessionId }
-    try {
-      await media.part(from.sessionId)
-      await media.join(callId, sessionId)
-    } catch (err) {
-      call.log.error({ toAgentId, err: err instanceof Error ? err.message : String(err) }, 'transfer failed; the customer goes back to the first agent')
-      call.bridgedTo = from
-      await media.join(callId, from.sessionId).catch(() => undefined)
-      throw err
-    }
+    await this.moveCustomer(call, media, from, to)
     if (call.state !== 'answered') return
     if (held && this.audio) await this.audio.hold(callId, false, call.log)
-    call.log.info({ fromAgentId: from.agentId, toAgentId, sessionId }, 'customer transferred to another agent session')
-    const headers: Record<string, string> = { 'X-Cadence-Call-Id': callId, 'X-Cadence-Transferred-By': from.agentId }
+    call.log.info({ fromAgentId: from.agentId, toAgentId, sessionId: to.sessionId }, 'customer transferred to another agent session')
+    this.tellTransferred(call, from.agentId, toAgentId, context)
+  }
+
+  /**
+   * Attended transfer, first step: the customer is put on hold (music) and the agent's session is joined to the
+   * target agent's, so the two talk. completeConsult() or cancelConsult() ends it; the call ending ends it too.
+   */
+  async consult(callId: string, toAgentId: string): Promise<void> {
+    const call = await this.answeredWithMedia(callId, 'consult')
+    const from = call.bridgedTo
+    if (!from) throw new TelephonyRefused(`consult: call ${callId} is not with an agent`)
+    if (call.consult) throw new TelephonyRefused(`consult: call ${callId} is already in a consultation with ${call.consult.agentId}`)
+    if (from.agentId === toAgentId) throw new TelephonyRefused(`consult: agent ${toAgentId} already has call ${callId}`)
+    const to = this.sessionOf(toAgentId, 'consult')
+    const media = this.joiner('consult')
+    if (!this.audio) throw new TelephonyRefused('consult: the media anchor cannot hold the customer')
+    await this.audio.hold(callId, true, call.log)
+    call.consult = to
+    try {
+      await media.join(from.sessionId, to.sessionId)
+    } catch (err) {
+      call.consult = undefined
+      await media.join(callId, from.sessionId).catch(() => undefined)
+      await this.audio.hold(callId, false, call.log).catch(() => undefined)
+      throw err
+    }
+    call.log.info({ agentId: from.agentId, consulting: toAgentId }, 'consultation: customer on hold, agents joined')
+  }
+
+  /** The consulted agent takes the customer (off hold); the first agent's session goes back to its phone. */
+  async completeConsult(callId: string, context: TransferContext = {}): Promise<void> {
+    const call = await this.answeredWithMedia(callId, 'complete consult')
+    const from = call.bridgedTo
+    const to = call.consult
+    if (!from || !to) throw new TelephonyRefused(`complete consult: call ${callId} has no consultation`)
+    const media = this.joiner('complete consult')
+    await media.part(to.sessionId)
+    call.consult = undefined
+    await this.moveCustomer(call, media, from, to)
+    if (call.state !== 'answered') return
+    if (this.audio) await this.audio.hold(callId, false, call.log)
+    call.log.info({ fromAgentId: from.agentId, toAgentId: to.agentId }, 'consultation completed: customer with the consulted agent')
+    this.tellTransferred(call, from.agentId, to.agentId, context)
+  }
+
+  /** The consultation is dropped: the consulted agent's session goes back to its phone, the customer back to the agent. */
+  async cancelConsult(callId: string): Promise<void> {
+    const call = await this.answeredWithMedia(callId, 'cancel consult')
+    const from = call.bridgedTo
+    const to = call.consult
+    if (!from || !to) throw new TelephonyRefused(`cancel consult: call ${callId} has no consultation`)
+    const media = this.joiner('cancel consult')
+    call.consult = undefined
+    await media.part(to.sessionId)
+    await media.join(callId, from.sessionId)
+    if (this.audio && call.state === 'answered') await this.audio.hold(callId, false, call.log)
+    call.log.info({ agentId: from.agentId, consulted: to.agentId }, 'consultation cancelled: customer back with the agent')
+  }
+
+  private sessionOf(agentId: string, what: string): { agentId: string; sessionId: string } {
+    const sessionId = this.agents?.sessionId(agentId)
+    if (!sessionId) throw new TelephonyRefused(`${what}: agent ${agentId} has no session up`)
+    return { agentId, sessionId }
+  }
+
+  private joiner(what: string): MediaAnchor & MediaJoiner {
+    const media = this.media
+    if (!canJoin(media)) throw new TelephonyRefused(`${what}: the media anchor cannot join calls`)
+    return media
+  }
+
+  /**
+   * The customer leaves `from`'s session (its media back to that phone) and joins `to`'s. If the join fails the
+   * customer is put back with `from` and the error thrown.
+   */
+  private async moveCustomer(call: LiveCall, media: MediaAnchor & MediaJoiner, from: { agentId: string; sessionId: string }, to: { agentId: string; sessionId: string }): Promise<void> {
+    call.bridgedTo = to
+    try {
+      await media.part(from.sessionId)
+      await media.join(call.request.callId, to.sessionId)
+    } catch (err) {
+      call.log.error({ toAgentId: to.agentId, err: err instanceof Error ? err.message : String(err) }, 'transfer failed; the customer goes back to the first agent')
+      call.bridgedTo = from
+      await media.join(call.request.callId, from.sessionId).catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** The new agent's phone hears who the customer is: an INFO in its session. A courtesy: the transfer stands regardless. */
+  private tellTransferred(call: LiveCall, fromAgentId: string, toAgentId: string, context: TransferContext): void {
+    const headers: Record<string, string> = { 'X-Cadence-Call-Id': call.request.callId, 'X-Cadence-Transferred-By': fromAgentId }
     if (context.customerId !== undefined) headers['X-Cadence-Customer-Id'] = context.customerId
     if (context.leadId !== undefined) headers['X-Cadence-Lead-Id'] = context.leadId
     if (context.campaignId !== undefined) headers['X-Cadence-Campaign-Id'] = context.campaignId
-    // the phone learning who it is talking to is a courtesy: the transfer stands whatever it answers
     void this.agents?.inform?.(toAgentId, headers).then((r) => {
       if (r.kind !== 'response' || r.status >= 300) call.log.warn({ toAgentId, result: r }, "the target agent's phone did not take the transfer INFO")
     })
@@ -885,13 +972,18 @@ export class DrachtioTelephony implements TelephonyPort {
         })
       : Promise.resolve()
     // the agent's session outlives the customer: its media goes back to its own endpoint before the customer's goes
-    const parted = stopped.then(() =>
-      bridged && canJoin(media)
-        ? media.part(bridged.sessionId).catch((err: unknown) => {
-            call.log.warn({ agentId: bridged.agentId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not parted')
-          })
-        : undefined,
-    )
+    // (and a consulted agent's too, when the customer hangs up during a consultation)
+    const consulted = call.consult
+    call.consult = undefined
+    const parted = stopped.then(async () => {
+      if (!canJoin(media)) return
+      for (const s of [bridged, consulted]) {
+        if (!s) continue
+        await media.part(s.sessionId).catch((err: unknown) => {
+          call.log.warn({ agentId: s.agentId, err: err instanceof Error ? err.message : String(err) }, 'agent session media not parted')
+        })
+      }
+    })
     void parted
       .then(() => media.release(call.request.callId))
       .catch((err: unknown) => {

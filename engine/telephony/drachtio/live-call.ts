@@ -26,6 +26,8 @@ export interface LiveCall {
   progressed: boolean
   /** The agent session the customer's media is joined to. */
   bridgedTo?: { agentId: string; sessionId: string }
+  /** An attended transfer under way: the bridged agent's session is joined to this agent's while the customer holds. */
+  consult?: { agentId: string; sessionId: string }
   /** Settles once the media anchor has the far end's answer (false: it refused it). */
   mediaAnswered?: Promise<boolean>
   /** When the carrier's 200 OK came (the 2-second rule runs from here, even though `answered` waits for media). */

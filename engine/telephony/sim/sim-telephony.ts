@@ -41,6 +41,8 @@ interface PortCall {
   fate: DialFate
   state: 'ringing' | 'answered' | 'bridged' | 'done'
   agentId?: string
+  /** The agent the call's agent is consulting (attended transfer under way). */
+  consultWith?: string
   timers: TimerHandle[]
 }
 
@@ -135,6 +137,27 @@ export class SimTelephony implements TelephonyPort {
     const call = this.live(callId, 'transfer')
     if (call.state !== 'bridged') throw new SimTelephonyError(`transfer: call ${callId} is not bridged`)
     call.agentId = toAgentId
+    call.consultWith = undefined
+  }
+
+  async consult(callId: string, toAgentId: string): Promise<void> {
+    const call = this.live(callId, 'consult')
+    if (call.state !== 'bridged') throw new SimTelephonyError(`consult: call ${callId} is not bridged`)
+    if (call.consultWith !== undefined) throw new SimTelephonyError(`consult: call ${callId} is already in a consultation`)
+    call.consultWith = toAgentId
+  }
+
+  async completeConsult(callId: string): Promise<void> {
+    const call = this.live(callId, 'complete consult')
+    if (call.consultWith === undefined) throw new SimTelephonyError(`complete consult: call ${callId} has no consultation`)
+    call.agentId = call.consultWith
+    call.consultWith = undefined
+  }
+
+  async cancelConsult(callId: string): Promise<void> {
+    const call = this.live(callId, 'cancel consult')
+    if (call.consultWith === undefined) throw new SimTelephonyError(`cancel consult: call ${callId} has no consultation`)
+    call.consultWith = undefined
   }
 
   async hangup(callId: string, _cause: string): Promise<void> {

@@ -151,3 +151,105 @@ t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s
   t.match(info, /X-Cadence-Transferred-By: agent-a/i, 'and who handed it on')
   t.notOk(runA.trace.some((e) => e.dir === 'received' && e.text.startsWith('INFO')), "A's phone got nothing")
 })
+
+/** A µ-law pattern only one party sends (two byte values in blocks of 8), and a test for a packet made of it. */
+function voice(a: number, b: number): { audio: Uint8Array; is: (p: Buffer) => boolean } {
+  const audio = new Uint8Array(8000 * 60)
+  for (let i = 0; i < audio.length; i++) audio[i] = i % 16 < 8 ? a : b
+  return { audio, is: (p) => p.every((x) => x === a || x === b) }
+}
+
+t.test('attended transfer: customer on hold while A talks to B; cancel brings A back; complete leaves the customer with B', async (t) => {
+  const env = redisEnv('consult')
+  t.teardown(() => env.cleanup())
+  const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
+  // every party is a test socket: what each hears is what reached it
+  const [customer, agentA, agentB] = await Promise.all([RtpPeer.open(), RtpPeer.open(), RtpPeer.open()])
+  t.teardown(() => Promise.all([customer.close(), agentA.close(), agentB.close()]))
+  const cv = voice(0x20, 0xa0)
+  const av = voice(0x31, 0xb1)
+  const bv = voice(0x42, 0xc2)
+  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(customer.port), answer_ms: '200' })
+  const phoneA = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60)
+  const phoneB = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentB.port) }, 60)
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  let sessions!: AgentSessions
+  const h = await harness({
+    trunks: ({ trunk }) => [trunk(gw)],
+    media: anchor,
+    agents: { sessionId: (id) => sessions.sessionId(id), inform: (id, headers) => sessions.inform(id, headers) },
+  })
+  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  for (const [agent, phone, peer, v] of [['agent-a', phoneA, agentA, av], ['agent-b', phoneB, agentB, bv]] as const) {
+    await store.apply(agent, { callId: `reg-${agent}`, cseq: 1 }, [{ uri: `sip:${agent}@127.0.0.1:${phone.port}`, expires: 600 }], {
+      receivedHost: '127.0.0.1',
+      receivedPort: phone.port,
+      transport: 'udp',
+    })
+    const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
+    sessions.login(agent)
+    const { sessionId } = await up
+    peer.play(v.audio)
+    peer.sendTo(anchor.carrierFacing.get(sessionId)!)
+  }
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('answered', req.callId)
+  customer.play(cv.audio)
+  customer.sendTo(anchor.carrierFacing.get(req.callId)!)
+  await h.port.bridge(req.callId, 'agent-a')
+  /** Waits until `peer` has heard `n` packets of `v` after `from`. */
+  const hears = async (peer: RtpPeer, v: { is: (p: Buffer) => boolean }, what: string, from = peer.heard.length, n = 25): Promise<void> =>
+    until(() => peer.heard.slice(from).filter(v.is).length >= n, what)
+  await hears(agentA, cv, 'A to hear the customer')
+  await hears(customer, av, 'the customer to hear A')
+
+  await t.rejects(h.port.completeConsult(req.callId), TelephonyRefused, 'nothing to complete yet')
+  await h.port.consult(req.callId, 'agent-b')
+  await t.rejects(h.port.consult(req.callId, 'agent-b'), TelephonyRefused, 'one consultation at a time')
+  await t.rejects(h.port.transfer(req.callId, 'agent-b'), TelephonyRefused, 'no blind transfer in the middle of one')
+  await hears(agentB, av, 'B to hear A')
+  await hears(agentA, bv, 'A to hear B')
+  // from the moment B hears A, in-flight audio has landed: from here nobody hears the customer and they hear neither
+  const mark = { a: agentA.heard.length, b: agentB.heard.length, c: customer.heard.length }
+  await hears(agentB, av, 'two more seconds of A at B', mark.b, 100)
+  t.equal(agentA.heard.slice(mark.a).filter(cv.is).length, 0, 'A does not hear the customer during the consultation')
+  t.equal(agentB.heard.slice(mark.b).filter(cv.is).length, 0, 'nor does B')
+  const onHold = customer.heard.slice(mark.c)
+  t.equal(onHold.filter((p) => av.is(p) || bv.is(p)).length, 0, 'the customer hears neither agent')
+  t.ok(onHold.length > 50, 'but hears something all along (the hold music)')
+
+  await h.port.cancelConsult(req.callId)
+  await hears(customer, av, 'the customer to hear A again')
+  await hears(agentA, cv, 'A to hear the customer again')
+  const bAfterCancel = agentB.heard.length
+  await hears(agentA, cv, 'two more seconds of the customer at A', agentA.heard.length, 100)
+  t.equal(agentB.heard.slice(bAfterCancel).filter((p) => av.is(p) || cv.is(p)).length, 0, 'B hears nothing more of either after the cancel')
+
+  await h.port.consult(req.callId, 'agent-b')
+  await hears(agentB, av, 'B to hear A in the second consultation')
+  await h.port.completeConsult(req.callId, { customerId: 'cust-7' })
+  t.equal(h.port.liveCall(req.callId)?.agentId, 'agent-b')
+  await hears(agentB, cv, 'B to hear the customer')
+  await hears(customer, bv, 'the customer to hear B')
+  const aAfter = agentA.heard.length
+  await hears(agentB, cv, 'two more seconds of the customer at B', agentB.heard.length, 100)
+  t.equal(agentA.heard.slice(aAfter).filter((p) => cv.is(p) || bv.is(p)).length, 0, 'A is out of it')
+
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  await sessions.logout('agent-a')
+  await sessions.logout('agent-b')
+  await until(() => anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+  t.equal((await gw.done).code, 0)
+  const runB = await phoneB.done
+  t.equal(runB.code, 0)
+  t.match(runB.trace.find((e) => e.dir === 'received' && e.text.startsWith('INFO'))?.text ?? '', /X-Cadence-Customer-Id: cust-7/i, "B's phone was told who the customer is")
+  t.equal((await phoneA.done).code, 0)
+})
