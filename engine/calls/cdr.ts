@@ -25,7 +25,10 @@ export type CallOutcome = (typeof CallOutcomes)[number]
 export interface Cdr {
   callId: string
   campaignId: string
+  /** The lead dialed; an inbound call's is `inbound:<call id>` (no lead was dialed). */
   leadId: string
+  /** Default outbound; inbound calls come through an IVR (reports count their lost calls and waits). */
+  direction?: 'outbound' | 'inbound'
   agentId?: string
   outcome: CallOutcome
   disposition: string

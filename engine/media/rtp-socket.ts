@@ -24,6 +24,8 @@ export interface RtpStreamKey {
 export interface RtpStreamOptions extends RtpStreamKey {
   /** Receives every whole 20 ms frame, in order, gaps as silence. */
   onFrame: (frame: Int16Array) => void
+  /** Receives every packet of the stream as it came (telephone-event packets for DTMF among them). */
+  onPacket?: (packet: Uint8Array) => void
   /** Dynamic payload types from the negotiated SDP. */
   payloadTypes?: Record<number, G711Law>
   /** Reorder window in packets (RtpDepacketizer's, 3 by default). */
@@ -54,6 +56,7 @@ interface Entry {
   key: RtpStreamKey
   depacketizer: RtpDepacketizer
   onFrame: (frame: Int16Array) => void
+  onPacket?: ((packet: Uint8Array) => void) | undefined
   closed: boolean
 }
 
@@ -94,6 +97,7 @@ export class RtpSocket {
       key: { ...(opts.source !== undefined ? { source: opts.source } : {}), ...(opts.ssrc !== undefined ? { ssrc: opts.ssrc } : {}) },
       depacketizer: new RtpDepacketizer({ ...(opts.payloadTypes ? { payloadTypes: opts.payloadTypes } : {}), ...(opts.window !== undefined ? { window: opts.window } : {}) }),
       onFrame: opts.onFrame,
+      onPacket: opts.onPacket,
       closed: false,
     }
     if (opts.source !== undefined) {
@@ -106,7 +110,7 @@ export class RtpSocket {
       stats: entry.depacketizer.stats,
       close: () => {
         if (entry.closed) return
-        this.deliver(entry, entry.depacketizer.flush())
+        this.frames(entry, entry.depacketizer.flush())
         entry.closed = true
         if (entry.key.source !== undefined) {
           this.bySource.delete(entry.key.source)
@@ -129,7 +133,7 @@ export class RtpSocket {
         const only = [...same][0]!
         if (only.key.ssrc === undefined || (msg.length >= 12 && msg.readUInt32BE(8) === only.key.ssrc)) {
           this.matchedByPort++
-          this.deliver(only, only.depacketizer.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)))
+          this.deliver(only, msg)
           return
         }
       }
@@ -139,10 +143,22 @@ export class RtpSocket {
       this.unmatched++
       return
     }
-    this.deliver(entry, entry.depacketizer.push(new Uint8Array(msg.buffer, msg.byteOffset, msg.length)))
+    this.deliver(entry, msg)
   }
 
-  private deliver(entry: Entry, frames: Int16Array[]): void {
+  private deliver(entry: Entry, msg: Buffer): void {
+    const packet = new Uint8Array(msg.buffer, msg.byteOffset, msg.length)
+    if (entry.onPacket) {
+      try {
+        entry.onPacket(packet)
+      } catch (err) {
+        this.opts.onError?.(err as Error, { source: entry.key.source ?? 'ssrc' })
+      }
+    }
+    this.frames(entry, entry.depacketizer.push(packet))
+  }
+
+  private frames(entry: Entry, frames: Int16Array[]): void {
     for (const f of frames) {
       try {
         entry.onFrame(f)
@@ -153,7 +169,7 @@ export class RtpSocket {
   }
 
   close(): Promise<void> {
-    for (const e of new Set([...this.bySource.values(), ...this.bySsrc.values()])) this.deliver(e, e.depacketizer.flush())
+    for (const e of new Set([...this.bySource.values(), ...this.bySsrc.values()])) this.frames(e, e.depacketizer.flush())
     this.bySource.clear()
     this.bySsrc.clear()
     this.byPort.clear()

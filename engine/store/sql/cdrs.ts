@@ -84,8 +84,8 @@ export class CdrRepository implements CdrSink {
     const r = await this.db.query(
       `INSERT INTO cdrs (call_id, campaign_id, lead_id, agent_id, outcome, disposition, dialed_at, answered_at,
          bridged_at, ended_at, talk_seconds, wait_seconds, abandoned, abandon_kind, amd_result, amd_reason,
-         sip_status, sip_reason, ended_by, early_media_reason, early_media_detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+         sip_status, sip_reason, ended_by, early_media_reason, early_media_detail, direction)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
        ON CONFLICT (call_id) DO NOTHING`,
       [
         c.callId,
@@ -109,6 +109,7 @@ export class CdrRepository implements CdrSink {
         c.endedBy ?? null,
         c.earlyMediaReason ?? null,
         c.earlyMediaDetail ?? null,
+        c.direction ?? 'outbound',
       ],
     )
     return { inserted: r.rowCount === 1 }

@@ -5,8 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 espeak-ng -s 150 -w "$tmp/sh.wav" "We are sorry. All of our agents are busy right now. We will call you back. Thank you, goodbye."
-sox "$tmp/sh.wav" -r 8000 -c 1 -b 16 safe-harbor.wav
+sox -D "$tmp/sh.wav" -r 8000 -c 1 -b 16 safe-harbor.wav
+# the inbound IVR's example menu and the prompt a caller hears when the queue's maximum wait is over
+espeak-ng -s 150 -w "$tmp/menu.wav" "Welcome. For sales, press 1. For service, press 2."
+sox -D "$tmp/menu.wav" -r 8000 -c 1 -b 16 ivr-menu.wav
+espeak-ng -s 150 -w "$tmp/over.wav" "All of our agents are still busy. We will call you back as soon as we can. Goodbye."
+sox -D "$tmp/over.wav" -r 8000 -c 1 -b 16 queue-overflow.wav
 # a short loopable tune for callers on hold: four notes and a rest
-sox -n -r 8000 -c 1 -b 16 hold-music.wav synth 0.45 sine 523.25 : synth 0.45 sine 659.25 : \
+sox -D -n -r 8000 -c 1 -b 16 hold-music.wav synth 0.45 sine 523.25 : synth 0.45 sine 659.25 : \
   synth 0.45 sine 783.99 : synth 0.45 sine 659.25 : synth 0.6 sine 0 vol 0.3
 rm -rf "$tmp"

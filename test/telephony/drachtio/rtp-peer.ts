@@ -54,12 +54,50 @@ export class RtpPeer {
     this.program = { audio, loop, offset: 0 }
   }
 
+  /**
+   * Presses a key as RFC 4733 says a phone does: telephone-event packets (payload type `pt`) in place of the audio
+   * for `ms`, all with the event's start timestamp, the marker on the first, the last three flagged End.
+   */
+  pressKey(key: string, pt = 101, ms = 100): void {
+    const code = '0123456789*#ABCD'.indexOf(key)
+    if (code < 0) throw new Error(`no DTMF key ${key}`)
+    const steps = Math.max(1, Math.round(ms / 20))
+    const start = this.ts
+    const packets: Buffer[] = []
+    for (let i = 1; i <= steps + 2; i++) {
+      const end = i >= steps
+      const payload = Buffer.alloc(4)
+      payload[0] = code
+      payload[1] = (end ? 0x80 : 0) | 10 // volume -10 dBm0
+      payload.writeUInt16BE(Math.min(steps, i) * 160, 2)
+      const header = Buffer.alloc(12)
+      header[0] = 0x80
+      header[1] = (i === 1 ? 0x80 : 0) | pt
+      header.writeUInt32BE(start >>> 0, 4)
+      header.writeUInt32BE(this.ssrc >>> 0, 8)
+      packets.push(Buffer.concat([header, payload]))
+    }
+    this.events.push(...packets)
+    // the audio resumes after the event with its timestamp moved on by the event's length
+    this.ts = (this.ts + steps * PACKET_BYTES) % 2 ** 32
+  }
+
+  private readonly events: Buffer[] = []
+
   /** True once a program that does not loop has been sent whole. */
   get idle(): boolean {
     return this.program === undefined
   }
 
   private sendOne(): void {
+    const event = this.events.shift()
+    if (event) {
+      event.writeUInt16BE(this.seq, 2)
+      this.seq = (this.seq + 1) & 0xffff
+      this.sent++
+      if (this.to) this.socket.send(event, this.to.port, this.to.host)
+      return
+    }
     const payload = Buffer.alloc(PACKET_BYTES, MULAW_SILENCE)
     const p = this.program
     if (p) {

@@ -33,7 +33,7 @@ export function carrierScenario(file: string): string {
  * A sipp gateway playing one scenario. `fill` replaces `[name]` in the scenario text before sipp reads it: sipp checks
  * a response code when it parses the file, so `-key status 486` cannot set one.
  */
-export async function gateway(file: string, fill: Record<string, string> = {}, limitSeconds = 30, calls = 1): Promise<SippRun> {
+export async function gateway(file: string, fill: Record<string, string> = {}, limitSeconds = 30, calls = 1, remote?: string): Promise<SippRun> {
   let scenario = file.startsWith('uas-') ? file : carrierScenario(file)
   let dir: string | undefined
   if (Object.keys(fill).length > 0) {
@@ -44,7 +44,7 @@ export async function gateway(file: string, fill: Record<string, string> = {}, l
     scenario = path.relative(SCENARIOS, path.join(dir, file))
   }
   // sipp keeps the last -m it is given
-  const run = await startSipp({ scenario, limitSeconds, ...(calls > 1 ? { extra: ['-m', String(calls)] } : {}) })
+  const run = await startSipp({ scenario, limitSeconds, ...(calls > 1 || remote ? { extra: ['-m', String(calls)] } : {}), ...(remote ? { remote } : {}) })
   if (dir) {
     const d = dir
     void run.done.finally(() => rmSync(d, { recursive: true, force: true }))
@@ -67,6 +67,8 @@ export interface Harness {
   trunk(...gateways: SippRun[]): TrunkConfig
   /** The adapter's JSON log lines. */
   log: string[]
+  /** The server's SIP address for UDP (where callers send their INVITEs). */
+  sip: { host: string; port: number } | undefined
   close(): Promise<void>
 }
 
@@ -93,7 +95,9 @@ export async function harness(opts: {
   const logLines: string[] = []
   const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'info' }, { write: (line: string) => void logLines.push(line) })
   const conn = new DrachtioConnection({ host: '127.0.0.1', port: target.recorder.port, secret: target.secret, logger })
-  await conn.start()
+  const up = await conn.start()
+  const udp = up.hostports.map((h) => /^udp\/([^:]+):(\d+)$/.exec(h)).find((m) => m !== null)
+  const sip = udp ? { host: udp[1]!, port: Number(udp[2]) } : undefined
   const trunk = (...gws: SippRun[]): TrunkConfig => ({ id: 'carrier-a', gateways: gws.map((g) => ({ address: `127.0.0.1:${g.port}` })) })
   const port = new DrachtioTelephony({
     connection: conn,
@@ -115,6 +119,7 @@ export async function harness(opts: {
   const h: Harness = {
     target,
     conn,
+    sip,
     port,
     events,
     trunk,

@@ -1,0 +1,323 @@
+/**
+ * Inbound calls from the carriers' trunks to our numbers (issue 5 §5): the drachtio shell of telephony/inbound/ivr.ts.
+ *
+ * An INVITE to a configured number is answered through rtpengine (the engine side is the media analysis socket, whose
+ * SDP offers telephone-event, so the caller's keypresses reach us as RFC 4733 packets), the menu prompt is played by
+ * rtpengine, a key picks a queue (an ACD skill), and while the caller waits they hear the hold music and the queue is
+ * tried for a free agent every `pollMs` (the customer's owning agent first, from the CRM). A free agent's nailed-up
+ * session is joined by media alone, as for outbound calls. Past the number's maximum wait the caller hears the
+ * overflow prompt, a callback request is filed, and we hang up. Every call ends with one inbound CDR (direction
+ * inbound; a lost call has no agent; its queue wait in wait_seconds) and its media released on every path.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type Srf from 'drachtio-srf'
+import type { Clock, TimerHandle } from '../../clock.js'
+import type { Cdr, CallOutcome } from '../../calls/cdr.js'
+import { maskPhone } from '../../leads/lead.js'
+import { DtmfCollector } from '../../media/telephone-event.js'
+import type { RtpSocket, RtpStream } from '../../media/rtp-socket.js'
+import { inboundStep, newInboundCall, type InboundCall, type InboundEffect, type InboundInput, type InboundNumber } from '../inbound/ivr.js'
+import { PromptLibrary } from '../prompts/prompt-library.js'
+import type { AgentSessionLookup } from './agent-session-lookup.js'
+import { CallAudio } from './call-audio.js'
+import type { DrachtioConnection } from './connection.js'
+import type { MediaAnchor, MediaJoiner, MediaPlayer } from './media-anchor.js'
+
+/** What inbound calls need of the ACD (RedisAcd through a small adapter in the SIP engine). */
+export interface InboundAcd {
+  /** Atomically reserve a ready agent with the queue's skill (the owner first when given). */
+  reserve(queue: string, callId: string, now: number, ownerAgentId?: string): Promise<string | undefined>
+  onCall(agentId: string, callId: string, now: number): Promise<void>
+  release(agentId: string, now: number): Promise<void>
+  wrapUp(agentId: string, now: number): Promise<void>
+}
+
+export interface InboundCallsOptions {
+  connection: DrachtioConnection
+  media: MediaAnchor & MediaJoiner & MediaPlayer
+  /** The engine side's RTP endpoint (the media analysis socket): DTMF arrives there. */
+  rtp: Pick<RtpSocket, 'open'>
+  numbers: InboundNumber[]
+  agents: AgentSessionLookup
+  acd: InboundAcd
+  cdrs: { write(cdr: Cdr): Promise<boolean> }
+  /** The agent who owns the caller (CRM), tried first. */
+  ownerOf?: (callerNumber: string) => Promise<string | undefined>
+  /** Files the callback a caller asked for by waiting past the maximum. */
+  requestCallback?: (request: { callId: string; campaignId: string; callerNumber: string; queue: string; at: number }) => Promise<void>
+  prompts?: PromptLibrary
+  holdMusic?: string
+  clock: Clock
+  logger: Logger
+  /** How often a waiting caller's queue is tried for a free agent. Default 500 ms. */
+  pollMs?: number
+}
+
+/** Inbound events for tests and the status page. */
+export interface InboundLive {
+  callId: string
+  number: string
+  phase: InboundCall['phase']
+  agentId?: string
+}
+
+interface Live {
+  callId: string
+  cfg: InboundNumber
+  caller: string
+  state: InboundCall
+  dialog?: Srf.Dialog
+  stream?: RtpStream
+  /** The agent session the caller is joined to. */
+  sessionId?: string
+  timer?: TimerHandle
+  poll?: TimerHandle
+  answeredAt: number
+  log: Logger
+  /** Effects run one after another. */
+  ops: Promise<void>
+  finished: boolean
+}
+
+export class InboundCalls {
+  private readonly calls = new Map<string, Live>()
+  private readonly byNumber = new Map<string, InboundNumber>()
+  private readonly audio: CallAudio
+  private readonly log: Logger
+  private readonly pollMs: number
+  /** Calls finished (tests wait on it). */
+  readonly finished: Array<{ callId: string; outcome: CallOutcome; agentId?: string }> = []
+
+  constructor(private readonly o: InboundCallsOptions) {
+    for (const n of o.numbers) this.byNumber.set(n.number, n)
+    this.log = o.logger.child({ component: 'inbound' })
+    this.pollMs = o.pollMs ?? 500
+    this.audio = new CallAudio({ media: o.media, prompts: o.prompts ?? new PromptLibrary(), clock: o.clock, holdMusic: o.holdMusic ?? 'hold-music' })
+    // the agent hanging up their phone ends the caller's call, as for outbound calls
+    o.agents.onSessionEnded?.((_agentId, sessionId) => {
+      for (const l of [...this.calls.values()]) {
+        if (l.sessionId === sessionId) this.input(l, { type: 'agent-hung-up', at: o.clock.now() })
+      }
+    })
+  }
+
+  /** Routes INVITEs to this app. */
+  start(): void {
+    this.o.connection.srf.invite((req, res) => {
+      void this.onInvite(req, res).catch((err: unknown) => {
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'inbound call failed')
+        if (!res.finalResponseSent) res.send(500, 'Server Internal Error', {})
+      })
+    })
+  }
+
+  live(): InboundLive[] {
+    return [...this.calls.values()].map((l) => ({ callId: l.callId, number: l.cfg.number, phase: l.state.phase, ...(l.state.agentId ? { agentId: l.state.agentId } : {}) }))
+  }
+
+  private async onInvite(req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const called = req.calledNumber
+    const cfg = this.byNumber.get(called)
+    const caller = req.callingNumber
+    if (!cfg) {
+      this.log.info({ to: maskPhone(called), from: maskPhone(caller) }, 'INVITE to a number we do not serve')
+      res.send(404, 'No Such Number', {})
+      return
+    }
+    const callId = randomUUID()
+    const log = this.log.child({ callId, campaignId: cfg.campaignId, to: cfg.number, from: maskPhone(caller) })
+    const { media, clock } = this.o
+    const fromTag = req.getParsedHeader('From').params?.['tag']
+    if (!req.body || typeof fromTag !== 'string') {
+      res.send(488, 'Not Acceptable Here', {})
+      return
+    }
+    let sdp: string
+    try {
+      sdp = await media.offer(callId)
+      await media.answer(callId, req.body, fromTag)
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'media relay refused the call')
+      await media.release(callId).catch(() => undefined)
+      res.send(503, 'Media Relay Unavailable', {})
+      return
+    }
+    let dialog: Srf.Dialog
+    try {
+      dialog = await this.o.connection.srf.createUAS(req, res, { localSdp: sdp })
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'caller gone before the answer')
+      await media.release(callId).catch(() => undefined)
+      return
+    }
+    const start = newInboundCall()
+    const l: Live = { callId, cfg, caller, state: start.call, dialog, answeredAt: clock.now(), log, ops: Promise.resolve(), finished: false }
+    this.calls.set(callId, l)
+    log.info('inbound call answered: menu')
+    dialog.on('destroy', () => this.input(l, { type: 'caller-hung-up', at: clock.now() }))
+    const from = media.engineFacing?.(callId)
+    if (from) {
+      const dtmf = new DtmfCollector(101)
+      l.stream = this.o.rtp.open({
+        source: `${from.host}:${from.port}`,
+        onFrame: () => undefined,
+        onPacket: (p) => {
+          const digit = dtmf.push(p)
+          if (digit !== undefined) {
+            log.info({ digit }, 'caller pressed a key')
+            this.input(l, { type: 'digit', digit, at: clock.now() })
+          }
+        },
+      })
+    } else log.warn('no media address towards the engine: keypresses cannot be heard')
+    this.run(l, start.effects)
+  }
+
+  private input(l: Live, input: InboundInput): void {
+    if (l.finished) return
+    const next = inboundStep(l.cfg.menu, l.state, input)
+    l.state = next.call
+    this.run(l, next.effects)
+  }
+
+  private run(l: Live, effects: InboundEffect[]): void {
+    if (effects.length === 0) return
+    l.ops = l.ops.then(async () => {
+      for (const e of effects) {
+        try {
+          await this.effect(l, e)
+        } catch (err) {
+          l.log.error({ effect: e.type, err: err instanceof Error ? err.message : String(err) }, 'inbound effect failed')
+          if (e.type === 'bridge') {
+            // the agent could not be joined: back in the queue, the agent back to ready
+            await this.o.acd.release(e.agentId, this.o.clock.now()).catch(() => undefined)
+            l.state = { ...l.state, phase: 'queued' }
+            delete l.state.agentId
+            this.armPoll(l)
+          }
+        }
+      }
+    })
+  }
+
+  private async effect(l: Live, e: InboundEffect): Promise<void> {
+    const { clock } = this.o
+    switch (e.type) {
+      case 'play-menu': {
+        this.clearTimer(l)
+        const plays = l.state.plays
+        // a key during the prompt counts (barge-in): the timeout runs from the prompt's end
+        void this.audio.play(l.callId, l.cfg.menu.prompt, l.log).then(
+          () => {
+            if (l.state.phase !== 'menu' || l.state.plays !== plays || l.finished) return
+            l.timer = clock.setTimeout(() => this.input(l, { type: 'menu-timeout', at: clock.now() }), l.cfg.menu.timeoutMs)
+          },
+          (err: unknown) => l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'menu prompt not played'),
+        )
+        return
+      }
+      case 'enqueue':
+        this.clearTimer(l)
+        await this.o.media.stopPlaying(l.callId)
+        await this.audio.hold(l.callId, true, l.log)
+        l.log.info({ queue: e.queue }, 'caller queued')
+        l.timer = clock.setTimeout(() => this.input(l, { type: 'max-wait', at: clock.now() }), l.cfg.maxWaitMs)
+        this.armPoll(l)
+        return
+      case 'bridge': {
+        const sessionId = this.o.agents.sessionId(e.agentId)
+        if (!sessionId) throw new Error(`agent ${e.agentId} has no session up`)
+        this.clearTimer(l)
+        await this.audio.hold(l.callId, false, l.log)
+        await this.o.media.join(l.callId, sessionId)
+        await this.o.acd.onCall(e.agentId, l.callId, clock.now())
+        l.sessionId = sessionId
+        l.log.info({ agentId: e.agentId, waitedMs: clock.now() - (l.state.queuedAt ?? clock.now()) }, 'caller with an agent')
+        return
+      }
+      case 'request-callback':
+        this.clearPoll(l)
+        await this.o.requestCallback?.({ callId: l.callId, campaignId: l.cfg.campaignId, callerNumber: l.caller, queue: l.state.queue ?? '', at: clock.now() })
+        l.log.info('the wait ran out: callback requested')
+        return
+      case 'play-overflow':
+        await this.audio.hold(l.callId, false, l.log)
+        await this.audio.play(l.callId, l.cfg.overflowPrompt, l.log)
+        this.input(l, { type: 'left', at: clock.now() })
+        return
+      case 'hangup':
+        l.dialog?.destroy()
+        return
+      case 'finish':
+        await this.finish(l, e.outcome)
+        return
+    }
+  }
+
+  private armPoll(l: Live): void {
+    this.clearPoll(l)
+    const { clock } = this.o
+    const tryOnce = async (owner: string | undefined): Promise<void> => {
+      if (l.finished || l.state.phase !== 'queued') return
+      const agentId = await this.o.acd.reserve(l.state.queue ?? '', l.callId, clock.now(), owner)
+      if (!agentId) return void (l.poll = clock.setTimeout(() => void tryOnce(owner), this.pollMs))
+      if (l.finished || l.state.phase !== 'queued') return void (await this.o.acd.release(agentId, clock.now()))
+      this.input(l, { type: 'agent-found', agentId, at: clock.now() })
+    }
+    void (this.o.ownerOf?.(l.caller) ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .then((owner) => tryOnce(owner))
+  }
+
+  private clearTimer(l: Live): void {
+    if (l.timer) this.o.clock.clearTimeout(l.timer)
+    l.timer = undefined
+  }
+
+  private clearPoll(l: Live): void {
+    if (l.poll) this.o.clock.clearTimeout(l.poll)
+    l.poll = undefined
+  }
+
+  private async finish(l: Live, outcome: InboundCall['outcome'] & string): Promise<void> {
+    if (l.finished) return
+    l.finished = true
+    const { clock } = this.o
+    this.clearTimer(l)
+    this.clearPoll(l)
+    this.calls.delete(l.callId)
+    this.audio.ended(l.callId)
+    l.stream?.close()
+    l.dialog?.removeAllListeners('destroy')
+    const agentId = l.state.agentId
+    const endedAt = clock.now()
+    if (agentId && l.sessionId) {
+      await this.o.media.part(l.sessionId).catch(() => undefined)
+      await this.o.acd.wrapUp(agentId, endedAt).catch((err: unknown) => l.log.warn({ err, agentId }, 'agent not moved to wrap-up'))
+    }
+    await this.o.media.release(l.callId).catch((err: unknown) => l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released'))
+    const cdrOutcome: CallOutcome = outcome === 'answered' ? 'connected' : outcome === 'no-choice' ? 'cancelled' : 'abandoned'
+    const waitEnd = l.state.bridgedAt ?? endedAt
+    const cdr: Cdr = {
+      callId: l.callId,
+      campaignId: l.cfg.campaignId,
+      leadId: `inbound:${l.callId}`,
+      direction: 'inbound',
+      ...(agentId ? { agentId } : {}),
+      outcome: cdrOutcome,
+      disposition: `system:inbound-${outcome}`,
+      dialedAt: l.answeredAt,
+      answeredAt: l.answeredAt,
+      ...(l.state.bridgedAt !== undefined ? { bridgedAt: l.state.bridgedAt } : {}),
+      endedAt,
+      talkSeconds: l.state.bridgedAt !== undefined ? Math.max(0, (endedAt - l.state.bridgedAt) / 1000) : 0,
+      ...(l.state.queuedAt !== undefined ? { waitSeconds: Math.max(0, (waitEnd - l.state.queuedAt) / 1000) } : {}),
+      // a lost inbound call is not a predictive dialer's abandon: the abandon rate is about calls we placed
+      abandoned: false,
+    }
+    await this.o.cdrs.write(cdr).catch((err: unknown) => l.log.error({ err }, 'inbound CDR not written'))
+    this.finished.push({ callId: l.callId, outcome: cdrOutcome, ...(agentId ? { agentId } : {}) })
+    l.log.info({ outcome, agentId }, 'inbound call finished')
+  }
+}

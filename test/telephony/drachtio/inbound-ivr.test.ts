@@ -1,0 +1,214 @@
+/**
+ * Inbound calls through the IVR into an ACD queue (issue 5 §5, scenario "inbound IVR with DTMF into a queue"), with
+ * the drachtio double, a real rtpengine, the real ACD in Redis and the engine's real RTP socket: a sipp caller whose
+ * media is the test's RTP peer hears the menu prompt (checked against the WAV), presses 1 as RFC 4733 events, waits in
+ * the sales queue hearing the music until an agent with the skill is ready, and is joined to that agent's nailed-up
+ * session (a sipp phone echoing what it hears: the caller hears themself back). Then: a caller who hangs up while
+ * queued is a lost call, with its wait; a number we do not serve is refused with a 404; nothing is left in rtpengine.
+ */
+import { readFileSync } from 'node:fs'
+import pino from 'pino'
+import t from 'tap'
+import type { Cdr } from '../../../engine/calls/cdr.js'
+import { RealClock } from '../../../engine/clock.js'
+import { decodeG711 } from '../../../engine/media/g711.js'
+import { RtpSocket } from '../../../engine/media/rtp-socket.js'
+import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
+import { InboundCalls } from '../../../engine/telephony/drachtio/inbound-calls.js'
+import { AcdInboundQueue } from '../../../engine/telephony/inbound/acd-inbound-queue.js'
+import { validateInboundNumbers } from '../../../engine/telephony/inbound/ivr.js'
+import { PromptLibrary } from '../../../engine/telephony/prompts/prompt-library.js'
+import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
+import { NgPool } from '../../../engine/telephony/rtpengine/ng-pool.js'
+import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
+import { RedisAcd } from '../../../engine/store/redis/redis-acd.js'
+import { parseWav } from '../../../workers/wav.js'
+import { until } from '../../doubles/drachtio/replay/target.js'
+import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
+import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { RtpPeer } from './rtp-peer.js'
+import { carrierScenario, gateway, harness } from './telephony-harness.js'
+import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
+
+const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
+const rtpe = await startRtpengineDaemon()
+t.teardown(() => rtpe.stop())
+const engine = { host: rtpe.host, port: rtpe.ngPort }
+const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
+t.teardown(() => pool.close())
+const rtp = new RtpSocket({ host: '127.0.0.1' })
+const bound = await rtp.bind()
+t.teardown(() => rtp.close())
+// the engine side of every call, as the SIP engine's: the RTP socket, with telephone-event offered
+const ENGINE_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${bound.port} RTP/AVP 0 8 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n')
+const prompts = new PromptLibrary()
+const NUMBER = '4008001234'
+const numbers = validateInboundNumbers([
+  { number: NUMBER, campaignId: 'camp-inbound', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales' }, '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 60_000, overflowPrompt: 'queue-overflow' },
+])
+
+class CarrierFacingAnchor extends RtpengineAnchor {
+  readonly carrierFacing = new Map<string, { host: string; port: number }>()
+  override async offer(callId: string): Promise<string> {
+    const sdp = await super.offer(callId)
+    const at = audioAddress(sdp)
+    if (at) this.carrierFacing.set(callId, at)
+    return sdp
+  }
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
+  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!, y = b[i]!
+    sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y
+  }
+  const va = saa - (sa * sa) / n
+  const vb = sbb - (sb * sb) / n
+  return va > 0 && vb > 0 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : 0
+}
+
+function heardPrompt(peer: RtpPeer, prompt: string): number {
+  const samples = parseWav(new Uint8Array(readFileSync(prompts.resolve(prompt)))).samples
+  const heard = decodeG711(Buffer.concat(peer.heard), 'mulaw')
+  const n = Math.min(samples.length, 8000)
+  let best = 0
+  for (let lag = 0; lag + n <= heard.length; lag += 160) best = Math.max(best, correlation(heard.subarray(lag), samples, n))
+  return best
+}
+
+async function site(t: { teardown(fn: () => unknown): void }, name: string) {
+  const env = redisEnv(name)
+  t.teardown(() => env.cleanup())
+  const redis = env.connect()
+  const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
+  // no outbound calls here: the adapter only needs a trunk to exist
+  const h = await harness({ trunks: () => [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:9' }] }], media: anchor })
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  const sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  const acd = new RedisAcd({ redis, keys: env.keys })
+  const cdrs: Cdr[] = []
+  const callbacks: string[] = []
+  const inbound = new InboundCalls({
+    connection: h.conn,
+    media: anchor,
+    rtp,
+    numbers,
+    agents: sessions,
+    acd: new AcdInboundQueue(acd),
+    cdrs: { write: async (c) => (cdrs.push(c), true) },
+    ownerOf: async () => undefined,
+    requestCallback: async (r) => void callbacks.push(r.callId),
+    prompts,
+    clock,
+    logger,
+  })
+  inbound.start()
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  const sip = h.sip!
+  return {
+    h,
+    anchor,
+    sessions,
+    acd,
+    store,
+    cdrs,
+    callbacks,
+    inbound,
+    clock,
+    caller: (peer: RtpPeer, called: string, holdMs: number) =>
+      gateway('caller-invite-media-at.xml', { rtp_port: String(peer.port), called, caller: '13800138000', hold_ms: String(holdMs) }, 60, 1, `${sip.host}:${sip.port}`),
+  }
+}
+
+async function rtpengineCalls(): Promise<string[]> {
+  const list = async (): Promise<string[]> => (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
+  for (let i = 0; i < 100 && (await list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
+  return list()
+}
+
+t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joined to the agent who becomes ready', async (t) => {
+  const s = await site(t, 'inbound-answered')
+  const peer = await RtpPeer.open()
+  t.teardown(() => peer.close())
+  // the agent's phone echoes what it hears
+  const phone = await startSipp({ scenario: carrierScenario('carrier-answer-wait-bye.xml'), limitSeconds: 60, extra: ['-rtp_echo'] })
+  await s.store.apply('agent-s', { callId: 'reg-s', cseq: 1 }, [{ uri: `sip:agent-s@127.0.0.1:${phone.port}`, expires: 600 }], { receivedHost: '127.0.0.1', receivedPort: phone.port, transport: 'udp' })
+  const up = new Promise((resolve) => s.sessions.once(AgentSessionEvents.Up, resolve))
+  s.sessions.login('agent-s')
+  await up
+  // the agent is logged in with the sales skill but on a break: the caller will have to wait
+  const now = s.clock.now()
+  await s.acd.register('agent-s', now, { sales: 1 })
+  await s.acd.apply('agent-s', { type: 'login', at: now, ready: false })
+
+  const caller = await s.caller(peer, NUMBER, 40_000)
+  await until(() => s.inbound.live().length === 1, 'the call to be answered')
+  const callId = s.inbound.live()[0]!.callId
+  peer.sendTo(s.anchor.carrierFacing.get(callId)!)
+  await until(() => peer.heard.length > 150, 'three seconds of the menu')
+  t.ok(heardPrompt(peer, 'ivr-menu') > 0.9, 'the caller hears the menu prompt')
+  peer.pressKey('1')
+  await until(() => s.inbound.live()[0]?.phase === 'queued', 'the caller to be queued for sales')
+  const queuedAt = peer.heard.length
+  await until(() => peer.heard.length > queuedAt + 150, 'three seconds in the queue')
+  t.ok(heardPrompt({ heard: peer.heard.slice(queuedAt) } as RtpPeer, 'hold-music') > 0.9, 'the queued caller hears the hold music')
+  t.equal(s.cdrs.length, 0)
+
+  // the agent comes back: the next try of the queue finds them
+  await s.acd.apply('agent-s', { type: 'ready', at: s.clock.now() })
+  await until(() => s.inbound.live()[0]?.phase === 'bridged', 'the caller to reach the agent')
+  t.equal(s.inbound.live()[0]?.agentId, 'agent-s')
+  // the machine says bridged at once; the join and the ACD follow
+  for (let i = 0; i < 500 && (await s.acd.get('agent-s'))?.state !== 'on-call'; i++) await new Promise((r) => setTimeout(r, 20))
+  t.match(await s.acd.get('agent-s'), { state: 'on-call', callId }, 'the ACD has the agent on this call')
+  // the caller talks (a pattern of their own) and hears it back from the echoing phone
+  const voice = new Uint8Array(8000 * 20)
+  for (let i = 0; i < voice.length; i++) voice[i] = i % 16 < 8 ? 0x20 : 0xa0
+  peer.play(voice)
+  const from = peer.heard.length
+  await until(() => peer.heard.slice(from).filter((p) => p.every((b) => b === 0x20 || b === 0xa0)).length > 20, 'the caller to hear the agent\'s side')
+
+  // the agent's phone hangs up (logout): the caller is hung up, one inbound CDR
+  await s.sessions.logout('agent-s')
+  await until(() => s.cdrs.length === 1, 'the inbound CDR')
+  const cdr = s.cdrs[0]!
+  t.match(cdr, { callId, direction: 'inbound', campaignId: 'camp-inbound', agentId: 'agent-s', outcome: 'connected', abandoned: false })
+  t.ok((cdr.waitSeconds ?? -1) >= 0, `its queue wait is kept (${cdr.waitSeconds} s)`)
+  t.notMatch(cdr.leadId, /13800138000/, 'no phone number in the lead column')
+  t.equal((await s.acd.get('agent-s'))?.state, 'wrap-up', 'the agent wraps the call up')
+  t.equal((await caller.done).code, 0, 'the caller got our BYE')
+  await until(() => s.anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+  t.equal((await phone.done).code, 0)
+})
+
+t.test('a caller who hangs up while queued is a lost inbound call; a number we do not serve gets a 404', async (t) => {
+  const s = await site(t, 'inbound-lost')
+  const peer = await RtpPeer.open()
+  t.teardown(() => peer.close())
+  const caller = await s.caller(peer, NUMBER, 6000)
+  await until(() => s.inbound.live().length === 1, 'the call to be answered')
+  const callId = s.inbound.live()[0]!.callId
+  peer.sendTo(s.anchor.carrierFacing.get(callId)!)
+  await until(() => peer.heard.length > 25, 'the menu to start')
+  peer.pressKey('2')
+  await until(() => s.inbound.live()[0]?.phase === 'queued', 'the caller to be queued for service')
+  // nobody has the service skill: the caller gives up (sipp hangs up after its hold time)
+  await until(() => s.cdrs.length === 1, 'the inbound CDR', 30_000)
+  t.match(s.cdrs[0], { callId, direction: 'inbound', outcome: 'abandoned', abandoned: false, agentId: undefined }, 'lost: no agent, and not a dialer abandon')
+  t.ok((s.cdrs[0]!.waitSeconds ?? 0) > 0, 'with the time the caller waited')
+  t.equal((await caller.done).code, 0, 'the caller\'s BYE was answered')
+
+  const wrong = await s.caller(peer, '4008009999', 5000)
+  const run = await wrong.done
+  t.not(run.code, 0, 'the caller scenario expected a 200')
+  t.ok(run.trace.some((e) => e.dir === 'received' && /^SIP\/2\.0 404 No Such Number/.test(e.text)), 'a number we do not serve: 404 No Such Number')
+  t.equal(s.cdrs.length, 1, 'and no CDR for it')
+  await until(() => s.anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+})
