@@ -66,6 +66,8 @@ export interface TelephonyConfig {
   maxCallMs: number
   /** Carrier announcements to screen early media for (engine/media/announcement-templates.ts). */
   announcementsDir?: string | undefined
+  /** JSON file of our inbound numbers and their IVR (engine/telephony/inbound/ivr.ts checks it); undefined: none. */
+  inboundFile?: string | undefined
   /** Prompts played by rtpengine (safe-harbor, hold music); undefined: the shipped ones. */
   promptsDir?: string | undefined
   /** FreeSWITCH for supervisors' whisper and barge (engine/telephony/fsmrf/); undefined: listen only. */
@@ -212,6 +214,7 @@ function telephony(v: Values): TelephonyConfig {
     maxCallMs: (v.maxCallSeconds ?? 0) * 1000,
     announcementsDir: v.announcementsDir,
     promptsDir: v.promptsDir,
+    inboundFile: v.inboundFile,
     mediaAddress: v.mediaAddress ?? '127.0.0.1',
     freeswitch: fs === undefined ? undefined : { ...fs, secret: v.freeswitchSecret!, listen: v.freeswitchListen },
     registrar:

@@ -349,6 +349,15 @@ export const keys = {
     doc: 'The carrier trunks to dial through (`{"trunks": [{"id", "gateways": [{"address", "transport", "auth"}], "maxChannels", "maxCps", ...}]}`; README "SIP engine"). Holds gateway credentials: keep it readable by the engine only. Required when `DRACHTIO_ADDRESS` is set.',
     parse: parseNonEmptyPath,
   } satisfies KeySpec<string>,
+  inboundFile: {
+    env: 'CADENCE_INBOUND_FILE',
+    file: 'telephony.inboundFile',
+    default: undefined,
+    defaultDoc: 'unset (no inbound calls: INVITEs to the engine are not routed to it)',
+    expected: 'a path to a JSON file',
+    doc: 'Our numbers callers dial and their IVR: `[{"number", "campaignId", "menu": {"prompt", "options": {"1": {"queue": "sales"}}, "timeoutMs", "retries"}, "maxWaitMs", "overflowPrompt"}]` (README "Inbound calls"); a queue is an agent skill. Checked at start-up: every problem is named and start-up exits 2.',
+    parse: parseNonEmptyPath,
+  } satisfies KeySpec<string>,
   ringTimeoutSeconds: {
     env: 'CADENCE_RING_TIMEOUT_SECONDS',
     file: 'telephony.ringTimeoutSeconds',

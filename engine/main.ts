@@ -17,6 +17,7 @@ import { RealClock, ScaledClock } from './clock.js'
 import { createEngineMetrics, createProcessRegistry } from './campaign/metrics.js'
 import { createSimulatedEngine } from './campaign/simulated-engine.js'
 import { createSipEngine } from './campaign/sip-engine.js'
+import { validateInboundNumbers, type InboundNumber } from './telephony/inbound/ivr.js'
 import { AnnouncementTemplateError, loadAnnouncementTemplates } from './media/announcement-templates.js'
 import type { Template } from './media/template-matcher.js'
 import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
@@ -82,8 +83,24 @@ function announcementTemplatesFrom(dir: string): Template[] {
   }
 }
 
+/** The inbound numbers file, or a ConfigError naming each problem (start-up exits 2). */
+function inboundNumbersFrom(file: string): InboundNumber[] {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new ConfigError([`CADENCE_INBOUND_FILE: ${file}: ${err instanceof Error ? err.message : String(err)}`])
+  }
+  try {
+    return validateInboundNumbers(raw)
+  } catch (err) {
+    throw new ConfigError((err instanceof Error ? err.message : String(err)).split('; ').map((p) => `CADENCE_INBOUND_FILE: ${p}`))
+  }
+}
+
 async function main(): Promise<void> {
   let config: Config
+  let inbound: InboundNumber[] | undefined
   let trunks: TrunksFile | undefined
   let announcements: Template[] | undefined
   try {
@@ -95,6 +112,9 @@ async function main(): Promise<void> {
     // so are the announcements it listens for: a site that thinks it screens them must not run without them
     if (config.telephony.drachtio !== undefined && config.telephony.announcementsDir !== undefined) {
       announcements = announcementTemplatesFrom(config.telephony.announcementsDir)
+    }
+    if (config.telephony.drachtio !== undefined && config.telephony.inboundFile !== undefined) {
+      inbound = inboundNumbersFrom(config.telephony.inboundFile)
     }
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -166,6 +186,7 @@ async function main(): Promise<void> {
         trunks,
         db,
         ...(announcements ? { announcements } : {}),
+        ...(inbound ? { inbound } : {}),
         ...(recording ? { recording: recording.policy } : {}),
         overrides: { events: new RedisEventStream(redis, keys) },
       })

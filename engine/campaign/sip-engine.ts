@@ -27,6 +27,10 @@ import { DrachtioOptionsProber } from '../telephony/drachtio/options-prober.js'
 import { ConnectionEvents, DrachtioConnection, type ConnectionDown, type ConnectionUp } from '../telephony/drachtio/connection.js'
 import { DrachtioTelephony } from '../telephony/drachtio/drachtio-telephony.js'
 import { PromptLibrary } from '../telephony/prompts/prompt-library.js'
+import { InboundCalls } from '../telephony/drachtio/inbound-calls.js'
+import { AcdInboundQueue } from '../telephony/inbound/acd-inbound-queue.js'
+import type { InboundNumber } from '../telephony/inbound/ivr.js'
+import { parsePhone } from '../screening/number.js'
 import type { CallRecordingPolicy } from '../telephony/drachtio/call-recording.js'
 import { DrachtioSupervision, type SupervisorConference } from '../telephony/drachtio/supervisor-listen.js'
 import { DrachtioRegistrar } from '../telephony/registrar/drachtio-registrar.js'
@@ -63,11 +67,15 @@ export interface SipEngineOptions {
   overrides?: Partial<EngineRuntimeOptions>
   /** The database the registrar reads agents' SIP credentials from (with `telephony.registrar` set). */
   db?: Queryable
+  /** Our numbers and their IVR (CADENCE_INBOUND_FILE); without them INVITEs are not routed to this engine. */
+  inbound?: readonly InboundNumber[]
 }
 
 export interface SipEngine {
   runtime: EngineRuntime
   telephony: DrachtioTelephony
+  /** Inbound calls through the IVR, when numbers are configured. */
+  inbound: InboundCalls | undefined
   connection: DrachtioConnection
   pool: NgPool
   anchor: RtpengineAnchor
@@ -223,6 +231,34 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     if (up.generation > 1) log.info({ generation: up.generation, sip: up.hostports }, 'drachtio is back: dialing resumes')
   })
   const acd = new RedisAcd({ redis: o.redis, keys: o.keys })
+  const inbound = o.inbound?.length
+    ? new InboundCalls({
+        connection,
+        media: anchor,
+        rtp,
+        numbers: [...o.inbound],
+        agents: sessions,
+        acd: new AcdInboundQueue(acd),
+        cdrs: o.repos.cdrs,
+        // the caller's owning agent (CRM) is tried first
+        ownerOf: async (caller) => {
+          const parsed = parsePhone(caller, 'CN')
+          if (!parsed.ok) return undefined
+          const found = await o.repos.customers.findByPhone(parsed.phone.e164, { siteId: null, agentId: null }, 1)
+          return found[0]?.ownerAgentId ?? undefined
+        },
+        // a caller who waited past the maximum becomes a lead of the number's campaign: dialed back like any lead,
+        // through screening (hours, DNC, caps)
+        requestCallback: async (r) => {
+          const parsed = parsePhone(r.callerNumber, 'CN')
+          if (!parsed.ok) return void log.warn({ callId: r.callId }, 'callback not filed: the caller\'s number does not parse')
+          await o.repos.leads.insertMany(r.campaignId, [{ phone: parsed.phone.e164 }])
+        },
+        ...(t.promptsDir !== undefined ? { prompts: new PromptLibrary(t.promptsDir) } : {}),
+        clock: o.clock,
+        logger: o.logger,
+      })
+    : undefined
   // A customer is bridged only to an agent whose phone session is up: an agent whose phone dropped is paused
   // ('phone-down') so the ACD routes nobody to them (their call would be abandoned), and made ready again when the
   // session is back.
@@ -285,6 +321,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
   return {
     runtime,
     telephony,
+    inbound,
     connection,
     pool,
     anchor,
@@ -316,6 +353,10 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
         registrar.start()
         log.info({ realm: r!.realm, expiresSeconds: `${r!.minExpiresS}-${r!.maxExpiresS}` }, 'registrar on: agents\' phones register here')
       } else log.info('registrar off: no REGISTER is handled by this engine')
+      if (inbound) {
+        inbound.start()
+        log.info({ numbers: o.inbound?.map((n) => ({ number: n.number, queues: Object.values(n.menu.options).map((x) => x.queue) })) }, 'inbound numbers served through the IVR')
+      }
       const up = await connection.start()
       log.info({ sip: up.hostports }, 'drachtio connected: the engine dials real trunks')
       health.start()
@@ -330,6 +371,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     async stop() {
       await runtime.shutdown()
       await supervision.close().catch((err: unknown) => log.warn({ err }, 'supervisions not ended'))
+      await inbound?.close().catch((err: unknown) => log.warn({ err }, 'inbound calls not closed'))
       if (fsmrf) (await fsmrf).close()
       health.stop()
       await sessions.close().catch((err: unknown) => log.warn({ err }, 'agent sessions not closed'))

@@ -228,3 +228,22 @@ t.test('an announcements directory with a bad recording stops start-up naming it
   t.equal(await run.exited, 2)
   t.match(run.stderr.join(''), `CADENCE_ANNOUNCEMENTS_DIR: ${path.join(announcements, 'announcement-empty-number', 'carrier.mp3')}: expected a .wav, .ul (raw µ-law) or .al (raw A-law) recording`)
 })
+
+t.test('an inbound numbers file with bad entries stops start-up naming each problem', async (t) => {
+  const inbound = path.join(dir, 'inbound.json')
+  writeFileSync(inbound, JSON.stringify([{ number: '4008001234', campaignId: 'c1', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales desk' } }, timeoutMs: 5000 }, maxWaitMs: 60_000 }]))
+  const trunks = path.join(dir, 'trunks-for-inbound.json')
+  writeFileSync(trunks, JSON.stringify({ trunks: [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:5999' }] }] }))
+  const run = start({
+    CADENCE_ROLE: 'engine',
+    DATABASE_URL: 'memory',
+    DRACHTIO_ADDRESS: '127.0.0.1:9',
+    DRACHTIO_SECRET: 'x',
+    CADENCE_TRUNKS_FILE: trunks,
+    CADENCE_INBOUND_FILE: inbound,
+  })
+  t.equal(await run.exited, 2)
+  const err = run.stderr.join('')
+  t.match(err, 'CADENCE_INBOUND_FILE: inbound[0].menu.options.1.queue: expected a queue name')
+  t.match(err, 'CADENCE_INBOUND_FILE: inbound[0].overflowPrompt: expected a non-empty string')
+})

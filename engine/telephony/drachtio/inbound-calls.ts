@@ -112,6 +112,17 @@ export class InboundCalls {
     })
   }
 
+  /** Engine stop: every inbound call is hung up and closed with its CDR, its media released. */
+  async close(): Promise<void> {
+    for (const l of [...this.calls.values()]) {
+      l.log.info('engine stopping: hanging up the inbound call')
+      l.dialog?.destroy()
+      const outcome = l.state.phase === 'bridged' ? 'answered' : l.state.phase === 'menu' ? 'no-choice' : 'lost'
+      await l.ops.catch(() => undefined)
+      await this.finish(l, outcome)
+    }
+  }
+
   live(): InboundLive[] {
     return [...this.calls.values()].map((l) => ({ callId: l.callId, number: l.cfg.number, phase: l.state.phase, ...(l.state.agentId ? { agentId: l.state.agentId } : {}) }))
   }
