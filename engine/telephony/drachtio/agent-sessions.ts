@@ -18,7 +18,7 @@ import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import type { MediaAnchor } from './media-anchor.js'
 import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
 import { requestInDialog } from './dialog-request.js'
-import type { DialogProbe } from './live-call-reconcile.js'
+import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
 
 export const AgentSessionEvents = {
   /** The agent's phone answered; media flows. */
@@ -63,6 +63,13 @@ export interface AgentSessionsOptions {
   maxRetryMs?: number
   /** How long the phone may ring before the attempt is cancelled. Default 20 s. */
   answerTimeoutMs?: number
+  /**
+   * How often a session kept across a drachtio reconnect is probed (in-dialog OPTIONS): drachtio-server no longer
+   * tells us of the phone's BYE for a dialog of the lost connection. Default 30 s.
+   */
+  orphanProbeMs?: number
+  /** Bound on one in-dialog probe beyond the server's own 408 (default 40 s). */
+  probeLimitMs?: number
 }
 
 interface Session {
@@ -75,6 +82,9 @@ interface Session {
   invite?: UacRequest
   cancelled: boolean
   dialog?: UacDialog
+  /** The dialog belongs to a lost admin connection: probed now and then, ended by a BYE on the new connection. */
+  orphaned?: boolean
+  probeTimer?: TimerHandle
   retryTimer?: TimerHandle
   answerTimer?: TimerHandle
   failures: number
@@ -115,10 +125,65 @@ export class AgentSessions extends EventEmitter {
     this.retryMs = opts.retryMs ?? 2000
     this.maxRetryMs = opts.maxRetryMs ?? 30_000
     this.answerTimeoutMs = opts.answerTimeoutMs ?? 20_000
-    opts.connection.on(ConnectionEvents.Up, () => {
+    opts.connection.on(ConnectionEvents.Up, (up: { generation: number }) => {
       // back after a loss: dial every logged-in agent whose session is not up
       for (const s of this.sessions.values()) if (s.wanted && s.state === 'waiting') this.dialSoon(s, 0)
+      // and find out which sessions that were up survived it (their phones still answer in the dialog)
+      if (up.generation >= 2) this.lastReconcile = this.reconcile()
     })
+  }
+
+  /** The reconcile after the last reconnect: agents whose sessions were kept, and those whose sessions were gone. */
+  lastReconcile: Promise<{ kept: string[]; dropped: string[] }> | undefined
+
+  /**
+   * After a reconnect: every session that was up is probed in its dialog on the new connection. A phone that answers
+   * keeps its session (probed every orphanProbeMs from then on); one that does not has its session ended, exactly
+   * as if the phone had hung up: media released, a customer joined to it hung up, the session dialled again.
+   */
+  private async reconcile(): Promise<{ kept: string[]; dropped: string[] }> {
+    const kept: string[] = []
+    const dropped: string[] = []
+    await Promise.all(
+      [...this.sessions.values()]
+        .filter((s) => s.state === 'up' && s.dialog)
+        .map(async (s) => {
+          const dialog = s.dialog!
+          s.orphaned = true
+          const probe = await requestInDialog(this.opts.connection, dialog.id, 'OPTIONS', this.opts.probeLimitMs ?? 40_000)
+          if (s.dialog !== dialog) return
+          if (dialogAlive(probe)) {
+            kept.push(s.agentId)
+            s.log.info('agent session still up after the reconnect; kept')
+            this.armProbe(s)
+            return
+          }
+          dropped.push(s.agentId)
+          s.log.warn({ probe }, 'agent session lost with the drachtio connection; dialling it again')
+          // the phone may still be there although the probe failed: tell it, on the new connection
+          void requestInDialog(this.opts.connection, dialog.id, 'BYE', this.opts.probeLimitMs ?? 40_000)
+          this.down(s, 'drachtio-lost')
+        }),
+    )
+    this.log.info({ kept: kept.length, dropped: dropped.length }, 'agent sessions reconciled after reconnecting to drachtio')
+    return { kept, dropped }
+  }
+
+  private armProbe(s: Session): void {
+    if (s.probeTimer) this.opts.clock.clearTimeout(s.probeTimer)
+    s.probeTimer = this.opts.clock.setTimeout(() => {
+      s.probeTimer = undefined
+      const dialog = s.dialog
+      if (s.state !== 'up' || !dialog) return
+      void requestInDialog(this.opts.connection, dialog.id, 'OPTIONS', this.opts.probeLimitMs ?? 40_000).then((probe) => {
+        if (s.dialog !== dialog) return
+        if (dialogAlive(probe)) return this.armProbe(s)
+        // a connection that is down again says nothing about the phone: the next reconnect's reconcile decides
+        if (probe.kind === 'not-sent' && !this.opts.connection.connected) return
+        s.log.warn({ probe }, 'kept agent session no longer answers in its dialog')
+        this.down(s, 'phone-hung-up')
+      })
+    }, this.opts.orphanProbeMs ?? 30_000)
   }
 
   state(agentId: string): AgentSessionState {
@@ -179,7 +244,15 @@ export class AgentSessions extends EventEmitter {
     s.log.info({ state: s.state }, 'agent logged out; ending the session')
     if (s.state === 'up' && s.dialog) {
       const dialog = s.dialog
+      const orphaned = s.orphaned === true
       this.down(s, 'logged-out')
+      // a dialog of a lost connection is reached only through the new one
+      if (orphaned) {
+        const r = await requestInDialog(this.opts.connection, dialog.id, 'BYE', this.opts.probeLimitMs ?? 40_000)
+        if (r.kind !== 'response') s.log.warn({ result: r }, 'BYE to the agent phone not answered')
+        this.sessions.delete(agentId)
+        return
+      }
       await new Promise<void>((resolve) => {
         dialog.destroy({}, (err) => {
           if (err) s.log.warn({ err: String(err) }, 'BYE to the agent phone not sent')
@@ -314,6 +387,9 @@ export class AgentSessions extends EventEmitter {
     if (sessionId && s.state === 'up') this.emit(SESSION_ENDED, s.agentId, sessionId)
     s.dialog?.removeAllListeners('destroy')
     s.dialog = undefined
+    s.orphaned = false
+    if (s.probeTimer) this.opts.clock.clearTimeout(s.probeTimer)
+    s.probeTimer = undefined
     s.state = 'waiting'
     if (sessionId) void this.releaseMedia(s, sessionId)
     if (s.wanted) this.retryLater(s, reason, sessionId)
