@@ -11,30 +11,18 @@ import { RealClock } from '../../../engine/clock.js'
 import { AgentSessionEvents, AgentSessions, type AgentSessionDown } from '../../../engine/telephony/drachtio/agent-sessions.js'
 import { ConnectionEvents } from '../../../engine/telephony/drachtio/connection.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
-import { NgPool } from '../../../engine/telephony/rtpengine/ng-pool.js'
 import { RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
 import { APP_SDP, until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
-import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { eventually, rtpengineFixture } from './media-fixture.js'
 import { gateway, harness } from './telephony-harness.js'
 
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
-const rtpe = await startRtpengineDaemon()
-t.teardown(() => rtpe.stop())
-const engine = { host: rtpe.host, port: rtpe.ngPort }
-const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
-t.teardown(() => pool.close())
-
+const rtpe = await rtpengineFixture(t, logger)
+const { pool, engine } = rtpe
+/** rtpengine's list as it is now (the test waits for deletes itself). */
 async function rtpengineCalls(): Promise<string[]> {
   return (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
-  const end = Date.now() + limitMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 t.test('after a reconnect, a session whose phone still answers is kept; a vanished one is ended and released', async (t) => {

@@ -5,92 +5,25 @@
  * Hold is checked with the agent's phone as a sipp echoing what reaches it: on hold the customer hears the music and
  * not the agent; the phone (the agent) hears nothing of the customer; off hold both hear each other again.
  */
-import dgram from 'node:dgram'
-import { readFileSync } from 'node:fs'
 import pino from 'pino'
 import t from 'tap'
 import { RealClock } from '../../../engine/clock.js'
-import { decodeG711 } from '../../../engine/media/g711.js'
-import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
+import { AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
 import { TelephonyRefused } from '../../../engine/telephony/drachtio/telephony-refused.js'
-import { PromptLibrary } from '../../../engine/telephony/prompts/prompt-library.js'
 import type { EndedEvent } from '../../../engine/telephony/port.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
-import { NgPool, type NgReply } from '../../../engine/telephony/rtpengine/ng-pool.js'
-import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
-import { parseWav } from '../../../workers/wav.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
-import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { bestMatch, CarrierFacingAnchor, engineSink, nailUp, promptSamples as samplesOf, rtpengineFixture } from './media-fixture.js'
 import { RtpPeer } from './rtp-peer.js'
 import { carrierScenario, gateway, harness, request } from './telephony-harness.js'
 
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
-const rtpe = await startRtpengineDaemon()
-t.teardown(() => rtpe.stop())
-const engine = { host: rtpe.host, port: rtpe.ngPort }
-const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
-t.teardown(() => pool.close())
-const prompts = new PromptLibrary()
-
-// the engine's own RTP endpoint while a call is with nobody: a socket that only counts
-const sink = dgram.createSocket('udp4')
-await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve))
-t.teardown(() => sink.close())
-const SINK_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${sink.address().port} RTP/AVP 0 8`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=sendrecv', ''].join('\r\n')
-
-/** The anchor, remembering where rtpengine wants each carrier's media (the peer sends there). */
-class CarrierFacingAnchor extends RtpengineAnchor {
-  readonly carrierFacing = new Map<string, { host: string; port: number }>()
-  override async offer(callId: string): Promise<string> {
-    const sdp = await super.offer(callId)
-    const at = audioAddress(sdp)
-    if (at) this.carrierFacing.set(callId, at)
-    return sdp
-  }
-}
-
-function samplesOf(prompt: string): Int16Array {
-  return parseWav(new Uint8Array(readFileSync(prompts.resolve(prompt)))).samples
-}
-
-/** Pearson correlation of two equally long sample runs. */
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!, y = b[i]!
-    sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y
-  }
-  const cov = sab - (sa * sb) / n
-  const va = saa - (sa * sa) / n
-  const vb = sbb - (sb * sb) / n
-  return va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : 0
-}
-
-/**
- * How well the heard audio matches `samples` at its best alignment (rtpengine starts a file on a packet boundary, so
- * lags in whole packets are tried): the correlation over the file's first `n` samples.
- */
-function bestMatch(heard: Int16Array, samples: Int16Array, n = Math.min(samples.length, 8000 * 2)): number {
-  let best = 0
-  for (let lag = 0; lag + n <= heard.length; lag += 160) best = Math.max(best, correlation(heard.subarray(lag), samples, n))
-  return best
-}
-
-function heardPcm(peer: RtpPeer, from = 0): Int16Array {
-  return decodeG711(Buffer.concat(peer.heard.slice(from)), 'mulaw')
-}
-
-/**
- * What rtpengine still lists once the anchor has let go of every call: the anchor forgets a call when it sends the
- * delete, so the delete may still be on its way; a leak is a call listed for good (bounded wait, then its list).
- */
-async function rtpengineCalls(): Promise<string[]> {
-  const list = async (): Promise<string[]> => (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
-  for (let i = 0; i < 100 && (await list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
-  return list()
-}
+const rtpe = await rtpengineFixture(t, logger)
+const { pool } = rtpe
+const SINK_SDP = (await engineSink(t)).sdp
+const rtpengineCalls = (): Promise<string[]> => rtpe.calls()
 
 t.test('play: the customer hears the prompt file, play resolves after it, the agent-less call goes on', async (t) => {
   const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
@@ -109,8 +42,8 @@ t.test('play: the customer hears the prompt file, play resolves after it, the ag
   const before = peer.heard.length
   await h.port.play(req.callId, 'safe-harbor')
   const prompt = samplesOf('safe-harbor')
-  const heard = heardPcm(peer, before)
-  t.ok(heard.length >= prompt.length - 160 * 5, `play resolved after the prompt reached the customer (${heard.length} of ${prompt.length} samples)`)
+  const heard = peer.heard.slice(before)
+  t.ok(heard.length * 160 >= prompt.length - 160 * 5, `play resolved after the prompt reached the customer (${heard.length * 160} of ${prompt.length} samples)`)
   const match = bestMatch(heard, prompt)
   t.ok(match > 0.9, `what the customer heard is the prompt (correlation ${match.toFixed(3)})`)
   t.ok(bestMatch(heard, samplesOf('hold-music')) < 0.5, 'and not some other sound')
@@ -146,16 +79,6 @@ t.test('play on a call that is not answered is refused; a call hung up mid-promp
   t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
 })
 
-/** Packets rtpengine received per party (tag) of a call, summed over its streams. */
-function receivedByTag(q: NgReply): Record<string, number> {
-  const out: Record<string, number> = {}
-  const tags = (q as unknown as { tags?: Record<string, { medias?: { streams?: { stats?: { packets?: number } }[] }[] }> }).tags ?? {}
-  for (const [tag, party] of Object.entries(tags)) {
-    out[tag] = (party.medias ?? []).flatMap((m) => m.streams ?? []).reduce((n, s) => n + (s.stats?.packets ?? 0), 0)
-  }
-  return out
-}
-
 t.test('hold: the customer hears music and not the agent, the agent hears nothing of the customer; unhold restores both', async (t) => {
   const env = redisEnv('call-audio-hold')
   t.teardown(() => env.cleanup())
@@ -174,14 +97,7 @@ t.test('hold: the customer hears music and not the agent, the agent hears nothin
     await sessions.close()
     await h.close()
   })
-  await store.apply('agent-9', { callId: 'reg-9', cseq: 1 }, [{ uri: `sip:agent9@127.0.0.1:${phone.port}`, expires: 600 }], {
-    receivedHost: '127.0.0.1',
-    receivedPort: phone.port,
-    transport: 'udp',
-  })
-  const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
-  sessions.login('agent-9')
-  const { sessionId } = await up
+  const sessionId = await nailUp(sessions, store, 'agent-9', phone.port)
   const req = request()
   await h.port.originate(req)
   await h.waitFor('answered', req.callId)
@@ -194,8 +110,8 @@ t.test('hold: the customer hears music and not the agent, the agent hears nothin
   // only the customer's own tone, echoed: every byte one of its two values (music never is)
   const isEcho = (p: Buffer): boolean => p.every((b) => b === 0x20 || b === 0xa0)
   await until(() => peer.heard.some(isEcho), 'the customer to hear their voice echoed by the agent\'s phone')
-  const phoneTag = Object.keys(receivedByTag(await pool.command(engine, 'query', { 'call-id': sessionId }))).find((tag) => tag !== `cadence-${sessionId}`)!
-  const phoneHeard = async (): Promise<number> => receivedByTag(await pool.command(engine, 'query', { 'call-id': sessionId }))[phoneTag] ?? 0
+  const phoneTag = Object.keys(await rtpe.received(sessionId)).find((tag) => tag !== `cadence-${sessionId}`)!
+  const phoneHeard = async (): Promise<number> => (await rtpe.received(sessionId))[phoneTag] ?? 0
 
   await h.port.hold(req.callId, true)
   t.ok(h.port.onHold(req.callId))
@@ -203,13 +119,13 @@ t.test('hold: the customer hears music and not the agent, the agent hears nothin
   t.pass('hold twice is one hold')
   // what was in flight has arrived once the music is heard: from there on, only music
   const music = samplesOf('hold-music')
-  await until(() => bestMatch(heardPcm(peer, Math.max(0, peer.heard.length - 150)), music, 8000) > 0.9, 'the hold music to reach the customer')
+  await until(() => bestMatch(peer.heard.slice(Math.max(0, peer.heard.length - 150)), music, 8000) > 0.9, 'the hold music to reach the customer')
   const mark = peer.heard.length
   const phoneMark = await phoneHeard()
   await until(() => peer.heard.length >= mark + 150, 'three more seconds of what the customer hears')
   const onHold = peer.heard.slice(mark)
   t.equal(onHold.filter(isEcho).length, 0, 'on hold the customer hears nothing of the agent\'s side')
-  t.ok(bestMatch(decodeG711(Buffer.concat(onHold), 'mulaw'), music, 8000) > 0.9, 'only the music')
+  t.ok(bestMatch(onHold, music, 8000) > 0.9, 'only the music')
   // the phone echoes whatever reaches it: nothing came back from it, so nothing of the customer reached it
   t.ok((await phoneHeard()) - phoneMark <= 2, `the agent's phone heard (and echoed) nothing of the customer (${(await phoneHeard()) - phoneMark} packets)`)
   await t.rejects(h.port.play(req.callId, 'safe-harbor'), TelephonyRefused, 'no prompt over the hold music')

@@ -6,36 +6,28 @@
  * session (a sipp phone echoing what it hears: the caller hears themself back). Then: a caller who hangs up while
  * queued is a lost call, with its wait; a number we do not serve is refused with a 404; nothing is left in rtpengine.
  */
-import { readFileSync } from 'node:fs'
 import pino from 'pino'
 import t from 'tap'
 import type { Cdr } from '../../../engine/calls/cdr.js'
 import { RealClock } from '../../../engine/clock.js'
-import { decodeG711 } from '../../../engine/media/g711.js'
 import { RtpSocket } from '../../../engine/media/rtp-socket.js'
-import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
+import { AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
 import { InboundCalls } from '../../../engine/telephony/drachtio/inbound-calls.js'
 import { AcdInboundQueue } from '../../../engine/telephony/inbound/acd-inbound-queue.js'
 import { validateInboundNumbers } from '../../../engine/telephony/inbound/ivr.js'
 import { PromptLibrary } from '../../../engine/telephony/prompts/prompt-library.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
-import { NgPool } from '../../../engine/telephony/rtpengine/ng-pool.js'
-import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
 import { RedisAcd } from '../../../engine/store/redis/redis-acd.js'
-import { parseWav } from '../../../workers/wav.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
-import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { bestMatch, CarrierFacingAnchor, nailUp, promptSamples, rtpengineFixture } from './media-fixture.js'
 import { RtpPeer } from './rtp-peer.js'
 import { carrierScenario, gateway, harness } from './telephony-harness.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
-const rtpe = await startRtpengineDaemon()
-t.teardown(() => rtpe.stop())
-const engine = { host: rtpe.host, port: rtpe.ngPort }
-const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
-t.teardown(() => pool.close())
+const rtpe = await rtpengineFixture(t, logger)
+const { pool } = rtpe
 const rtp = new RtpSocket({ host: '127.0.0.1' })
 const bound = await rtp.bind()
 t.teardown(() => rtp.close())
@@ -47,34 +39,8 @@ const numbers = validateInboundNumbers([
   { number: NUMBER, campaignId: 'camp-inbound', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales' }, '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 60_000, overflowPrompt: 'queue-overflow' },
 ])
 
-class CarrierFacingAnchor extends RtpengineAnchor {
-  readonly carrierFacing = new Map<string, { host: string; port: number }>()
-  override async offer(callId: string): Promise<string> {
-    const sdp = await super.offer(callId)
-    const at = audioAddress(sdp)
-    if (at) this.carrierFacing.set(callId, at)
-    return sdp
-  }
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number {
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!, y = b[i]!
-    sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y
-  }
-  const va = saa - (sa * sa) / n
-  const vb = sbb - (sb * sb) / n
-  return va > 0 && vb > 0 ? (sab - (sa * sb) / n) / Math.sqrt(va * vb) : 0
-}
-
-function heardPrompt(peer: RtpPeer, prompt: string): number {
-  const samples = parseWav(new Uint8Array(readFileSync(prompts.resolve(prompt)))).samples
-  const heard = decodeG711(Buffer.concat(peer.heard), 'mulaw')
-  const n = Math.min(samples.length, 8000)
-  let best = 0
-  for (let lag = 0; lag + n <= heard.length; lag += 160) best = Math.max(best, correlation(heard.subarray(lag), samples, n))
-  return best
+function heardPrompt(peer: { heard: Buffer[] }, prompt: string): number {
+  return bestMatch(peer.heard, promptSamples(prompt), 8000)
 }
 
 async function site(t: { teardown(fn: () => unknown): void }, name: string) {
@@ -125,11 +91,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string) {
   }
 }
 
-async function rtpengineCalls(): Promise<string[]> {
-  const list = async (): Promise<string[]> => (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
-  for (let i = 0; i < 100 && (await list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
-  return list()
-}
+const rtpengineCalls = (): Promise<string[]> => rtpe.calls()
 
 t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joined to the agent who becomes ready', async (t) => {
   const s = await site(t, 'inbound-answered')
@@ -137,10 +99,7 @@ t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joi
   t.teardown(() => peer.close())
   // the agent's phone echoes what it hears
   const phone = await startSipp({ scenario: carrierScenario('carrier-answer-wait-bye.xml'), limitSeconds: 60, extra: ['-rtp_echo'] })
-  await s.store.apply('agent-s', { callId: 'reg-s', cseq: 1 }, [{ uri: `sip:agent-s@127.0.0.1:${phone.port}`, expires: 600 }], { receivedHost: '127.0.0.1', receivedPort: phone.port, transport: 'udp' })
-  const up = new Promise((resolve) => s.sessions.once(AgentSessionEvents.Up, resolve))
-  s.sessions.login('agent-s')
-  await up
+  await nailUp(s.sessions, s.store, 'agent-s', phone.port)
   // the agent is logged in with the sales skill but on a break: the caller will have to wait
   const now = s.clock.now()
   await s.acd.register('agent-s', now, { sales: 1 })
@@ -156,7 +115,7 @@ t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joi
   await until(() => s.inbound.live()[0]?.phase === 'queued', 'the caller to be queued for sales')
   const queuedAt = peer.heard.length
   await until(() => peer.heard.length > queuedAt + 150, 'three seconds in the queue')
-  t.ok(heardPrompt({ heard: peer.heard.slice(queuedAt) } as RtpPeer, 'hold-music') > 0.9, 'the queued caller hears the hold music')
+  t.ok(heardPrompt({ heard: peer.heard.slice(queuedAt) }, 'hold-music') > 0.9, 'the queued caller hears the hold music')
   t.equal(s.cdrs.length, 0)
 
   // the agent comes back: the next try of the queue finds them

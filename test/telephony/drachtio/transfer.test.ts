@@ -6,70 +6,28 @@
  * customer (X-Cadence-* headers). A transfer to an agent without a session, or to the agent who has the call, is
  * refused and nothing moves. Everything is released afterwards (rtpengine's own list).
  */
-import dgram from 'node:dgram'
 import pino from 'pino'
 import t from 'tap'
 import { RealClock } from '../../../engine/clock.js'
-import { AgentSessionEvents, AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
+import { AgentSessions } from '../../../engine/telephony/drachtio/agent-sessions.js'
 import { TelephonyRefused } from '../../../engine/telephony/drachtio/telephony-refused.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
-import { NgPool, type NgReply } from '../../../engine/telephony/rtpengine/ng-pool.js'
-import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
-import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { CarrierFacingAnchor, engineSink, eventually, nailUp, rtpengineFixture, voicePattern as voice } from './media-fixture.js'
 import { RtpPeer } from './rtp-peer.js'
 import { carrierScenario, gateway, harness, request } from './telephony-harness.js'
 
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
-const rtpe = await startRtpengineDaemon()
-t.teardown(() => rtpe.stop())
-const engine = { host: rtpe.host, port: rtpe.ngPort }
-const pool = new NgPool({ engines: [engine], logger, pingIntervalMs: 0 })
-t.teardown(() => pool.close())
-
-const sink = dgram.createSocket('udp4')
-await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve))
-t.teardown(() => sink.close())
-const SINK_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${sink.address().port} RTP/AVP 0 8`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=sendrecv', ''].join('\r\n')
-
-class CarrierFacingAnchor extends RtpengineAnchor {
-  readonly carrierFacing = new Map<string, { host: string; port: number }>()
-  override async offer(callId: string): Promise<string> {
-    const sdp = await super.offer(callId)
-    const at = audioAddress(sdp)
-    if (at) this.carrierFacing.set(callId, at)
-    return sdp
-  }
-}
+const rtpe = await rtpengineFixture(t, logger)
+const { pool } = rtpe
+const SINK_SDP = (await engineSink(t)).sdp
+const rtpengineCalls = (): Promise<string[]> => rtpe.calls()
 
 /** Packets rtpengine received from the phone's side of an agent session (what the echoing phone sent back). */
 async function phoneEchoed(sessionId: string): Promise<number> {
-  const q = (await pool.command(engine, 'query', { 'call-id': sessionId })) as NgReply & {
-    tags?: Record<string, { medias?: { streams?: { stats?: { packets?: number } }[] }[] }>
-  }
-  let n = 0
-  for (const [tag, party] of Object.entries(q.tags ?? {})) {
-    if (tag === `cadence-${sessionId}`) continue
-    n += (party.medias ?? []).flatMap((m) => m.streams ?? []).reduce((sum, s) => sum + (s.stats?.packets ?? 0), 0)
-  }
-  return n
-}
-
-/** Polls an asynchronous condition (an rtpengine query) until it holds; gives up with a message. */
-async function eventually(cond: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
-  const start = Date.now()
-  while (!(await cond())) {
-    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-async function rtpengineCalls(): Promise<string[]> {
-  const list = async (): Promise<string[]> => (await pool.command(engine, 'list', { limit: 100 })).calls ?? []
-  for (let i = 0; i < 100 && (await list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
-  return list()
+  return Object.entries(await rtpe.received(sessionId)).reduce((n, [tag, packets]) => (tag === `cadence-${sessionId}` ? n : n + packets), 0)
 }
 
 t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s phone is told who it is', async (t) => {
@@ -95,16 +53,7 @@ t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s
     await h.close()
   })
   const sessionOf: Record<string, string> = {}
-  for (const [agent, phone] of [['agent-a', phoneA], ['agent-b', phoneB]] as const) {
-    await store.apply(agent, { callId: `reg-${agent}`, cseq: 1 }, [{ uri: `sip:${agent}@127.0.0.1:${phone.port}`, expires: 600 }], {
-      receivedHost: '127.0.0.1',
-      receivedPort: phone.port,
-      transport: 'udp',
-    })
-    const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
-    sessions.login(agent)
-    sessionOf[agent] = (await up).sessionId
-  }
+  for (const [agent, phone] of [['agent-a', phoneA], ['agent-b', phoneB]] as const) sessionOf[agent] = await nailUp(sessions, store, agent, phone.port)
 
   const req = request()
   await h.port.originate(req)
@@ -152,13 +101,6 @@ t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s
   t.notOk(runA.trace.some((e) => e.dir === 'received' && e.text.startsWith('INFO')), "A's phone got nothing")
 })
 
-/** A µ-law pattern only one party sends (two byte values in blocks of 8), and a test for a packet made of it. */
-function voice(a: number, b: number): { audio: Uint8Array; is: (p: Buffer) => boolean } {
-  const audio = new Uint8Array(8000 * 60)
-  for (let i = 0; i < audio.length; i++) audio[i] = i % 16 < 8 ? a : b
-  return { audio, is: (p) => p.every((x) => x === a || x === b) }
-}
-
 t.test('attended transfer: customer on hold while A talks to B; cancel brings A back; complete leaves the customer with B', async (t) => {
   const env = redisEnv('consult')
   t.teardown(() => env.cleanup())
@@ -186,14 +128,7 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
     await h.close()
   })
   for (const [agent, phone, peer, v] of [['agent-a', phoneA, agentA, av], ['agent-b', phoneB, agentB, bv]] as const) {
-    await store.apply(agent, { callId: `reg-${agent}`, cseq: 1 }, [{ uri: `sip:${agent}@127.0.0.1:${phone.port}`, expires: 600 }], {
-      receivedHost: '127.0.0.1',
-      receivedPort: phone.port,
-      transport: 'udp',
-    })
-    const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
-    sessions.login(agent)
-    const { sessionId } = await up
+    const sessionId = await nailUp(sessions, store, agent, phone.port)
     peer.play(v.audio)
     peer.sendTo(anchor.carrierFacing.get(sessionId)!)
   }
