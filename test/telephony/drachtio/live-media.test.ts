@@ -30,13 +30,13 @@ import type { CallMediaListener, Listening } from '../../../engine/telephony/dra
 import type { AmdResultEvent, EndedEvent, FailedEvent } from '../../../engine/telephony/port.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
 import { NgPool } from '../../../engine/telephony/rtpengine/ng-pool.js'
-import { audioAddress, RtpengineAnchor } from '../../../engine/telephony/rtpengine/rtpengine-anchor.js'
 import { announcementsDir } from '../../fixtures/announcements.js'
 import { CORPUS_DIR, loadCorpus, type CorpusItem } from '../../fixtures/corpus.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
 import { startRtpengineDaemon } from '../rtpengine/rtpengine-daemon.js'
+import { CarrierFacingAnchor } from './media-fixture.js'
 import { RtpPeer } from './rtp-peer.js'
 import { carrierScenario, gateway, harness, request } from './telephony-harness.js'
 
@@ -61,17 +61,6 @@ const rtp = new RtpSocket({ onError: (e) => void socketErrors.push(e) })
 const rtpPort = (await rtp.bind()).port
 t.teardown(() => rtp.close())
 const ENGINE_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${rtpPort} RTP/AVP 0 8`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=sendrecv', ''].join('\r\n')
-
-/** The anchor, remembering the address rtpengine offered each carrier (where the carrier's RTP peer sends). */
-class CarrierFacingAnchor extends RtpengineAnchor {
-  readonly carrierFacing = new Map<string, { host: string; port: number }>()
-  override async offer(callId: string): Promise<string> {
-    const sdp = await super.offer(callId)
-    const at = audioAddress(sdp)
-    if (at) this.carrierFacing.set(callId, at)
-    return sdp
-  }
-}
 
 /** CallListener, with a record of what each call's analyses heard. */
 class RecordedListener implements CallMediaListener {
