@@ -41,6 +41,10 @@ const FLAGS = { ICE: 'remove', replace: ['origin', 'session-connection'] }
 
 export class RtpengineAnchor implements MediaAnchor, MediaRecorder, MediaPlayer {
   private readonly calls = new Map<string, Anchored>()
+  /** Calls whose delete is on its way to rtpengine. */
+  private readonly releasing = new Set<string>()
+  /** Per call, the last re-offer or delete in flight (serial()). */
+  private readonly ops = new Map<string, Promise<void>>()
   /** Sessions whose delete failed (call id -> engine): rtpengine may still hold them. */
   private readonly unreleased = new Map<string, RtpengineAddress>()
   private readonly log: Logger
@@ -133,12 +137,34 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder, MediaPlayer 
     return a as Anchored & { remote: { sdp: string; tag: string }; engineFacing: { host: string; port: number } }
   }
 
-  private async redirect(callId: string, a: Anchored, engineSdp: string): Promise<void> {
-    const latch = { ...FLAGS, flags: ['port-latching'] }
-    await this.pool.command(a.engine, 'offer', { 'call-id': callId, 'from-tag': a.fromTag, sdp: engineSdp, ...latch })
-    if (a.remote) {
-      await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': a.remote.tag, sdp: a.remote.sdp, ...latch })
-    }
+  private redirect(callId: string, a: Anchored, engineSdp: string): Promise<void> {
+    return this.serial(callId, async () => {
+      // released while this waited its turn: an offer now would make rtpengine open the call again, and leak it
+      if (this.calls.get(callId) !== a) return
+      const latch = { ...FLAGS, flags: ['port-latching'] }
+      await this.pool.command(a.engine, 'offer', { 'call-id': callId, 'from-tag': a.fromTag, sdp: engineSdp, ...latch })
+      if (a.remote) {
+        await this.pool.command(a.engine, 'answer', { 'call-id': callId, 'from-tag': a.fromTag, 'to-tag': a.remote.tag, sdp: a.remote.sdp, ...latch })
+      }
+    })
+  }
+
+  /**
+   * One call's re-offers and its delete run one after another: a delete overtaking a re-offer in flight (an agent
+   * logging out while the customer's hang-up parts their session) would let that offer open the call again in rtpengine.
+   */
+  private serial<T>(callId: string, step: () => Promise<T>): Promise<T> {
+    const prev = this.ops.get(callId) ?? Promise.resolve()
+    const next = prev.then(step)
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.ops.set(callId, settled)
+    void settled.then(() => {
+      if (this.ops.get(callId) === settled) this.ops.delete(callId)
+    })
+    return next
   }
 
   /**
@@ -204,14 +230,18 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder, MediaPlayer 
     const a = this.calls.get(callId)
     if (!a) return
     this.calls.delete(callId)
+    // counted by anchored() until rtpengine has answered the delete: a leak check then sees what rtpengine holds
+    this.releasing.add(callId)
     try {
       // the whole call, not one from-tag's dialogue: rtpengine 10.5 keeps a call whose `delete` names the engine side
       // while a supervisor's subscription party (idle after `unsubscribe`, or never answered) is left in it
-      await this.pool.command(a.engine, 'delete', { 'call-id': callId, 'delete delay': 0 })
+      await this.serial(callId, () => this.pool.command(a.engine, 'delete', { 'call-id': callId, 'delete delay': 0 }))
     } catch (err) {
       this.unreleased.set(callId, a.engine)
       this.log.error({ callId, err: err instanceof Error ? err.message : String(err) }, 'rtpengine delete failed; the session may linger until its timeout')
       throw err
+    } finally {
+      this.releasing.delete(callId)
     }
   }
 
@@ -293,9 +323,9 @@ export class RtpengineAnchor implements MediaAnchor, MediaRecorder, MediaPlayer 
     await this.pool.command(a.engine, on ? 'block media' : 'unblock media', { 'call-id': callId, 'from-tag': a.remote.tag })
   }
 
-  /** Calls holding an offer (a leak check for tests and the status page). */
+  /** Calls holding an offer, or whose delete rtpengine has not answered yet (a leak check for tests and the status page). */
   anchored(): number {
-    return this.calls.size
+    return this.calls.size + this.releasing.size
   }
 }
 
