@@ -12,6 +12,12 @@ import type { MediaAnchor, MediaPlayer } from './media-anchor.js'
 import { PromptLibrary, UnknownPrompt } from '../prompts/prompt-library.js'
 import { TelephonyRefused } from './telephony-refused.js'
 
+/**
+ * Waited past a prompt's length before what follows it (the next prompt, the music, unmuting the agent): rtpengine's
+ * player starts a few packets after its reply, and a short prompt ("nine") lost its end to the music without it.
+ */
+const PLAYOUT_MARGIN_MS = 300
+
 /** Times the hold music is looped: a tune of at least a second lasts past the longest call allowed by default (4 h). */
 const HOLD_REPEATS = 14_400
 
@@ -84,7 +90,7 @@ export class CallAudio {
         const timer = this.o.clock.setTimeout(() => {
           s.prompt = undefined
           resolve()
-        }, ms)
+        }, ms + PLAYOUT_MARGIN_MS)
         s.prompt = { timer, done: resolve }
       })
       if (!this.calls.has(callId)) return
@@ -117,6 +123,19 @@ export class CallAudio {
 
   isHeld(callId: string): boolean {
     return this.calls.get(callId)?.held === true
+  }
+
+  /**
+   * Cuts a playing prompt short (an agent became free for a queued caller): its wait ends now and rtpengine stops the
+   * playback, so what is queued behind it (the bridge) runs at once.
+   */
+  interrupt(callId: string): void {
+    const s = this.calls.get(callId)
+    if (!s?.prompt) return
+    this.o.clock.clearTimeout(s.prompt.timer)
+    s.prompt.done()
+    s.prompt = undefined
+    void this.o.media.stopPlaying(callId)
   }
 
   /** The call is over: its waits end now; rtpengine's delete has taken the playback and the blocks with the call. */

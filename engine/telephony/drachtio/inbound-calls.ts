@@ -52,6 +52,8 @@ export interface InboundCallsOptions {
   logger: Logger
   /** How often a waiting caller's queue is tried for a free agent. Default 500 ms. */
   pollMs?: number
+  /** How often a queued caller hears their position (from the moment they are queued). Default 30 s; 0: never. */
+  positionEveryMs?: number
 }
 
 /** Inbound events for tests and the status page. */
@@ -73,6 +75,8 @@ interface Live {
   sessionId?: string
   timer?: TimerHandle
   poll?: TimerHandle
+  /** The next position announcement. */
+  announce?: TimerHandle
   answeredAt: number
   log: Logger
   /** Effects run one after another. */
@@ -188,6 +192,13 @@ export class InboundCalls {
   private input(l: Live, input: InboundInput): void {
     if (l.finished) return
     const next = inboundStep(l.cfg.menu, l.state, input)
+    // an agent is free: a position announcement under way is cut short so the bridge queued behind it runs now
+    if (l.state.phase === 'queued' && next.call.phase !== 'queued') {
+      this.clearAnnounce(l)
+      this.audio.interrupt(l.callId)
+    }
+    // a key during the menu cuts it short (barge-in): the caller is queued at once
+    if (l.state.phase === 'menu' && next.call.phase !== 'menu') this.audio.interrupt(l.callId)
     l.state = next.call
     this.run(l, next.effects)
   }
@@ -235,6 +246,7 @@ export class InboundCalls {
         l.log.info({ queue: e.queue }, 'caller queued')
         l.timer = clock.setTimeout(() => this.input(l, { type: 'max-wait', at: clock.now() }), l.cfg.maxWaitMs)
         this.armPoll(l)
+        if ((this.o.positionEveryMs ?? 30_000) > 0) this.announcePosition(l)
         return
       case 'bridge': {
         const sessionId = this.o.agents.sessionId(e.agentId)
@@ -264,6 +276,44 @@ export class InboundCalls {
         await this.finish(l, e.outcome)
         return
     }
+  }
+
+  /**
+   * "You are caller number N" (N among this engine's callers waiting in the same queue, by the time they were
+   * queued), music off meanwhile, then again every positionEveryMs while the caller waits. Runs in the call's effect
+   * chain, so it never overlaps the bridge; an agent becoming free cuts it short (input()).
+   */
+  private announcePosition(l: Live): void {
+    this.clearAnnounce(l)
+    const { clock } = this.o
+    l.ops = l.ops.then(async () => {
+      if (l.finished || l.state.phase !== 'queued') return
+      const position = this.positionOf(l)
+      try {
+        await this.audio.hold(l.callId, false, l.log)
+        await this.audio.play(l.callId, 'queue-position', l.log)
+        if (position <= 9 && l.state.phase === 'queued') await this.audio.play(l.callId, `number-${position}`, l.log)
+        if (!l.finished && l.state.phase === 'queued') await this.audio.hold(l.callId, true, l.log)
+      } catch (err) {
+        l.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'position not announced')
+        if (!l.finished && l.state.phase === 'queued') await this.audio.hold(l.callId, true, l.log).catch(() => undefined)
+      }
+      if (!l.finished && l.state.phase === 'queued') l.announce = clock.setTimeout(() => this.announcePosition(l), this.o.positionEveryMs ?? 30_000)
+    })
+  }
+
+  private positionOf(l: Live): number {
+    const mine = l.state.queuedAt ?? 0
+    let ahead = 0
+    for (const other of this.calls.values()) {
+      if (other !== l && other.state.phase === 'queued' && other.state.queue === l.state.queue && (other.state.queuedAt ?? 0) < mine) ahead++
+    }
+    return ahead + 1
+  }
+
+  private clearAnnounce(l: Live): void {
+    if (l.announce) this.o.clock.clearTimeout(l.announce)
+    l.announce = undefined
   }
 
   private armPoll(l: Live): void {
@@ -297,6 +347,7 @@ export class InboundCalls {
     const { clock } = this.o
     this.clearTimer(l)
     this.clearPoll(l)
+    this.clearAnnounce(l)
     this.calls.delete(l.callId)
     this.audio.ended(l.callId)
     l.stream?.close()

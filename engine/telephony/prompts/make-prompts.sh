@@ -11,6 +11,15 @@ espeak-ng -s 150 -w "$tmp/menu.wav" "Welcome. For sales, press 1. For service, p
 sox -D "$tmp/menu.wav" -r 8000 -c 1 -b 16 ivr-menu.wav
 espeak-ng -s 150 -w "$tmp/over.wav" "All of our agents are still busy. We will call you back as soon as we can. Goodbye."
 sox -D "$tmp/over.wav" -r 8000 -c 1 -b 16 queue-overflow.wav
+# a queued caller's position: "you are caller number" and the number, one to nine
+espeak-ng -s 150 -w "$tmp/pos.wav" "You are caller number"
+sox -D "$tmp/pos.wav" -r 8000 -c 1 -b 16 queue-position.wav
+n=1
+for word in one two three four five six seven eight nine; do
+  espeak-ng -s 150 -w "$tmp/n.wav" "$word"
+  sox -D "$tmp/n.wav" -r 8000 -c 1 -b 16 "number-$n.wav"
+  n=$((n + 1))
+done
 # a short loopable tune for callers on hold: four notes and a rest
 sox -D -n -r 8000 -c 1 -b 16 hold-music.wav synth 0.45 sine 523.25 : synth 0.45 sine 659.25 : \
   synth 0.45 sine 783.99 : synth 0.45 sine 659.25 : synth 0.6 sine 0 vol 0.3

@@ -132,7 +132,8 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>, n: numbe
  * How well heard µ-law packets match `samples` at their best alignment (rtpengine starts a file on a packet boundary,
  * so lags in whole packets are tried): the correlation over the file's first `n` samples.
  */
-export function bestMatch(heard: readonly Buffer[], samples: Int16Array, n = Math.min(samples.length, 8000 * 2)): number {
+export function bestMatch(heard: readonly Buffer[], samples: Int16Array, atMost = 8000 * 2): number {
+  const n = Math.min(samples.length, atMost)
   const pcm = decodeG711(Buffer.concat(heard), 'mulaw')
   let best = 0
   for (let lag = 0; lag + n <= pcm.length; lag += 160) best = Math.max(best, correlation(pcm.subarray(lag), samples, n))
