@@ -189,9 +189,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     })
   }
   await app.register(campaignRoutes, { db, control, ...(options.liveFiguresMaxAgeMs === undefined ? {} : { liveFiguresMaxAgeMs: options.liveFiguresMaxAgeMs }) })
-  await app.register(agentRoutes, { control, db, ...(options.dncStore ? { dnc: options.dncStore } : {}) })
-  await app.register(leadListRoutes, { db })
-  await app.register(leadRoutes, { db, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
+  await app.register(agentRoutes, { control, db, pii, ...(options.dncStore ? { dnc: options.dncStore } : {}) })
+  await app.register(leadListRoutes, { db, pii })
+  await app.register(leadRoutes, { db, pii, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
   await app.register(dncRoutes, { db, mirror: options.dncStore })
   app.decorate('webhookDispatcher', dispatcher)
   await app.register(webhookRoutes, { db, pii, ...(dispatcher ? { changed: () => dispatcher.refresh() } : {}) })

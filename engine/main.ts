@@ -34,6 +34,7 @@ import { RedisEventStream } from './store/redis/event-stream.js'
 import { AgentStateSampleRepository } from './store/sql/agent-state-samples.js'
 import { createRecordingService } from './recordings/recording-service.js'
 import { PiiCipher } from './security/pii-cipher.js'
+import { sealLeadNumbers } from './security/seal-lead-numbers.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -141,7 +142,12 @@ async function main(): Promise<void> {
 
   const { db, applied, schemaVersion } = await openMigratedDb(config.database)
   log.info({ driver: db.driver, schemaVersion, applied }, 'database ready')
-  const repos = repositories(db)
+  const piiRing = embeddedPiiKeys(config, log).pii!
+  const pii = new PiiCipher(piiRing)
+  // Before anything dials or imports: leads an older version stored in the clear are sealed (schema 0017).
+  const sealed = await sealLeadNumbers(db, pii)
+  if (sealed > 0) log.info({ sealed }, 'lead numbers stored in the clear by an earlier version are now encrypted')
+  const repos = repositories(db, pii)
 
   const registry = createProcessRegistry()
   const metrics = createEngineMetrics(registry)
@@ -166,7 +172,7 @@ async function main(): Promise<void> {
         ? createRecordingService({
             config: config.recording,
             db,
-            pii: new PiiCipher(embeddedPiiKeys(config, log).pii!),
+            pii,
             clock,
             logger: log,
             owner: instanceId,
@@ -272,7 +278,7 @@ async function main(): Promise<void> {
   }
 
   if (config.roles.includes('api')) {
-    const withKey = embeddedPiiKeys(config.demo.enabled ? demoAdminKey(config, log) : config, log)
+    const withKey = { ...(config.demo.enabled ? demoAdminKey(config, log) : config), pii: piiRing }
     const app = await buildApp({
       config: withKey,
       db,

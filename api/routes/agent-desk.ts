@@ -22,6 +22,7 @@ import type { AgentView, CampaignControl } from '../../engine/campaign/control.j
 import { AgentRepository, type AgentRecord } from '../../engine/store/sql/agents.js'
 import { CdrRepository } from '../../engine/store/sql/cdrs.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import { DispositionCodeRepository } from '../../engine/store/sql/disposition-codes.js'
 import { LeadCallbackRepository } from '../../engine/store/sql/lead-callbacks.js'
 import { PauseCodeRepository } from '../../engine/store/sql/pause-codes.js'
@@ -54,6 +55,8 @@ const ClosingStatuses: readonly LeadStatus[] = ['refused', 'dnc', 'done', 'inval
 
 export interface AgentDeskRoutesOptions {
   db: Db
+  /** Opens a previewed lead's sealed number. */
+  pii: PiiCipher
   control: CampaignControl
   /** The engine's Redis DNC lists; a 'dnc' disposition is refused (503, nothing changed) without them. */
   dnc?: DncMirror
@@ -248,7 +251,7 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
         type: ProblemTypes.notReady,
       })
     }
-    const lead = await new LeadRepository(db).get(leadId)
+    const lead = await new LeadRepository(db, options.pii).get(leadId)
     if (!lead) return
     const parsed = lead.e164 === undefined ? parsePhone(lead.phone, lead.region) : undefined
     // A number that does not parse cannot be dialed either: there is nothing to put on the list.

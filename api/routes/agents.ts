@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { CampaignControl } from '../../engine/campaign/control.js'
 import { AgentRepository, ExtensionTaken, type AgentRecord } from '../../engine/store/sql/agents.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { SiteRepository } from '../../engine/store/sql/sites.js'
 import { TeamRepository } from '../../engine/store/sql/teams.js'
@@ -35,6 +36,8 @@ export interface AgentRoutesOptions {
   db?: Db
   /** The Redis DNC lists the engine screens against: a 'dnc' disposition adds the customer's number there too. */
   dnc?: DncMirror
+  /** Required with db: the agent desk opens previewed leads' sealed numbers. */
+  pii?: PiiCipher
 }
 
 const Writers = { roles: ['admin', 'supervisor'] } as const
@@ -181,5 +184,6 @@ export async function agentRoutes(app: FastifyInstance, options: AgentRoutesOpti
   )
 
   await app.register(orgRoutes, { db })
-  await app.register(agentDeskRoutes, { db, control, ...(options.dnc ? { dnc: options.dnc } : {}) })
+  if (options.pii === undefined) throw new Error('agentRoutes: a database without a PiiCipher cannot open leads')
+  await app.register(agentDeskRoutes, { db, pii: options.pii, control, ...(options.dnc ? { dnc: options.dnc } : {}) })
 }

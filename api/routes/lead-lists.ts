@@ -7,6 +7,7 @@ import { Readable } from 'node:stream'
 import { stringify } from 'csv-stringify'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Db } from '../../engine/store/sql/db.js'
+import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import type { LeadImport } from '../../engine/store/sql/lead-imports.js'
 import { ImportRefused, importLeads } from '../../engine/store/sql/lead-importer.js'
 import type { LeadListInfo } from '../../engine/store/sql/lead-lists.js'
@@ -32,6 +33,8 @@ import { iso } from '../schemas/timestamp.js'
 
 export interface LeadListRoutesOptions {
   db: Db
+  /** Seals imported numbers and opens them for export. */
+  pii: PiiCipher
 }
 
 const Managers = { roles: ['admin', 'supervisor'] } as const
@@ -53,8 +56,8 @@ const CsvTypes = ['text/csv', 'application/csv']
 const ExportColumns = ['id', 'phone', 'e164', 'region', 'timezone', 'status', 'attempts', 'priority', 'customer_id', 'last_attempt_at', 'created_at']
 
 export async function leadListRoutes(app: FastifyInstance, options: LeadListRoutesOptions): Promise<void> {
-  const { db } = options
-  const repos = repositories(db)
+  const { db, pii } = options
+  const repos = repositories(db, pii)
   app.addSchema(leadListSchema)
   app.addSchema(leadImportSchema)
   // Import bodies reach the handler as the raw request stream (this plugin only): no body limit, no buffering.
@@ -76,7 +79,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
       await campaignInScope(repos.campaigns, principalOf(request), campaignId)
       const actor = principalOf(request).actor
       const list = await db.transaction(async (tx) => {
-        const r = repositories(tx)
+        const r = repositories(tx, pii)
         const l = await r.leadLists.create({ campaignId, ...request.body })
         await r.audit.append({ actor, action: 'create', entity: 'lead-list', entityId: l.id, detail: { campaignId, name: l.name } })
         return l
@@ -124,7 +127,7 @@ export async function leadListRoutes(app: FastifyInstance, options: LeadListRout
       try {
         const region = request.query.region ?? list.region
         const rows = format === 'xlsx' ? xlsxRows(body) : csvRowChunks(body, { delimiter: request.query.delimiter })
-        await importLeads(db, rows, {
+        await importLeads(db, pii, rows, {
           importId: started.id,
           campaignId: list.campaignId,
           listId: list.id,

@@ -11,6 +11,7 @@ import type { InvalidNumberLookup } from '../../engine/screening/invalid-numbers
 import { parsePhone } from '../../engine/screening/number.js'
 import { screen } from '../../engine/screening/screen.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import { batchedDncSnapshots, batchedInvalidNumberSnapshots } from '../../engine/store/redis/batched-screening-lookups.js'
 import { BatchedLookup } from '../../engine/store/sql/batched-lookup.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
@@ -27,6 +28,8 @@ export interface ScreeningLookups {
 
 export interface LeadRoutesOptions {
   db: Db
+  /** Opens the leads' sealed numbers. */
+  pii: PiiCipher
   lookups: ScreeningLookups
   /** The API's clock (epoch ms); Date.now by default. */
   now?: () => number
@@ -43,7 +46,7 @@ export async function leadRoutes(app: FastifyInstance, options: LeadRoutesOption
     ...(options.lookups.dnc ? { dnc: batchedDncSnapshots(options.lookups.dnc) } : {}),
     ...(options.lookups.invalidNumbers ? { invalidNumbers: batchedInvalidNumberSnapshots(options.lookups.invalidNumbers) } : {}),
   }
-  const repos = repositories(db)
+  const repos = repositories(db, options.pii)
   // Concurrent requests' reads share one query each (engine/store/sql/batched-lookup.ts).
   const leadsById = new BatchedLookup((ids: string[]) => repos.leads.getMany(ids))
   const campaignsByLead = new BatchedLookup((leadIds: string[]) => repos.campaigns.getManyByLead(leadIds))

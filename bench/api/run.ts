@@ -16,7 +16,7 @@ import pg from 'pg'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
-import { keyringEnv } from '../../engine/security/pii-cipher.js'
+import { keyringEnv, PiiCipher } from '../../engine/security/pii-cipher.js'
 import { CustomerByPhoneTarget, customerByPhoneRows } from './customer-by-phone.js'
 import { fromAutocannon, fromPaced, type Measured } from './measured.js'
 import { pacedLoad } from './paced-load.js'
@@ -100,7 +100,8 @@ async function main(): Promise<void> {
   const closers: Array<() => Promise<unknown>> = []
   try {
     await migrate(db)
-    const repos = repositories(db)
+    const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_LOG_LEVEL: 'silent', ...keyringEnv() } })
+    const repos = repositories(db, new PiiCipher(config.pii!))
     const settings = defaultCampaignSettings()
     const campaign = await repos.campaigns.create({ name: 'bench', settings, id: 'bench' })
     const leads = await repos.leads.insertMany(
@@ -123,7 +124,6 @@ async function main(): Promise<void> {
       seed: 1,
       instanceId: 'bench',
     })
-    const config = loadConfig({ env: { DATABASE_URL: 'memory', CADENCE_LOG_LEVEL: 'silent', ...keyringEnv() } })
     const app = await buildApp({
       config,
       db,

@@ -3,6 +3,8 @@
  * (reencrypt.ts) walks this list; a new encrypted column must be added here, and the test that rotates keys over a
  * database holding every kind of row fails when one is missing (it checks no ciphertext of the old key remains).
  */
+import { leadNumberAad } from '../store/sql/lead-numbers.js'
+
 export interface EncryptedColumn {
   table: string
   column: string
@@ -18,4 +20,5 @@ export const EncryptedColumns: readonly EncryptedColumn[] = [
   { table: 'callbacks', column: 'note_enc', aad: (id) => `${id}#callback-note` },
   { table: 'recordings', column: 'number_enc', aad: (id) => id },
   { table: 'webhooks', column: 'secret_enc', aad: (id) => `webhook:${id}` },
+  { table: 'leads', column: 'number_enc', aad: leadNumberAad },
 ]

@@ -18,6 +18,7 @@ import { redisEnv } from '../store/redis/fixtures/redis-env.js'
 import { forEachDriver } from '../store/sql/databases.js'
 import { harness } from './harness.js'
 import { problem } from './problem-assert.js'
+import { testKeyring } from '../fixtures/pii.js'
 
 // A Tuesday, 10:00 in Shanghai: inside the default calling hours of the leads' zone.
 const START = Date.parse('2026-11-24T02:00:00Z')
@@ -26,7 +27,8 @@ const MINUTE = 60_000
 forEachDriver(t, async (t, db) => {
   const env = redisEnv('agent-desk')
   const redis = env.connect()
-  const repos = repositories(db)
+  const keyring = testKeyring()
+  const repos = repositories(db, keyring.pii)
   const clock = new VirtualClock(START)
   const engine = createSimulatedEngine({
     clock,
@@ -39,7 +41,7 @@ forEachDriver(t, async (t, db) => {
     seed: 5,
     instanceId: 'desk-test',
   })
-  const h = await harness(db, { extra: { control: engine.runtime, dncStore: engine.dnc } })
+  const h = await harness(db, { env: keyring.env, extra: { control: engine.runtime, dncStore: engine.dnc } })
   t.teardown(async () => {
     engine.desk.stop()
     await engine.runtime.shutdown()

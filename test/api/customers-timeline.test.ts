@@ -32,7 +32,7 @@ forEachDriver(t, async (t, db) => {
   const h = await harness(db)
   t.teardown(() => h.app.close())
   const { app, auth } = h
-  const repos = repositories(db)
+  const repos = repositories(db, h.pii)
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
   const agentA = await repos.agents.create({ name: 'Agent A' })
   const agentB = await repos.agents.create({ name: 'Agent B' })

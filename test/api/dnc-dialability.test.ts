@@ -20,7 +20,7 @@ forEachDriver(t, async (t, db) => {
   const h = await harness(db, { extra: { dncStore, invalidNumbers } })
   t.teardown(() => h.app.close())
   const { app, auth } = h
-  const repos = repositories(db)
+  const repos = repositories(db, h.pii)
   const campaign = await repos.campaigns.create({ name: 'Renewals', settings: settings({ dialMode: 'progressive' }) })
   const otherCampaign = await repos.campaigns.create({ name: 'Other', settings: settings() })
   const post = (payload: object, role: 'admin' | 'supervisor' | 'qa' | 'agent' = 'supervisor') =>

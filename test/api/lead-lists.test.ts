@@ -21,7 +21,7 @@ forEachDriver(t, async (t, db) => {
   const h = await harness(db)
   t.teardown(() => h.app.close())
   const { app, auth } = h
-  const repos = repositories(db)
+  const repos = repositories(db, h.pii)
   const campaign = await repos.campaigns.create({ name: 'Loans', settings: settings() })
 
   const createList = async (body: object, role: 'admin' | 'supervisor' = 'supervisor') =>
@@ -144,7 +144,7 @@ forEachDriver(t, async (t, db) => {
         yield i === 4 ? { line: i + 2, cells: ['nonsense'] } : { line: i + 2, cells: [`1390000100${i}`] }
       }
     }
-    const totals = await importLeads(db, rows(), { importId: imp.id, campaignId: campaign.id, listId: target.id, region: 'CN', batchSize: 3 })
+    const totals = await importLeads(db, h.pii, rows(), { importId: imp.id, campaignId: campaign.id, listId: target.id, region: 'CN', batchSize: 3 })
     await repos.leadImports.finish(imp.id, { status: 'done' })
     t.same(totals, { rowsRead: 7, inserted: 6, duplicates: 0, bad: 1 })
     // A poll sees whole committed batches only: none, the first (rows 0-2), or the first two (rows 3-5, one bad).

@@ -64,8 +64,8 @@ t.test('a campaign call through the SIP engine is recorded, registered, processe
   const config = loadConfig({
     env: {
       DATABASE_URL: 'memory',
-      CADENCE_PII_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
-      CADENCE_PII_LOOKUP_KEY: Buffer.alloc(32, 4).toString('base64'),
+      // the keys the environment's repositories sealed the lead's number with
+      ...env.keyring.env,
       CADENCE_RECORDING_DIR: spool,
       CADENCE_RECORDING_KEYWORDS_FILE: keywordsFile,
       CADENCE_MAX_CALL_SECONDS: '5',

@@ -1,5 +1,5 @@
 /**
- * Key rotation end to end on real PostgreSQL: rows of every encrypted kind written through the API under key k1;
+ * Key rotation end to end on real PostgreSQL: rows of every encrypted kind (a lead's number too) written under key k1;
  * k2 added and made current; `cadence pii reencrypt` (the function it runs) leaves no k1 ciphertext in any column of
  * the registry, and an API running with k2 only reads every record back. A column missing from the registry keeps a
  * k1 ciphertext and fails the scan below, which reads every `*_enc` column of the schema.
@@ -11,6 +11,8 @@ import { EncryptedColumns } from '../../engine/security/encrypted-columns.js'
 import { reencryptAll, staleCiphertexts } from '../../engine/security/reencrypt.js'
 import { createPgTestDb } from '../store/sql/databases.js'
 import { harness } from '../api/harness.js'
+import { repositories } from '../../engine/store/sql/repositories.js'
+import { settings } from '../store/sql/settings-fixture.js'
 
 t.test('rotate personal-data keys without losing a record', async (t) => {
   const test = await createPgTestDb()
@@ -32,6 +34,9 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
   const cb = await before.app.inject({ method: 'POST', url: `/v1/customers/${customer.id}/callbacks`, headers: before.auth('supervisor'), payload: { dueAt: due.toISOString(), assignee: 'anyone', note: '下午三点' } })
   t.equal(cb.statusCode, 201, cb.body)
   t.equal((await before.app.inject({ method: 'POST', url: '/v1/webhooks', headers: before.auth('admin'), payload: { url: 'http://127.0.0.1:9/x', eventTypes: ['call.ended'] } })).statusCode, 201)
+  const repos = repositories(test.db, before.pii)
+  const campaign = await repos.campaigns.create({ name: 'rotation', settings: settings() })
+  const lead = (await repos.leads.insertMany(campaign.id, [{ phone: '138 0013 8001', e164: '+8613800138001' }])).insertedIds[0]!
   await before.app.close()
 
   // Every *_enc column of the schema must be in the registry, or rotation would leave it behind.
@@ -43,7 +48,7 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
 
   const rotated = new PiiCipher({ keys: new Map([['k1', Buffer.from(k1, 'base64')], ['k2', Buffer.from(k2, 'base64')]]), currentKeyId: 'k2', lookupKey: Buffer.from(lookup, 'base64') })
   const stale = await staleCiphertexts(test.db, rotated)
-  t.equal(stale, 6, `${stale} ciphertexts of k1 before rotation`)
+  t.equal(stale, 7, `${stale} ciphertexts of k1 before rotation`)
   const reports = await reencryptAll(test.db, rotated, { batch: 2 })
   t.equal(reports.reduce((n, r) => n + r.reencrypted, 0), stale)
   t.equal(await staleCiphertexts(test.db, rotated), 0)
@@ -59,4 +64,5 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
   t.equal(byPhone.json<{ items: Array<{ id: string }> }>().items[0]?.id, customer.id)
   const timeline = await after.app.inject({ method: 'GET', url: `/v1/customers/${customer.id}/timeline`, headers: after.auth('supervisor') })
   t.match(timeline.body, /客户要求下周回电/)
+  t.match(await repositories(test.db, after.pii).leads.get(lead), { phone: '138 0013 8001', e164: '+8613800138001' }, 'the lead opens with k2 alone')
 })

@@ -11,6 +11,8 @@ import { LeadImportRepository } from './lead-imports.js'
 import { detachedCopy, LeadNumberNormalizer } from './lead-number-normalizer.js'
 import { CopyRows } from './copy-rows.js'
 import { LeadRepository } from './leads.js'
+import { LeadNumberCipher } from './lead-numbers.js'
+import type { PiiCipher } from '../../security/pii-cipher.js'
 import { TimeOrderedIds } from './time-ordered-ids.js'
 
 /** One row of the source: its line in the file (for the report) and its cells; or a row the parser could not read. */
@@ -131,6 +133,7 @@ function addRow(
   defaultRegion: string | undefined,
   numbers: LeadNumberNormalizer,
   ids: TimeOrderedIds,
+  sealer: LeadNumberCipher,
 ): void {
   batch.rowsRead++
   if ('error' in row) {
@@ -154,11 +157,12 @@ function addRow(
   if (priority !== undefined && !PriorityRe.test(priority)) return badRow(batch, line, 'priority: expected an integer from -9999 to 9999', priority)
   const customer = cellOf(cells, idx.customerId)
   if (customer !== undefined && customer.length > 200) return badRow(batch, line, 'customerId: longer than 200 characters', customer)
+  const id = ids.next()
   batch.rows.add([
     batch.rows.count,
-    ids.next(),
-    phone,
-    parsed.e164,
+    id,
+    sealer.seal(id, { phone, e164: parsed.e164 }),
+    sealer.hash(parsed.e164),
     parsed.region ?? region ?? defaultRegion ?? null,
     tz ?? null,
     priority === undefined ? null : Number(priority),
@@ -179,6 +183,7 @@ function addRow(
  */
 export async function importLeads(
   db: Db,
+  pii: PiiCipher,
   rows: AsyncIterable<SourceRow | readonly SourceRow[]>,
   target: LeadImportTarget,
 ): Promise<ImportCounts> {
@@ -186,6 +191,7 @@ export async function importLeads(
   const totals: ImportCounts = { rowsRead: 0, inserted: 0, duplicates: 0, bad: 0 }
   const numbers = new LeadNumberNormalizer()
   const ids = new TimeOrderedIds()
+  const sealer = new LeadNumberCipher(pii)
   let idx: Partial<Record<LeadColumn, number>> | undefined
   let batch = new LeadBatch()
   /** The write in flight: resolved when its batch committed, rejected with its error. */
@@ -198,7 +204,7 @@ export async function importLeads(
       // it, so the import is durable when this function returns. A crash mid-import loses at most the last few
       // batches together with their progress (same transaction), never one without the other.
       if (!last) await tx.query('SET LOCAL synchronous_commit = off')
-      const inserted = b.leads > 0 ? await new LeadRepository(tx).insertImportBatch(target.campaignId, target.listId, b.rows) : 0
+      const inserted = b.leads > 0 ? await new LeadRepository(tx, pii).insertImportBatch(target.campaignId, target.listId, b.rows) : 0
       const delta = { rowsRead: b.rowsRead, inserted, duplicates: b.leads - inserted, bad: b.bad.length }
       await new LeadImportRepository(tx).addProgress(target.importId, delta, b.bad)
       totals.rowsRead += delta.rowsRead
@@ -226,7 +232,7 @@ export async function importLeads(
           idx = readHeader(row.cells)
           continue
         }
-        addRow(batch, row, idx, target.region, numbers, ids)
+        addRow(batch, row, idx, target.region, numbers, ids, sealer)
         if (batch.rowsRead >= batchSize) await flush(false)
       }
     }

@@ -1,6 +1,8 @@
 /** Lead lists of a campaign, and their leads paged in insertion order for export. */
 import type { LeadStatus } from '../../leads/lead.js'
+import type { PiiCipher } from '../../security/pii-cipher.js'
 import type { Queryable } from './db.js'
+import { LeadNumberCipher, leadNumberOf } from './lead-numbers.js'
 import { msOf } from './row-time.js'
 
 export interface LeadListInfo {
@@ -51,7 +53,15 @@ export interface ExportedLead {
 }
 
 export class LeadListRepository {
-  constructor(private readonly db: Queryable) {}
+  private readonly numbers: LeadNumberCipher
+
+  /** The cipher opens the leads' numbers for export. */
+  constructor(
+    private readonly db: Queryable,
+    pii: PiiCipher,
+  ) {
+    this.numbers = new LeadNumberCipher(pii)
+  }
 
   async create(l: { campaignId: string; name: string; source?: string; region?: string }): Promise<LeadListInfo> {
     const r = await this.db.query<{ id: string }>(
@@ -80,7 +90,8 @@ export class LeadListRepository {
     const r = await this.db.query<{
       seq: number
       id: string
-      phone: string
+      number_enc: string | null
+      phone: string | null
       e164: string | null
       region: string | null
       timezone: string | null
@@ -91,15 +102,17 @@ export class LeadListRepository {
       last_attempt_at: Date | null
       created_at: Date
     }>(
-      `SELECT seq, id, phone, e164, region, timezone, status, attempts, priority, customer_id, last_attempt_at, created_at
+      `SELECT seq, id, number_enc, phone, e164, region, timezone, status, attempts, priority, customer_id, last_attempt_at, created_at
        FROM leads WHERE list_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [listId, afterSeq, limit],
     )
-    return r.rows.map((x) => ({
+    return r.rows.map((x) => {
+      const n = leadNumberOf(this.numbers, x)
+      return {
       seq: Number(x.seq),
       id: x.id,
-      phone: x.phone,
-      e164: x.e164,
+      phone: n.phone,
+      e164: n.e164 ?? null,
       region: x.region,
       timezone: x.timezone,
       status: x.status,
@@ -108,6 +121,7 @@ export class LeadListRepository {
       customerId: x.customer_id,
       lastAttemptAt: x.last_attempt_at === null ? null : msOf(x.last_attempt_at),
       createdAt: msOf(x.created_at),
-    }))
+      }
+    })
   }
 }

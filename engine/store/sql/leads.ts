@@ -3,7 +3,10 @@ import type { Lead, LeadStatus } from '../../leads/lead.js'
 import type { LeadPage, LeadSource } from '../../leads/lead-source.js'
 import type { Queryable } from './db.js'
 import type { CopyRows } from './copy-rows.js'
+import type { PiiCipher } from '../../security/pii-cipher.js'
+import { LeadNumberCipher, leadNumberOf } from './lead-numbers.js'
 import { dateOrNull, msOf, optionalMs } from './row-time.js'
+import { TimeOrderedIds } from './time-ordered-ids.js'
 
 export interface LeadList {
   id: string
@@ -25,14 +28,16 @@ export interface NewLead {
 
 /**
  * The columns of an import batch's rows, in this order (engine/store/sql/lead-importer.ts writes them): the row's
- * position in the batch, a fresh id, the phone as written, its E.164 form, region, time zone, priority, customer id.
+ * position in the batch, a fresh id, the number sealed to that id (lead-numbers.ts), its E.164 lookup hash, region,
+ * time zone, priority, customer id.
  */
-export const ImportedLeadRowColumns = ['n', 'id', 'phone', 'e164', 'region', 'timezone', 'priority', 'customer'] as const
+export const ImportedLeadRowColumns = ['n', 'id', 'number_enc', 'e164_hash', 'region', 'timezone', 'priority', 'customer'] as const
 
 interface LeadRow {
   id: string
   campaign_id: string
-  phone: string
+  number_enc: string | null
+  phone: string | null
   e164: string | null
   region: string | null
   timezone: string | null
@@ -46,18 +51,19 @@ interface LeadRow {
 }
 
 const columns =
-  'id, campaign_id, phone, e164, region, timezone, status, attempt_times, last_abandoned_at, owner_agent_id, customer_id, callback_at, priority'
+  'id, campaign_id, number_enc, phone, e164, region, timezone, status, attempt_times, last_abandoned_at, owner_agent_id, customer_id, callback_at, priority'
 
-function toLead(r: LeadRow): Lead {
+function toLead(numbers: LeadNumberCipher, r: LeadRow): Lead {
+  const n = leadNumberOf(numbers, r)
   const lead: Lead = {
     id: r.id,
     campaignId: r.campaign_id,
-    phone: r.phone,
+    phone: n.phone,
     status: r.status,
     attemptTimes: r.attempt_times.map(msOf),
     priority: r.priority,
   }
-  if (r.e164 !== null) lead.e164 = r.e164
+  if (n.e164 !== undefined) lead.e164 = n.e164
   if (r.region !== null) lead.region = r.region
   if (r.timezone !== null) lead.timezone = r.timezone
   const abandoned = optionalMs(r.last_abandoned_at)
@@ -80,9 +86,22 @@ export interface AttemptResult {
 /** Statuses a lead never leaves by itself: the hopper skips them. */
 const FinalStatuses: readonly LeadStatus[] = ['contacted', 'invalid', 'dnc', 'refused', 'done']
 
-/** Also the hopper's LeadSource: pages of dialable leads in insertion order, and outcomes written back. */
+/**
+ * Also the hopper's LeadSource: pages of dialable leads in insertion order, and outcomes written back. Numbers are
+ * sealed on the way in and opened on the way out (lead-numbers.ts): the Lead the engine holds carries them in clear.
+ */
 export class LeadRepository implements LeadSource {
-  constructor(private readonly db: Queryable) {}
+  private readonly numbers: LeadNumberCipher
+  private readonly ids = new TimeOrderedIds()
+
+  constructor(
+    private readonly db: Queryable,
+    pii: PiiCipher,
+  ) {
+    this.numbers = new LeadNumberCipher(pii)
+  }
+
+  private toLead = (r: LeadRow): Lead => toLead(this.numbers, r)
 
   /**
    * Up to `limit` dialable leads after `cursor` in insertion order. The cursor is the last lead's sequence number
@@ -102,18 +121,26 @@ export class LeadRepository implements LeadSource {
     const rows = r.rows.slice(0, limit)
     const last = rows[rows.length - 1]
     return {
-      leads: rows.map(toLead),
+      leads: rows.map(this.toLead),
       nextCursor: last === undefined ? cursor : String(last.seq),
       exhausted: r.rows.length <= limit,
     }
   }
 
-  /** Persist the lead as the engine holds it after an attempt or a screening decision. */
+  /**
+   * Persist the lead as the engine holds it after an attempt or a screening decision. A number screening normalized
+   * (the lead came without its E.164 form) is sealed again with it and gets its lookup hash.
+   */
   async recordOutcome(lead: Lead): Promise<void> {
     const times = lead.attemptTimes.map((ms) => new Date(ms))
+    const sealed = lead.e164 === undefined ? null : this.numbers.seal(lead.id, { phone: lead.phone, e164: lead.e164 })
     const r = await this.db.query(
       `UPDATE leads SET status = $3, attempts = $4, attempt_times = $5::timestamptz[],
-         last_attempt_at = $6, last_abandoned_at = $7, callback_at = $8, owner_agent_id = $9, e164 = coalesce($10, e164),
+         last_attempt_at = $6, last_abandoned_at = $7, callback_at = $8, owner_agent_id = $9,
+         number_enc = CASE WHEN $10::text IS NOT NULL AND e164_hash IS NULL THEN $12 ELSE number_enc END,
+         phone = CASE WHEN $10::text IS NOT NULL AND e164_hash IS NULL THEN NULL ELSE phone END,
+         e164 = CASE WHEN $10::text IS NOT NULL AND e164_hash IS NULL THEN NULL ELSE e164 END,
+         e164_hash = coalesce(e164_hash, $10),
          timezone = coalesce($11, timezone), updated_at = now()
        WHERE id = $1 AND campaign_id = $2`,
       [
@@ -126,8 +153,9 @@ export class LeadRepository implements LeadSource {
         dateOrNull(lead.lastAbandonedAt),
         dateOrNull(lead.callbackAt),
         lead.ownerAgentId ?? null,
-        lead.e164 ?? null,
+        lead.e164 === undefined ? null : this.numbers.hash(lead.e164),
         lead.timezone ?? null,
+        sealed,
       ],
     )
     if (r.rowCount !== 1) throw new Error(`unknown lead ${lead.id} in campaign ${lead.campaignId}`)
@@ -160,24 +188,27 @@ export class LeadRepository implements LeadSource {
   ): Promise<{ insertedIds: string[]; duplicates: number }> {
     if (leads.length === 0) return { insertedIds: [], duplicates: 0 }
     const col = <T>(f: (l: NewLead) => T | undefined) => leads.map((l) => f(l) ?? null)
+    // The ids are made here: each number is sealed to its lead's id before the row exists.
+    const ids = leads.map(() => this.ids.next())
     const r = await this.db.query<{ id: string }>(
-      `INSERT INTO leads (campaign_id, list_id, phone, e164, region, timezone, priority, owner_agent_id, customer_id)
-       SELECT $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.owner, t.customer
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
-            WITH ORDINALITY AS t(phone, e164, region, timezone, priority, owner, customer, n)
+      `INSERT INTO leads (id, campaign_id, list_id, number_enc, e164_hash, region, timezone, priority, owner_agent_id, customer_id)
+       SELECT t.id, $1, $2, t.number_enc, t.e164_hash, t.region, t.timezone, coalesce(t.priority, 0), t.owner, t.customer
+       FROM unnest($10::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])
+            WITH ORDINALITY AS t(id, number_enc, e164_hash, region, timezone, priority, owner, customer, n)
        ORDER BY t.n
        ON CONFLICT DO NOTHING
        RETURNING id`,
       [
         campaignId,
         listId ?? null,
-        col((l) => l.phone),
-        col((l) => l.e164),
+        leads.map((l, i) => this.numbers.seal(ids[i]!, l.e164 === undefined ? { phone: l.phone } : { phone: l.phone, e164: l.e164 })),
+        col((l) => (l.e164 === undefined ? undefined : this.numbers.hash(l.e164))),
         col((l) => l.region),
         col((l) => l.timezone),
         col((l) => l.priority),
         col((l) => l.ownerAgentId),
         col((l) => l.customerId),
+        ids,
       ],
     )
     return { insertedIds: r.rows.map((x) => x.id), duplicates: leads.length - r.rowCount }
@@ -186,8 +217,8 @@ export class LeadRepository implements LeadSource {
   /**
    * An import's batch: its rows (ImportedLeadRows' columns, in file order) are COPYed into a temporary staging table,
    * then moved into leads by one INSERT ... SELECT in file order (seq follows the file); returns how many landed. A
-   * number already in the campaign, or earlier in the batch, is skipped by the (campaign_id, e164) unique index, the
-   * only arbiter: the ids are fresh time-ordered UUIDs. The staging table lives for the connection and is emptied at
+   * number already in the campaign, or earlier in the batch, is skipped by the (campaign_id, e164_hash) unique index,
+   * the only arbiter: the ids are fresh time-ordered UUIDs, and each number was sealed to its id by the importer. The staging table lives for the connection and is emptied at
    * each commit, so a batch never sees another's rows. Must run inside a transaction (the COPY and the INSERT must be
    * on one connection).
    */
@@ -195,16 +226,16 @@ export class LeadRepository implements LeadSource {
     if (batch.count === 0) return 0
     await this.db.query(
       `CREATE TEMP TABLE IF NOT EXISTS lead_import_rows (
-         n int NOT NULL, id text NOT NULL, phone text NOT NULL, e164 text NOT NULL, region text, timezone text,
-         priority int, customer text
+         n int NOT NULL, id text NOT NULL, number_enc text NOT NULL, e164_hash text NOT NULL, region text,
+         timezone text, priority int, customer text
        ) ON COMMIT DELETE ROWS`,
     )
     await this.db.copyIn('lead_import_rows', ImportedLeadRowColumns, batch.bytes)
     const r = await this.db.query(
-      `INSERT INTO leads (id, campaign_id, list_id, phone, e164, region, timezone, priority, customer_id)
-       SELECT t.id, $1, $2, t.phone, t.e164, t.region, t.timezone, coalesce(t.priority, 0), t.customer
+      `INSERT INTO leads (id, campaign_id, list_id, number_enc, e164_hash, region, timezone, priority, customer_id)
+       SELECT t.id, $1, $2, t.number_enc, t.e164_hash, t.region, t.timezone, coalesce(t.priority, 0), t.customer
        FROM lead_import_rows t ORDER BY t.n
-       ON CONFLICT (campaign_id, e164) WHERE e164 IS NOT NULL DO NOTHING`,
+       ON CONFLICT (campaign_id, e164_hash) WHERE e164_hash IS NOT NULL DO NOTHING`,
       [campaignId, listId],
     )
     return r.rowCount
@@ -213,12 +244,12 @@ export class LeadRepository implements LeadSource {
   /** Several leads in one query (BatchedLookup); unknown ids are absent from the map. */
   async getMany(ids: readonly string[]): Promise<Map<string, Lead>> {
     const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = ANY($1::text[])`, [ids])
-    return new Map(r.rows.map((row) => [row.id, toLead(row)]))
+    return new Map(r.rows.map((row) => [row.id, this.toLead(row)]))
   }
 
   async get(id: string): Promise<Lead | undefined> {
     const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = $1`, [id])
-    return r.rows[0] && toLead(r.rows[0])
+    return r.rows[0] && this.toLead(r.rows[0])
   }
 
   /** Leads of a campaign in hopper order (priority, then id), optionally only some statuses; keyset paging by id. */
@@ -232,7 +263,7 @@ export class LeadRepository implements LeadSource {
        ORDER BY priority DESC, id LIMIT $4`,
       [campaignId, options.statuses ? [...options.statuses] : null, options.afterId ?? null, options.limit],
     )
-    return r.rows.map(toLead)
+    return r.rows.map(this.toLead)
   }
 
   /** Callbacks due by `until` (epoch ms), earliest first. */
@@ -243,7 +274,7 @@ export class LeadRepository implements LeadSource {
        ORDER BY callback_at, id LIMIT $3`,
       [campaignId, new Date(until), limit],
     )
-    return r.rows.map(toLead)
+    return r.rows.map(this.toLead)
   }
 
   /** Record one dial attempt and the status it left. Returns false when the lead does not exist. */

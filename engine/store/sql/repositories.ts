@@ -1,6 +1,7 @@
 /**
  * Every repository over one Queryable: the Db itself, or a transaction's handle so several writes commit together.
- * The CRM's repositories store personal data encrypted and need the PiiCipher; built without one, they throw on use.
+ * The repositories of personal data (CRM, leads and their lists, recordings) store it encrypted and need the
+ * PiiCipher; built without one, they throw on use.
  */
 import type { PiiCipher } from '../../security/pii-cipher.js'
 import { CallbackRepository } from './callbacks.js'
@@ -82,12 +83,16 @@ export function repositories(db: Queryable, pii?: PiiCipher): Repositories {
     qaSamples: new QaSampleRepository(db),
     qaReports: new QaReportRepository(db),
     campaigns: new CampaignRepository(db),
-    leads: new LeadRepository(db),
+    get leads() {
+      return new LeadRepository(db, cipher())
+    },
     cdrs: new CdrRepository(db),
     agents: new AgentRepository(db),
     apiKeys: new ApiKeyRepository(db),
     audit: new AuditLogRepository(db),
-    leadLists: new LeadListRepository(db),
+    get leadLists() {
+      return new LeadListRepository(db, cipher())
+    },
     leadImports: new LeadImportRepository(db),
     dnc: new DncRepository(db),
     sites: new SiteRepository(db),

@@ -4,6 +4,7 @@ import { migrate } from '../../../engine/store/sql/migrate.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { forEachDriver } from './databases.js'
 import { settings } from './settings-fixture.js'
+import { testPii } from '../../fixtures/pii.js'
 
 t.test('loads made together share one fetch; each gets its own answer', async (t) => {
   const calls: string[][] = []
@@ -46,7 +47,7 @@ t.test('a batch never exceeds maxBatch keys', async (t) => {
 
 forEachDriver(t, async (t, db) => {
   await migrate(db)
-  const repos = repositories(db)
+  const repos = repositories(db, testPii())
   const a = await repos.campaigns.create({ name: 'A', settings: settings() })
   const b = await repos.campaigns.create({ name: 'B', settings: settings() })
   const { insertedIds } = await repos.leads.insertMany(a.id, [{ phone: '13800000001', e164: '+8613800000001' }])

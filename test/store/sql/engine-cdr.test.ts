@@ -7,6 +7,7 @@ import { migrate } from '../../../engine/store/sql/migrate.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { createPgTestDb } from './databases.js'
 import { settings } from './settings-fixture.js'
+import { testPii } from '../../fixtures/pii.js'
 
 // The engine's CDR must fit the store's record: this line stops compiling when the two drift apart.
 const fits = (c: Cdr): CdrRecord => c
@@ -31,7 +32,7 @@ t.test('CDRs the engine produces land once each on real PostgreSQL, whatever the
   const test = await createPgTestDb()
   t.teardown(() => test.dispose())
   await migrate(test.db)
-  const repo = repositories(test.db)
+  const repo = repositories(test.db, testPii())
   await repo.campaigns.create({ id: 'camp', name: 'engine cdrs', settings: settings() })
 
   const scripts: CallInput[][] = [

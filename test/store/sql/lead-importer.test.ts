@@ -4,6 +4,7 @@ import { migrate } from '../../../engine/store/sql/migrate.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { forEachDriver } from './databases.js'
 import { settings } from './settings-fixture.js'
+import { testPii } from '../../fixtures/pii.js'
 
 /**
  * 2.5 default batches of rows with bad ones and repeats put on and around the batch boundaries, handed over in runs
@@ -44,12 +45,13 @@ async function* runs(): AsyncGenerator<SourceRow[]> {
 
 forEachDriver(t, async (t, db) => {
   await migrate(db)
-  const repos = repositories(db)
+  const pii = testPii()
+  const repos = repositories(db, pii)
   const campaign = await repos.campaigns.create({ name: 'Big file', settings: settings() })
   const list = await repos.leadLists.create({ campaignId: campaign.id, name: 'big', region: 'CN' })
   const imp = await repos.leadImports.create({ listId: list.id, campaignId: campaign.id, format: 'csv', actor: 'test' })
 
-  const totals = await importLeads(db, runs(), { importId: imp.id, campaignId: campaign.id, listId: list.id, region: 'CN' })
+  const totals = await importLeads(db, pii, runs(), { importId: imp.id, campaignId: campaign.id, listId: list.id, region: 'CN' })
   const bad = BadNumber.size + Unreadable.size
   t.same(totals, { rowsRead: Rows, inserted: Rows - bad - Repeats.size, duplicates: Repeats.size, bad })
 
@@ -88,7 +90,8 @@ forEachDriver(t, async (t, db) => {
 t.test('a batch that fails to write stops the import: the error comes out, nothing after it lands', async (t) => {
   forEachDriver(t, async (t, db) => {
     await migrate(db)
-    const repos = repositories(db)
+    const pii = testPii()
+  const repos = repositories(db, pii)
     const campaign = await repos.campaigns.create({ name: 'Broken', settings: settings() })
     const list = await repos.leadLists.create({ campaignId: campaign.id, name: 'real', region: 'CN' })
     const imp = await repos.leadImports.create({ listId: list.id, campaignId: campaign.id, format: 'csv', actor: 'test' })
@@ -98,7 +101,7 @@ t.test('a batch that fails to write stops the import: the error comes out, nothi
       for (let i = 0; i < 10; i++, read++) yield { line: i + 2, cells: [nsn(i)] }
     }
     // The leads name a list that does not exist: the first batch's insert is refused (23503) while the next is read.
-    const err = await importLeads(db, rows(), { importId: imp.id, campaignId: campaign.id, listId: 'no-such-list', region: 'CN', batchSize: 3 }).then(
+    const err = await importLeads(db, pii, rows(), { importId: imp.id, campaignId: campaign.id, listId: 'no-such-list', region: 'CN', batchSize: 3 }).then(
       () => undefined,
       (e: unknown) => e as { code?: string },
     )

@@ -9,6 +9,7 @@ import { migrate } from '../../../engine/store/sql/migrate.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { forEachDriver } from './databases.js'
 import { settings } from './settings-fixture.js'
+import { testPii } from '../../fixtures/pii.js'
 
 /** The SQLSTATE and constraint a statement fails with, or 'ok'. */
 async function outcome(db: Db, sql: string, params: readonly unknown[]): Promise<string> {
@@ -26,7 +27,7 @@ const insertLeads = `INSERT INTO leads (campaign_id, list_id, phone, e164)
 
 forEachDriver(t, async (t, db) => {
   await migrate(db)
-  const repos = repositories(db)
+  const repos = repositories(db, testPii())
   const campaign = await repos.campaigns.create({ name: 'Refs', settings: settings() })
   const other = await repos.campaigns.create({ name: 'Other', settings: settings() })
   const list = await repos.leadLists.create({ campaignId: campaign.id, name: 'refs' })

@@ -5,6 +5,7 @@ import type { CdrRecord } from '../../../engine/store/sql/cdrs.js'
 import { repositories } from '../../../engine/store/sql/repositories.js'
 import { forEachDriver } from './databases.js'
 import { settings } from './settings-fixture.js'
+import { testPii } from '../../fixtures/pii.js'
 
 function cdr(callId: string, campaignId: string, leadId: string, overrides: Partial<CdrRecord> = {}): CdrRecord {
   return {
@@ -29,7 +30,8 @@ function cdr(callId: string, campaignId: string, leadId: string, overrides: Part
 
 forEachDriver(t, async (t, db) => {
   await migrate(db)
-  const repo = repositories(db)
+  const pii = testPii()
+  const repo = repositories(db, pii)
 
   await t.test('campaigns: create, get, list, state, settings', async (t) => {
     const a = await repo.campaigns.create({ name: 'Renewals', settings: settings() })
@@ -247,7 +249,7 @@ forEachDriver(t, async (t, db) => {
     await repo.audit.append({ actor: 'system', action: 'boot', entity: 'engine' })
     await t.rejects(
       db.transaction(async (tx) => {
-        const r = repositories(tx)
+        const r = repositories(tx, pii)
         const c = await r.campaigns.create({ name: 'Doomed', settings: settings() })
         await r.audit.append({ actor: 'api-key:x', action: 'create', entity: 'campaign', entityId: c.id })
         throw new Error('abort')
@@ -256,7 +258,7 @@ forEachDriver(t, async (t, db) => {
     )
     t.same(await repo.audit.list({ entity: 'campaign', limit: 10 }), [], 'nothing of the failed transaction stays')
     const id = await db.transaction(async (tx) => {
-      const r = repositories(tx)
+      const r = repositories(tx, pii)
       const c = await r.campaigns.create({ name: 'Kept', settings: settings() })
       await r.audit.append({ actor: 'api-key:x', action: 'create', entity: 'campaign', entityId: c.id, detail: { n: 1 } })
       return c.id
