@@ -109,18 +109,18 @@ export class LeadListRepository {
     return r.rows.map((x) => {
       const n = leadNumberOf(this.numbers, x)
       return {
-      seq: Number(x.seq),
-      id: x.id,
-      phone: n.phone,
-      e164: n.e164 ?? null,
-      region: x.region,
-      timezone: x.timezone,
-      status: x.status,
-      attempts: x.attempts,
-      priority: x.priority,
-      customerId: x.customer_id,
-      lastAttemptAt: x.last_attempt_at === null ? null : msOf(x.last_attempt_at),
-      createdAt: msOf(x.created_at),
+        seq: Number(x.seq),
+        id: x.id,
+        phone: n.phone,
+        e164: n.e164 ?? null,
+        region: x.region,
+        timezone: x.timezone,
+        status: x.status,
+        attempts: x.attempts,
+        priority: x.priority,
+        customerId: x.customer_id,
+        lastAttemptAt: x.last_attempt_at === null ? null : msOf(x.last_attempt_at),
+        createdAt: msOf(x.created_at),
       }
     })
   }
