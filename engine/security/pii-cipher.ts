@@ -10,7 +10,7 @@
  * The record's id goes in as additional authenticated data where the caller has one, so a ciphertext copied onto
  * another row fails to decrypt instead of silently showing another customer's number.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync } from 'node:crypto'
 
 export interface PiiKeyring {
   /** Key id → 32-byte AES key. */
@@ -29,12 +29,17 @@ export class PiiKeyError extends Error {
 }
 
 const Version = 'v1'
+/** IVs are taken from a pool filled 1,024 at a time: a getrandom() call per encryption was a third of its cost. */
+const IvBytes = 12
+const IvPoolBytes = IvBytes * 1024
 const KeyIdRe = /^[A-Za-z0-9_-]{1,32}$/
 
 export class PiiCipher {
   private readonly keys: ReadonlyMap<string, Buffer>
   private readonly currentKeyId: string
   private readonly lookupKey: Buffer
+  private readonly ivPool = Buffer.allocUnsafe(IvPoolBytes)
+  private ivAt = IvPoolBytes
 
   constructor(ring: PiiKeyring) {
     for (const [id, key] of ring.keys) {
@@ -48,8 +53,19 @@ export class PiiCipher {
     this.lookupKey = ring.lookupKey
   }
 
+  /** A fresh random IV; each is handed out once (GCM must never see an IV twice under one key). */
+  private nextIv(): Buffer {
+    if (this.ivAt + IvBytes > IvPoolBytes) {
+      randomFillSync(this.ivPool)
+      this.ivAt = 0
+    }
+    const iv = this.ivPool.subarray(this.ivAt, this.ivAt + IvBytes)
+    this.ivAt += IvBytes
+    return iv
+  }
+
   encrypt(plaintext: string, aad = ''): string {
-    const iv = randomBytes(12)
+    const iv = this.nextIv()
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentKeyId)!, iv)
     cipher.setAAD(Buffer.from(aad, 'utf8'))
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()])
