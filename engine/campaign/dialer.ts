@@ -192,6 +192,7 @@ export class CampaignDialer {
     port.on(CallEvents.Failed, (e) =>
       this.input(e.callId, { type: 'failed', at: e.at, cause: e.cause, sipStatus: e.sipStatus, sipReason: e.sipReason, earlyMedia: e.earlyMedia }),
     )
+    port.on(CallEvents.ConsultEnded, (e) => void this.consultEnded(e.callId, e.agentId))
     port.on(CallEvents.Ended, (e) => this.input(e.callId, { type: 'ended', at: e.at, endedBy: e.endedBy, earlyMedia: e.earlyMedia }))
   }
 
@@ -326,6 +327,17 @@ export class CampaignDialer {
     this.consults.delete(callId)
     await this.deps.agents.wrapUp(to, this.deps.clock.now())
     l.log.info({ consulted: to }, 'consultation cancelled')
+  }
+
+  /** The consulted agent hung up (the port already put the customer back with their agent): their part ends. */
+  private async consultEnded(callId: string, agentId: string): Promise<void> {
+    if (this.consults.get(callId) !== agentId) return
+    this.consults.delete(callId)
+    const l = this.live.get(callId)
+    await this.deps.agents
+      .wrapUp(agentId, this.deps.clock.now())
+      .catch((err: unknown) => (l?.log ?? this.log).warn({ err, consulted: agentId }, 'consulted agent not moved to wrap-up'))
+    l?.log.info({ consulted: agentId }, 'consultation ended by the consulted agent hanging up')
   }
 
   /**

@@ -14,6 +14,7 @@ export const CallEvents = {
   Bridged: 'bridged',
   Failed: 'failed',
   Ended: 'ended',
+  ConsultEnded: 'consult-ended',
 } as const
 export type CallEventName = (typeof CallEvents)[keyof typeof CallEvents]
 
@@ -75,6 +76,16 @@ export interface BridgedEvent {
   agentId: string
   at: number
 }
+/**
+ * The consulted agent left an attended transfer by themselves (their phone hung up): the consultation is over and the
+ * customer is back with the agent who had the call, as after cancelConsult.
+ */
+export interface ConsultEndedEvent {
+  callId: string
+  at: number
+  /** The consulted agent. */
+  agentId: string
+}
 export interface FailedEvent {
   callId: string
   at: number
@@ -111,6 +122,7 @@ export interface CallEventMap {
   bridged: BridgedEvent
   failed: FailedEvent
   ended: EndedEvent
+  'consult-ended': ConsultEndedEvent
 }
 
 export type CallEventListener<E extends CallEventName> = (event: CallEventMap[E]) => void

@@ -172,11 +172,15 @@ export class DrachtioTelephony implements TelephonyPort {
     opts.agents?.onSessionEnded?.((agentId, sessionId) => {
       for (const call of [...this.calls.values()]) {
         if (call.state === 'answered' && call.consult?.sessionId === sessionId) {
-          // the consulted agent hung up: the consultation is over, the customer goes back to their agent
+          // the consulted agent hung up: the consultation is over, the customer goes back to their agent, and the
+          // campaign loop hears it (the consulted agent's part of the call ends: wrap-up)
           call.log.info({ agentId }, 'consulted agent session ended; cancelling the consultation')
-          void this.cancelConsult(call.request.callId).catch((err: unknown) =>
-            call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'consultation not cancelled cleanly'),
-          )
+          const callId = call.request.callId
+          void this.cancelConsult(callId)
+            .catch((err: unknown) =>
+              call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'consultation not cancelled cleanly'),
+            )
+            .finally(() => this.events.emit(CallEvents.ConsultEnded, { callId, at: this.clock.now(), agentId }))
           continue
         }
         if (call.state !== 'answered' || call.bridgedTo?.sessionId !== sessionId) continue

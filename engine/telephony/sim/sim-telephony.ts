@@ -160,6 +160,15 @@ export class SimTelephony implements TelephonyPort {
     call.consultWith = undefined
   }
 
+  /** The consulted agent of an attended transfer hangs up their phone (a site event, as the real adapter reports it). */
+  consultedHangsUp(callId: string): void {
+    const call = this.live(callId, 'consulted hang-up')
+    const agentId = call.consultWith
+    if (agentId === undefined) throw new SimTelephonyError(`consulted hang-up: call ${callId} has no consultation`)
+    call.consultWith = undefined
+    this.emit(CallEvents.ConsultEnded, { callId, at: this.clock.now(), agentId })
+  }
+
   async hangup(callId: string, _cause: string): Promise<void> {
     const call = this.calls.get(callId)
     if (!call || call.state === 'done') return

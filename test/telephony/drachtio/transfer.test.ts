@@ -188,3 +188,73 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
   t.match(runB.trace.find((e) => e.dir === 'received' && e.text.startsWith('INFO'))?.text ?? '', /X-Cadence-Customer-Id: cust-7/i, "B's phone was told who the customer is")
   t.equal((await phoneA.done).code, 0)
 })
+
+t.test('the consulted agent hangs up: the consultation ends, the customer is back with A, and the port says so', async (t) => {
+  const env = redisEnv('consult-hang-up')
+  t.teardown(() => env.cleanup())
+  const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
+  const [customer, agentA, agentB] = await Promise.all([RtpPeer.open(), RtpPeer.open(), RtpPeer.open()])
+  t.teardown(() => Promise.all([customer.close(), agentA.close(), agentB.close()]))
+  const cv = voice(0x20, 0xa0)
+  const av = voice(0x31, 0xb1)
+  const bv = voice(0x42, 0xc2)
+  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(customer.port), answer_ms: '200' })
+  const phoneA = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60)
+  // B's phone hangs up when the test sends it an INFO: the moment is chosen, not timed
+  const phoneB = await gateway('phone-answer-media-info-hang-up.xml', { rtp_port: String(agentB.port) }, 60)
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  let sessions!: AgentSessions
+  // the adapter subscribes while it is built, before the sessions exist (they need its connection)
+  const endedListeners: Array<(agentId: string, sessionId: string) => void> = []
+  const h = await harness({
+    trunks: ({ trunk }) => [trunk(gw)],
+    media: anchor,
+    agents: {
+      sessionId: (id) => sessions.sessionId(id),
+      inform: (id, headers) => sessions.inform(id, headers),
+      onSessionEnded: (listener) => void endedListeners.push(listener),
+    },
+  })
+  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  sessions.onSessionEnded((agentId, sessionId) => endedListeners.forEach((l) => l(agentId, sessionId)))
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  for (const [agent, phone, peer, v] of [['agent-a', phoneA, agentA, av], ['agent-b', phoneB, agentB, bv]] as const) {
+    const sessionId = await nailUp(sessions, store, agent, phone.port)
+    peer.play(v.audio)
+    peer.sendTo(anchor.carrierFacing.get(sessionId)!)
+  }
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('answered', req.callId)
+  customer.play(cv.audio)
+  customer.sendTo(anchor.carrierFacing.get(req.callId)!)
+  await h.port.bridge(req.callId, 'agent-a')
+  const hears = async (peer: RtpPeer, v: { is: (p: Buffer) => boolean }, what: string, from = peer.heard.length, n = 25): Promise<void> =>
+    until(() => peer.heard.slice(from).filter(v.is).length >= n, what)
+  await hears(agentA, cv, 'A to hear the customer')
+
+  await h.port.consult(req.callId, 'agent-b')
+  await hears(agentA, bv, 'A to hear B')
+  await sessions.inform('agent-b', { 'X-Test': 'hang up now' })
+  const ended = (await h.waitFor('consult-ended', req.callId)) as { agentId: string }
+  t.equal(ended.agentId, 'agent-b', 'the port names the consulted agent who left')
+  await hears(customer, av, 'the customer to hear A again')
+  await hears(agentA, cv, 'A to hear the customer again')
+  t.equal(h.port.liveCall(req.callId)?.agentId, 'agent-a', 'A still has the call')
+  t.notOk(h.names(req.callId).includes('ended'), 'the customer is still on the call')
+  await t.rejects(h.port.completeConsult(req.callId), TelephonyRefused, 'nothing left to complete')
+
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  await sessions.logout('agent-a')
+  await sessions.logout('agent-b')
+  await until(() => anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+  t.equal((await gw.done).code, 0)
+  t.equal((await phoneB.done).code, 0, "B's phone hung up as scripted")
+  t.equal((await phoneA.done).code, 0)
+})
