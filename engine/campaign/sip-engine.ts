@@ -252,8 +252,9 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
         requestCallback: async (r) => {
           const parsed = parsePhone(r.callerNumber, 'CN')
           if (!parsed.ok) return void log.warn({ callId: r.callId }, 'callback not filed: the caller\'s number does not parse')
-          await o.repos.leads.insertMany(r.campaignId, [{ phone: parsed.phone.e164 }])
+          await o.repos.leads.insertMany(r.campaignId, [{ phone: parsed.phone.e164, e164: parsed.phone.e164 }])
         },
+        ...(o.recording ? { recording: o.recording } : {}),
         ...(t.promptsDir !== undefined ? { prompts: new PromptLibrary(t.promptsDir) } : {}),
         clock: o.clock,
         logger: o.logger,

@@ -8,6 +8,10 @@
  * session is joined by media alone, as for outbound calls. Past the number's maximum wait the caller hears the
  * overflow prompt, a callback request is filed, and we hang up. Every call ends with one inbound CDR (direction
  * inbound; a lost call has no agent; its queue wait in wait_seconds) and its media released on every path.
+ *
+ * A call with an agent is recorded as outbound calls are (the recording policy decides by campaign): rtpengine starts
+ * once the caller is joined, stops before the media is released, and the recording is told to the policy with the
+ * inbound CDR's lead id (`inbound:<call id>`) after rtpengine's delete.
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -22,7 +26,8 @@ import { PromptLibrary } from '../prompts/prompt-library.js'
 import type { AgentSessionLookup } from './agent-session-lookup.js'
 import { CallAudio } from './call-audio.js'
 import type { DrachtioConnection } from './connection.js'
-import type { MediaAnchor, MediaJoiner, MediaPlayer } from './media-anchor.js'
+import { canRecord, type MediaAnchor, type MediaJoiner, type MediaPlayer } from './media-anchor.js'
+import { recordingMetadata, type CallRecordingPolicy, type RecordedLeg } from './call-recording.js'
 
 /** What inbound calls need of the ACD (RedisAcd through a small adapter in the SIP engine). */
 export interface InboundAcd {
@@ -54,6 +59,8 @@ export interface InboundCallsOptions {
   pollMs?: number
   /** How often a queued caller hears their position (from the moment they are queued). Default 30 s; 0: never. */
   positionEveryMs?: number
+  /** Which calls with an agent are recorded, and who hears of each recording (as for outbound calls). */
+  recording?: CallRecordingPolicy
 }
 
 /** Inbound events for tests and the status page. */
@@ -82,6 +89,10 @@ interface Live {
   /** Effects run one after another. */
   ops: Promise<void>
   finished: boolean
+  /** The caller's dialog tag (the customer leg of a recording). */
+  callerTag: string
+  /** The recording under way, once the caller is with an agent. */
+  recording?: { startedAt: number; agent: RecordedLeg }
 }
 
 export class InboundCalls {
@@ -167,7 +178,7 @@ export class InboundCalls {
       return
     }
     const start = newInboundCall()
-    const l: Live = { callId, cfg, caller, state: start.call, dialog, answeredAt: clock.now(), log, ops: Promise.resolve(), finished: false }
+    const l: Live = { callId, cfg, caller, state: start.call, dialog, answeredAt: clock.now(), log, ops: Promise.resolve(), finished: false, callerTag: fromTag }
     this.calls.set(callId, l)
     log.info('inbound call answered: menu')
     dialog.on('destroy', () => this.input(l, { type: 'caller-hung-up', at: clock.now() }))
@@ -257,6 +268,7 @@ export class InboundCalls {
         await this.o.acd.onCall(e.agentId, l.callId, clock.now())
         l.sessionId = sessionId
         l.log.info({ agentId: e.agentId, waitedMs: clock.now() - (l.state.queuedAt ?? clock.now()) }, 'caller with an agent')
+        await this.startRecording(l, e.agentId, sessionId)
         return
       }
       case 'request-callback':
@@ -311,6 +323,35 @@ export class InboundCalls {
     return ahead + 1
   }
 
+  /** A recording that cannot start costs the recording, never the call. */
+  private async startRecording(l: Live, agentId: string, sessionId: string): Promise<void> {
+    const { media, recording, clock } = this.o
+    if (!recording?.wanted(l.cfg.campaignId) || !canRecord(media)) return
+    try {
+      await media.startRecording(l.callId, recordingMetadata(this.ids(l), agentId))
+    } catch (err) {
+      l.log.error({ agentId, err: err instanceof Error ? err.message : String(err) }, 'recording not started; the call goes on unrecorded')
+      return
+    }
+    const source = media.mediaSource?.(sessionId)
+    const agent: RecordedLeg = { party: 'agent', id: agentId, sessionId, ...(source !== undefined ? { source } : {}) }
+    l.recording = { startedAt: clock.now(), agent }
+    try {
+      recording.onRecordingStarted?.({ ...this.ids(l), agentId, legs: this.legs(l), startedAt: l.recording.startedAt })
+    } catch (err) {
+      l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
+    }
+  }
+
+  /** The ids a recording of the call is filed under: the inbound CDR's. */
+  private ids(l: Live): { callId: string; campaignId: string; leadId: string } {
+    return { callId: l.callId, campaignId: l.cfg.campaignId, leadId: `inbound:${l.callId}` }
+  }
+
+  private legs(l: Live): RecordedLeg[] {
+    return [{ party: 'customer', id: l.callerTag }, ...(l.recording ? [{ ...l.recording.agent }] : [])]
+  }
+
   private clearAnnounce(l: Live): void {
     if (l.announce) this.o.clock.clearTimeout(l.announce)
     l.announce = undefined
@@ -354,11 +395,27 @@ export class InboundCalls {
     l.dialog?.removeAllListeners('destroy')
     const agentId = l.state.agentId
     const endedAt = clock.now()
+    // the recording is closed first, while both parties are still in it; a failed stop is left to the delete
+    const rec = l.recording
+    if (rec && canRecord(this.o.media)) {
+      await this.o.media.stopRecording(l.callId, false).catch((err: unknown) =>
+        l.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'stop recording failed; the delete closes the recording'),
+      )
+    }
     if (agentId && l.sessionId) {
       await this.o.media.part(l.sessionId).catch(() => undefined)
       await this.o.acd.wrapUp(agentId, endedAt).catch((err: unknown) => l.log.warn({ err, agentId }, 'agent not moved to wrap-up'))
     }
     await this.o.media.release(l.callId).catch((err: unknown) => l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'media not released'))
+    if (rec) {
+      const recordedMs = Math.max(0, endedAt - rec.startedAt)
+      l.log.info({ recordedMs }, 'call recorded')
+      try {
+        this.o.recording?.onRecorded({ ...this.ids(l), agentId: rec.agent.id, legs: this.legs(l), startedAt: rec.startedAt, endedAt, recordedMs, segments: 1 })
+      } catch (err) {
+        l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording not registered')
+      }
+    }
     const cdrOutcome: CallOutcome = outcome === 'answered' ? 'connected' : outcome === 'no-choice' ? 'cancelled' : 'abandoned'
     const waitEnd = l.state.bridgedAt ?? endedAt
     const cdr: Cdr = {

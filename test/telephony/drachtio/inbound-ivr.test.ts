@@ -5,8 +5,15 @@
  * the sales queue hearing the music until an agent with the skill is ready, and is joined to that agent's nailed-up
  * session (a sipp phone echoing what it hears: the caller hears themself back). Then: a caller who hangs up while
  * queued is a lost call, with its wait; a number we do not serve is refused with a 404; nothing is left in rtpengine.
+ * The call with the agent is recorded by rtpengine (pcap method), told to the recording policy once, filed under the
+ * inbound CDR's ids; the lost call is not recorded.
  */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pino from 'pino'
+import { findRecordingSegments } from '../../../engine/recordings/rtpengine-files.js'
+import type { CallRecorded, RecordingStarted } from '../../../engine/telephony/drachtio/call-recording.js'
 import t from 'tap'
 import type { Cdr } from '../../../engine/calls/cdr.js'
 import { RealClock } from '../../../engine/clock.js'
@@ -26,7 +33,9 @@ import { carrierScenario, gateway, harness } from './telephony-harness.js'
 import { startSipp } from '../../doubles/drachtio/replay/sipp.js'
 
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
-const rtpe = await rtpengineFixture(t, logger)
+const recordingDir = mkdtempSync(join(tmpdir(), 'cadence-inbound-rec-'))
+t.teardown(() => rmSync(recordingDir, { recursive: true, force: true }))
+const rtpe = await rtpengineFixture(t, logger, { recordingDir })
 const { pool } = rtpe
 const rtp = new RtpSocket({ host: '127.0.0.1' })
 const bound = await rtp.bind()
@@ -60,6 +69,8 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string) {
   const acd = new RedisAcd({ redis, keys: env.keys })
   const cdrs: Cdr[] = []
   const callbacks: string[] = []
+  const recordingsStarted: RecordingStarted[] = []
+  const recorded: CallRecorded[] = []
   const inbound = new InboundCalls({
     connection: h.conn,
     media: anchor,
@@ -70,6 +81,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string) {
     cdrs: { write: async (c) => (cdrs.push(c), true) },
     ownerOf: async () => undefined,
     requestCallback: async (r) => void callbacks.push(r.callId),
+    recording: { wanted: (campaignId) => campaignId === 'camp-inbound', onRecordingStarted: (r) => void recordingsStarted.push(r), onRecorded: (r) => void recorded.push(r) },
     prompts,
     clock,
     logger,
@@ -88,6 +100,8 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string) {
     store,
     cdrs,
     callbacks,
+    recordingsStarted,
+    recorded,
     inbound,
     clock,
     caller: (peer: RtpPeer, called: string, holdMs: number) =>
@@ -151,6 +165,18 @@ t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joi
   t.equal((await s.acd.get('agent-s'))?.state, 'wrap-up', 'the agent wraps the call up')
   t.equal((await caller.done).code, 0, 'the caller got our BYE')
   await until(() => s.anchor.anchored() === 0, 'all media released')
+
+  // recorded from the join to the end, told once it was over, under the inbound CDR's ids
+  t.equal(s.recordingsStarted.length, 1, 'the start was told once')
+  t.equal(s.recorded.length, 1, 'the recording was told once')
+  const rec = s.recorded[0]!
+  t.match(rec, { callId, campaignId: 'camp-inbound', leadId: cdr.leadId, agentId: 'agent-s', segments: 1 })
+  t.match(rec.legs, [{ party: 'customer' }, { party: 'agent', id: 'agent-s' }])
+  t.ok(rec.recordedMs > 0 && rec.startedAt >= (cdr.bridgedAt ?? 0) - 1000, 'recorded from the join on')
+  const segments = await findRecordingSegments(recordingDir, callId)
+  t.equal(segments.length, 1, "rtpengine wrote the call's pcap")
+  t.match(readFileSync(segments[0]!.metadata, 'utf8'), `call=${callId};campaign=camp-inbound;lead=inbound:${callId};agent=agent-s`)
+  t.ok(statSync(segments[0]!.pcap).size > 160 * 50, 'the pcap holds packets (more than a second of audio)')
   t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
   t.equal((await phone.done).code, 0)
 })
@@ -171,6 +197,8 @@ t.test('a caller who hangs up while queued is a lost inbound call; a number we d
   t.match(s.cdrs[0], { callId, direction: 'inbound', outcome: 'abandoned', abandoned: false, agentId: undefined }, 'lost: no agent, and not a dialer abandon')
   t.ok((s.cdrs[0]!.waitSeconds ?? 0) > 0, 'with the time the caller waited')
   t.equal((await caller.done).code, 0, 'the caller\'s BYE was answered')
+  t.equal(s.recorded.length + s.recordingsStarted.length, 0, 'a call no agent took is not recorded')
+  t.equal((await findRecordingSegments(recordingDir, callId)).length, 0, 'and rtpengine wrote nothing for it')
 
   const wrong = await s.caller(peer, '4008009999', 5000)
   const run = await wrong.done
