@@ -6,7 +6,9 @@
  * rtpengine, a key picks a queue (an ACD skill), and while the caller waits they hear the hold music and the queue is
  * tried for a free agent every `pollMs` (the customer's owning agent first, from the CRM). A free agent's nailed-up
  * session is joined by media alone, as for outbound calls. Past the number's maximum wait the caller hears the
- * overflow prompt, a callback request is filed, and we hang up. Every call ends with one inbound CDR (direction
+ * overflow prompt, a callback request is filed, and we hang up; or, where the number takes messages, the greeting plays and
+ * the caller's message is recorded (until #, the time limit or their hang-up) and registered like a call recording,
+ * with no agent leg, a callback request filed as well. Every call ends with one inbound CDR (direction
  * inbound; a lost call has no agent; its queue wait in wait_seconds) and its media released on every path.
  *
  * A call with an agent is recorded as outbound calls are (the recording policy decides by campaign): rtpengine starts
@@ -91,8 +93,8 @@ interface Live {
   finished: boolean
   /** The caller's dialog tag (the customer leg of a recording). */
   callerTag: string
-  /** The recording under way, once the caller is with an agent. */
-  recording?: { startedAt: number; agent: RecordedLeg }
+  /** The recording under way, once the caller is with an agent (or leaving a message: no agent leg). */
+  recording?: { startedAt: number; agent?: RecordedLeg }
 }
 
 export class InboundCalls {
@@ -132,7 +134,7 @@ export class InboundCalls {
     for (const l of [...this.calls.values()]) {
       l.log.info('engine stopping: hanging up the inbound call')
       l.dialog?.destroy()
-      const outcome = l.state.phase === 'bridged' ? 'answered' : l.state.phase === 'menu' ? 'no-choice' : 'lost'
+      const outcome = l.state.phase === 'bridged' ? 'answered' : l.state.phase === 'menu' ? 'no-choice' : l.state.phase === 'message' ? 'voicemail' : 'lost'
       await l.ops.catch(() => undefined)
       await this.finish(l, outcome)
     }
@@ -202,7 +204,7 @@ export class InboundCalls {
 
   private input(l: Live, input: InboundInput): void {
     if (l.finished) return
-    const next = inboundStep(l.cfg.menu, l.state, input)
+    const next = inboundStep(l.cfg.menu, l.state, input, l.cfg.voicemail !== undefined)
     // an agent is free: a position announcement under way is cut short so the bridge queued behind it runs now
     if (l.state.phase === 'queued' && next.call.phase !== 'queued') {
       this.clearAnnounce(l)
@@ -281,6 +283,15 @@ export class InboundCalls {
         await this.audio.play(l.callId, l.cfg.overflowPrompt, l.log)
         this.input(l, { type: 'left', at: clock.now() })
         return
+      case 'play-greeting':
+        await this.audio.hold(l.callId, false, l.log)
+        await this.audio.play(l.callId, l.cfg.voicemail?.prompt ?? l.cfg.overflowPrompt, l.log)
+        this.input(l, { type: 'greeting-played', at: clock.now() })
+        return
+      case 'record-message':
+        await this.recordMessage(l)
+        l.timer = clock.setTimeout(() => this.input(l, { type: 'message-timeout', at: clock.now() }), l.cfg.voicemail?.maxMessageMs ?? 60_000)
+        return
       case 'hangup':
         l.dialog?.destroy()
         return
@@ -343,13 +354,35 @@ export class InboundCalls {
     }
   }
 
+  /**
+   * The caller's message, recorded whatever the campaign's call-recording choice (a message nobody can hear is no
+   * message); registered through the recording policy like a call, with no agent leg.
+   */
+  private async recordMessage(l: Live): Promise<void> {
+    const { media, recording, clock } = this.o
+    if (!recording || !canRecord(media)) return void l.log.warn('voicemail: the media anchor cannot record or no recording policy is set; the message is lost')
+    try {
+      await media.startRecording(l.callId, `${recordingMetadata(this.ids(l), undefined)};voicemail=1`)
+    } catch (err) {
+      return void l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'voicemail: recording not started')
+    }
+    l.recording = { startedAt: clock.now() }
+    l.log.info('voicemail: recording the message')
+    try {
+      recording.onRecordingStarted?.({ ...this.ids(l), agentId: null, legs: this.legs(l), startedAt: l.recording.startedAt })
+    } catch (err) {
+      l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
+    }
+  }
+
   /** The ids a recording of the call is filed under: the inbound CDR's. */
   private ids(l: Live): { callId: string; campaignId: string; leadId: string } {
     return { callId: l.callId, campaignId: l.cfg.campaignId, leadId: `inbound:${l.callId}` }
   }
 
   private legs(l: Live): RecordedLeg[] {
-    return [{ party: 'customer', id: l.callerTag }, ...(l.recording ? [{ ...l.recording.agent }] : [])]
+    const agent = l.recording?.agent
+    return [{ party: 'customer', id: l.callerTag }, ...(agent ? [{ ...agent }] : [])]
   }
 
   private clearAnnounce(l: Live): void {
@@ -411,7 +444,7 @@ export class InboundCalls {
       const recordedMs = Math.max(0, endedAt - rec.startedAt)
       l.log.info({ recordedMs }, 'call recorded')
       try {
-        this.o.recording?.onRecorded({ ...this.ids(l), agentId: rec.agent.id, legs: this.legs(l), startedAt: rec.startedAt, endedAt, recordedMs, segments: 1 })
+        this.o.recording?.onRecorded({ ...this.ids(l), agentId: rec.agent?.id ?? null, legs: this.legs(l), startedAt: rec.startedAt, endedAt, recordedMs, segments: 1 })
       } catch (err) {
         l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording not registered')
       }

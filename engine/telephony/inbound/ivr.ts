@@ -16,6 +16,18 @@ export interface InboundNumber {
   maxWaitMs: number
   /** Played when the wait is over, before hanging up: "we will call you back". */
   overflowPrompt: string
+  /**
+   * Instead of the overflow prompt, a caller whose wait ran out may leave a message: the greeting ("after the tone")
+   * plays, then what they say is recorded until they press # or hang up, or `maxMessageMs` is over. A callback is
+   * requested either way.
+   */
+  voicemail?: Voicemail
+}
+
+export interface Voicemail {
+  /** The greeting, ending with the tone. */
+  prompt: string
+  maxMessageMs: number
 }
 
 export interface IvrMenu {
@@ -64,13 +76,22 @@ export function validateInboundNumbers(raw: unknown): InboundNumber[] {
       menu: { prompt: str(m['prompt'], 'menu.prompt'), options, timeoutMs: ms(m['timeoutMs'], 'menu.timeoutMs', 1000), retries: ms(m['retries'] ?? 2, 'menu.retries', 0) },
       maxWaitMs: ms(o['maxWaitMs'], 'maxWaitMs', 1000),
       overflowPrompt: str(o['overflowPrompt'], 'overflowPrompt'),
+      ...(o['voicemail'] === undefined
+        ? {}
+        : {
+            voicemail: {
+              prompt: str(((o['voicemail'] ?? {}) as Record<string, unknown>)['prompt'], 'voicemail.prompt'),
+              maxMessageMs: ms(((o['voicemail'] ?? {}) as Record<string, unknown>)['maxMessageMs'] ?? 60_000, 'voicemail.maxMessageMs', 5000),
+            },
+          }),
     })
   })
   if (problems.length > 0) throw new Error(problems.join('; '))
   return out
 }
 
-export type InboundPhase = 'menu' | 'queued' | 'bridged' | 'leaving' | 'done'
+/** greeting: the voicemail greeting plays; message: the caller's message is being recorded. */
+export type InboundPhase = 'menu' | 'queued' | 'bridged' | 'leaving' | 'greeting' | 'message' | 'done'
 
 export interface InboundCall {
   phase: InboundPhase
@@ -84,8 +105,11 @@ export interface InboundCall {
   outcome?: InboundOutcome
 }
 
-/** answered: reached an agent; lost: hung up before one; overflow: the wait ran out; no-choice: never chose a queue. */
-export type InboundOutcome = 'answered' | 'lost' | 'overflow' | 'no-choice'
+/**
+ * answered: reached an agent; lost: hung up before one; overflow: the wait ran out; voicemail: the wait ran out and
+ * the caller left a message; no-choice: never chose a queue.
+ */
+export type InboundOutcome = 'answered' | 'lost' | 'overflow' | 'voicemail' | 'no-choice'
 
 export type InboundInput =
   | { type: 'digit'; digit: string; at: number }
@@ -97,12 +121,19 @@ export type InboundInput =
   | { type: 'left'; at: number }
   | { type: 'caller-hung-up'; at: number }
   | { type: 'agent-hung-up'; at: number }
+  /** The voicemail greeting (and its tone) has played. */
+  | { type: 'greeting-played'; at: number }
+  /** The longest message a caller may leave is over. */
+  | { type: 'message-timeout'; at: number }
 
 export type InboundEffect =
   | { type: 'play-menu' }
   | { type: 'enqueue'; queue: string }
   | { type: 'bridge'; agentId: string }
   | { type: 'play-overflow' }
+  | { type: 'play-greeting' }
+  /** Start recording the caller (and the message's time limit). */
+  | { type: 'record-message' }
   | { type: 'request-callback' }
   | { type: 'hangup' }
   | { type: 'finish'; outcome: InboundOutcome }
@@ -116,7 +147,8 @@ const done = (call: InboundCall, outcome: InboundOutcome, hangup: boolean): { ca
   effects: [...(hangup ? [{ type: 'hangup' } as const] : []), { type: 'finish', outcome }],
 })
 
-export function inboundStep(menu: IvrMenu, call: InboundCall, input: InboundInput): { call: InboundCall; effects: InboundEffect[] } {
+/** `voicemail`: the number takes messages when the wait runs out (InboundNumber.voicemail). */
+export function inboundStep(menu: IvrMenu, call: InboundCall, input: InboundInput, voicemail = false): { call: InboundCall; effects: InboundEffect[] } {
   if (call.phase === 'done') return { call, effects: [] }
   if (input.type === 'caller-hung-up') return done(call, call.phase === 'bridged' ? 'answered' : call.outcome ?? (call.phase === 'menu' ? 'no-choice' : 'lost'), false)
   switch (call.phase) {
@@ -131,7 +163,14 @@ export function inboundStep(menu: IvrMenu, call: InboundCall, input: InboundInpu
     }
     case 'queued':
       if (input.type === 'agent-found') return { call: { ...call, phase: 'bridged', agentId: input.agentId, bridgedAt: input.at }, effects: [{ type: 'bridge', agentId: input.agentId }] }
+      if (input.type === 'max-wait' && voicemail) return { call: { ...call, phase: 'greeting', outcome: 'overflow' }, effects: [{ type: 'request-callback' }, { type: 'play-greeting' }] }
       if (input.type === 'max-wait') return { call: { ...call, phase: 'leaving', outcome: 'overflow' }, effects: [{ type: 'request-callback' }, { type: 'play-overflow' }] }
+      return { call, effects: [] }
+    case 'greeting':
+      // hanging up during the greeting leaves no message: an overflow (the callback is filed)
+      return input.type === 'greeting-played' ? { call: { ...call, phase: 'message', outcome: 'voicemail' }, effects: [{ type: 'record-message' }] } : { call, effects: [] }
+    case 'message':
+      if ((input.type === 'digit' && input.digit === '#') || input.type === 'message-timeout') return done(call, 'voicemail', true)
       return { call, effects: [] }
     case 'leaving':
       return input.type === 'left' ? done(call, 'overflow', true) : { call, effects: [] }

@@ -20,6 +20,12 @@ for word in one two three four five six seven eight nine; do
   sox -D "$tmp/n.wav" -r 8000 -c 1 -b 16 "number-$n.wav"
   n=$((n + 1))
 done
+# the voicemail greeting of a number that takes messages, ending with the tone
+espeak-ng -s 150 -w "$tmp/vm.wav" "Please leave your name and number after the tone, and press the hash key when you are done."
+sox -D "$tmp/vm.wav" -r 8000 -c 1 -b 16 "$tmp/vm8.wav"
+sox -D -n -r 8000 -c 1 -b 16 "$tmp/gap.wav" trim 0 0.3
+sox -D -n -r 8000 -c 1 -b 16 "$tmp/tone.wav" synth 0.4 sine 1000 vol 0.5
+sox -D "$tmp/vm8.wav" "$tmp/gap.wav" "$tmp/tone.wav" voicemail.wav
 # a short loopable tune for callers on hold: four notes and a rest
 sox -D -n -r 8000 -c 1 -b 16 hold-music.wav synth 0.45 sine 523.25 : synth 0.45 sine 659.25 : \
   synth 0.45 sine 783.99 : synth 0.45 sine 659.25 : synth 0.6 sine 0 vol 0.3

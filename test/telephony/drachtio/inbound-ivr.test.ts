@@ -44,8 +44,11 @@ t.teardown(() => rtp.close())
 const ENGINE_SDP = ['v=0', 'o=cadence 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${bound.port} RTP/AVP 0 8 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n')
 const prompts = new PromptLibrary()
 const NUMBER = '4008001234'
+/** A number that takes messages once a short wait is over. */
+const VOICEMAIL_NUMBER = '4008005678'
 const numbers = validateInboundNumbers([
   { number: NUMBER, campaignId: 'camp-inbound', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales' }, '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 60_000, overflowPrompt: 'queue-overflow' },
+  { number: VOICEMAIL_NUMBER, campaignId: 'camp-voicemail', menu: { prompt: 'ivr-menu', options: { '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 1000, overflowPrompt: 'queue-overflow', voicemail: { prompt: 'voicemail', maxMessageMs: 60_000 } },
 ])
 
 /**
@@ -205,6 +208,52 @@ t.test('a caller who hangs up while queued is a lost inbound call; a number we d
   t.not(run.code, 0, 'the caller scenario expected a 200')
   t.ok(run.trace.some((e) => e.dir === 'received' && /^SIP\/2\.0 404 No Such Number/.test(e.text)), 'a number we do not serve: 404 No Such Number')
   t.equal(s.cdrs.length, 1, 'and no CDR for it')
+  await until(() => s.anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+})
+
+t.test('past the wait, a number that takes messages plays the greeting and records the message until #', async (t) => {
+  const s = await site(t, 'inbound-voicemail')
+  const peer = await RtpPeer.open()
+  t.teardown(() => peer.close())
+  const caller = await s.caller(peer, VOICEMAIL_NUMBER, 60_000)
+  await until(() => s.inbound.live().length === 1, 'the call to be answered')
+  const callId = s.inbound.live()[0]!.callId
+  peer.sendTo(s.anchor.carrierFacing.get(callId)!)
+  await until(() => peer.heard.length > 25, 'the menu to start')
+  peer.pressKey('2')
+  // nobody has the service skill: after a second in the queue the wait is over
+  await until(() => s.inbound.live()[0]?.phase === 'greeting', 'the wait to run out')
+  const greetingFrom = peer.heard.length
+  await until(() => s.inbound.live()[0]?.phase === 'message', 'the greeting to play out', 20_000)
+  t.ok(heardPrompt({ heard: peer.heard.slice(greetingFrom) }, 'voicemail') > 0.9, 'the caller heard the voicemail greeting')
+  t.same(s.callbacks, [callId], 'a callback is requested as for any overflow')
+  // the caller speaks (a pattern) for a while, then presses #
+  const message = new Uint8Array(8000 * 3)
+  for (let i = 0; i < message.length; i++) message[i] = i % 16 < 8 ? 0x20 : 0xa0
+  peer.play(message)
+  await until(() => s.recordingsStarted.length === 1, 'the message to be recorded')
+  // a second of the message reaches rtpengine (counted by rtpengine itself) before the caller presses #
+  const fromCaller = async (): Promise<number> => Object.entries(await rtpe.received(callId)).reduce((n, [tag, p]) => (tag === `cadence-${callId}` ? n : n + p), 0)
+  const before = await fromCaller()
+  for (let i = 0; i < 500 && (await fromCaller()) < before + 50; i++) await new Promise((r) => setTimeout(r, 20))
+  peer.pressKey('#')
+  await until(() => s.cdrs.length === 1, 'the inbound CDR')
+  t.match(s.cdrs[0], { callId, direction: 'inbound', campaignId: 'camp-voicemail', outcome: 'abandoned', disposition: 'system:inbound-voicemail', abandoned: false, agentId: undefined })
+  t.equal((await caller.done).code, 0, 'we hung up after the #')
+  await until(() => s.recorded.length === 1, 'the message to be registered')
+  const rec = s.recorded[0]!
+  t.match(rec, { callId, campaignId: 'camp-voicemail', leadId: `inbound:${callId}`, agentId: null, segments: 1 })
+  t.equal(rec.legs.length, 1, 'no agent leg: only the caller')
+  t.equal(rec.legs[0]!.party, 'customer')
+  const segments = await findRecordingSegments(recordingDir, callId)
+  t.equal(segments.length, 1, "rtpengine wrote the message's pcap")
+  t.match(readFileSync(segments[0]!.metadata, 'utf8'), `call=${callId};campaign=camp-voicemail;lead=inbound:${callId};voicemail=1`)
+  // what the caller said is in the pcap: its RTP payloads carry the caller's pattern
+  const pcap = readFileSync(segments[0]!.pcap)
+  const pattern = Buffer.alloc(16, 0x20)
+  pattern.fill(0xa0, 8)
+  t.ok(pcap.includes(pattern), "the caller's voice is in the recording")
   await until(() => s.anchor.anchored() === 0, 'all media released')
   t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
 })
