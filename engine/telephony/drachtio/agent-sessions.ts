@@ -17,6 +17,7 @@ import type { StoredBinding } from '../registrar/registration-store.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import type { MediaAnchor } from './media-anchor.js'
 import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
+import { parseSessionExpires, refreshDelayMs, type SessionExpires } from './session-timer.js'
 import { requestInDialog } from './dialog-request.js'
 import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
 
@@ -36,7 +37,8 @@ export interface AgentSessionUp {
   contact: string
 }
 
-export type AgentSessionDownReason = 'not-registered' | 'rejected' | 'no-answer' | 'phone-hung-up' | 'logged-out' | 'drachtio-lost' | 'error'
+/** phone-gone: the phone stopped answering in its dialog (a session refresh went unanswered). */
+export type AgentSessionDownReason = 'not-registered' | 'rejected' | 'no-answer' | 'phone-hung-up' | 'phone-gone' | 'logged-out' | 'drachtio-lost' | 'error'
 
 export interface AgentSessionDown {
   agentId: string
@@ -70,6 +72,13 @@ export interface AgentSessionsOptions {
   orphanProbeMs?: number
   /** Bound on one in-dialog probe beyond the server's own 408 (default 40 s). */
   probeLimitMs?: number
+  /**
+   * RFC 4028 session interval asked of agent phones (seconds; default 1800, 0: no session timer). A session lasts a
+   * whole shift: a phone that vanished without a BYE (power cut, Wi-Fi gone) must not keep the agent looking
+   * reachable. A phone that takes the timer with us as refresher gets an in-dialog UPDATE every half interval; one
+   * that does not answer it has its session ended (and dialled again while the agent is logged in).
+   */
+  sessionExpiresS?: number
 }
 
 interface Session {
@@ -85,6 +94,8 @@ interface Session {
   /** The dialog belongs to a lost admin connection: probed now and then, ended by a BYE on the new connection. */
   orphaned?: boolean
   probeTimer?: TimerHandle
+  /** The next RFC 4028 refresh, when the phone made us the refresher. */
+  refreshTimer?: TimerHandle
   retryTimer?: TimerHandle
   answerTimer?: TimerHandle
   failures: number
@@ -118,6 +129,7 @@ export class AgentSessions extends EventEmitter {
   private readonly retryMs: number
   private readonly maxRetryMs: number
   private readonly answerTimeoutMs: number
+  private readonly sessionExpiresS: number
 
   constructor(private readonly opts: AgentSessionsOptions) {
     super()
@@ -125,6 +137,7 @@ export class AgentSessions extends EventEmitter {
     this.retryMs = opts.retryMs ?? 2000
     this.maxRetryMs = opts.maxRetryMs ?? 30_000
     this.answerTimeoutMs = opts.answerTimeoutMs ?? 20_000
+    this.sessionExpiresS = opts.sessionExpiresS ?? 1800
     opts.connection.on(ConnectionEvents.Up, (up: { generation: number }) => {
       // back after a loss: dial every logged-in agent whose session is not up
       for (const s of this.sessions.values()) if (s.wanted && s.state === 'waiting') this.dialSoon(s, 0)
@@ -324,6 +337,7 @@ export class AgentSessions extends EventEmitter {
             // auto-answer hints understood by most desk and soft phones
             'Call-Info': '<sip:cadence>;answer-after=0',
             'Alert-Info': '<http://cadence/>;info=alert-autoanswer',
+            ...(this.sessionExpiresS > 0 ? { Supported: 'timer', 'Session-Expires': `${this.sessionExpiresS};refresher=uac` } : {}),
           },
           ...(proxy ? { proxy } : {}),
         },
@@ -378,7 +392,37 @@ export class AgentSessions extends EventEmitter {
       this.down(s, 'phone-hung-up')
     })
     log.info('agent session up')
+    const se = this.sessionExpiresS > 0 ? parseSessionExpires(dialog.res?.has('Session-Expires') ? dialog.res.get('Session-Expires') : dialog.res?.get('x')) : undefined
+    // we asked to refresh; a phone that answers without naming the refresher leaves it to us (RFC 4028 §9)
+    if (se && se.refresher !== 'uas') {
+      log.info({ sessionExpires: se.seconds }, 'session timer: we refresh the agent session')
+      this.armRefresh(s, dialog, se)
+    }
     this.emit(AgentSessionEvents.Up, { agentId: s.agentId, sessionId, contact: binding.uri } satisfies AgentSessionUp)
+  }
+
+  /**
+   * RFC 4028 refresh by in-dialog UPDATE (no SDP: the media, a customer joined to it included, is untouched).
+   * Answered: again in half an interval. A 481, a 408 or nothing: the phone is gone, the session ends (a customer on
+   * it is hung up by whoever listens to its end) and is dialled again. Left to the reconnect's probe while drachtio
+   * is down.
+   */
+  private armRefresh(s: Session, dialog: UacDialog, se: SessionExpires): void {
+    if (s.refreshTimer) this.opts.clock.clearTimeout(s.refreshTimer)
+    s.refreshTimer = this.opts.clock.setTimeout(() => {
+      s.refreshTimer = undefined
+      if (s.dialog !== dialog) return
+      const headers = { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' }
+      void requestInDialog(this.opts.connection, dialog.id, 'UPDATE', this.opts.probeLimitMs ?? 40_000, headers).then((r) => {
+        if (s.dialog !== dialog) return
+        if (dialogAlive(r)) return this.armRefresh(s, dialog, se)
+        if (r.kind === 'not-sent' && !this.opts.connection.connected) return
+        s.log.warn({ refresh: r }, 'agent phone did not answer the session refresh: session ended')
+        dialog.removeAllListeners('destroy')
+        dialog.destroy()
+        this.down(s, 'phone-gone')
+      })
+    }, refreshDelayMs(se))
   }
 
   /** An up session ended: media released; dialled again if the agent is still logged in. */
@@ -390,6 +434,8 @@ export class AgentSessions extends EventEmitter {
     s.orphaned = false
     if (s.probeTimer) this.opts.clock.clearTimeout(s.probeTimer)
     s.probeTimer = undefined
+    if (s.refreshTimer) this.opts.clock.clearTimeout(s.refreshTimer)
+    s.refreshTimer = undefined
     s.state = 'waiting'
     if (sessionId) void this.releaseMedia(s, sessionId)
     if (s.wanted) this.retryLater(s, reason, sessionId)

@@ -1,5 +1,6 @@
 /**
- * RFC 4028 session timers as the engine runs them for customer legs: a carrier's 2xx carrying `Session-Expires` with
+ * RFC 4028 session timers as the engine runs them for customer legs and agents' nailed-up sessions (agent-sessions.ts,
+ * which asks for one in its INVITE): a 2xx carrying `Session-Expires` with
  * `refresher=uac` makes the engine the refresher, so it sends an in-dialog UPDATE every half interval; a refresh the
  * far end does not answer (481, 408, nothing) means the peer is dead and the call is ended. drachtio-srf 5 has no
  * session timer of its own for UAC dialogs.
