@@ -52,3 +52,10 @@ export function requestInDialog(
     }
   })
 }
+
+/** A dialog's id in drachtio-server's stack: drachtio-srf's Dialog has it (`get id()` in lib/dialog.js), its typings do not. */
+export function stackDialogId(dialog: object): string {
+  const id: unknown = Reflect.get(dialog, 'id')
+  if (typeof id !== 'string' || id === '') throw new Error('drachtio-srf dialog without a stack dialog id')
+  return id
+}

@@ -11,6 +11,11 @@
  * with no agent leg, a callback request filed as well. Every call ends with one inbound CDR (direction
  * inbound; a lost call has no agent; its queue wait in wait_seconds) and its media released on every path.
  *
+ * After a drachtio reconnect the server keeps our dialogs but no longer tells us of a caller's BYE (the dialogs belong
+ * to the lost connection): each call is probed in its dialog (OPTIONS) on the new connection; a caller who still
+ * answers keeps the call (probed every orphanProbeMs from then on), one who does not is ended once, as a hang-up, with
+ * its CDR, and told by a BYE on the new connection.
+ *
  * A call with an agent is recorded as outbound calls are (the recording policy decides by campaign): rtpengine starts
  * once the caller is joined, stops before the media is released, and the recording is told to the policy with the
  * inbound CDR's lead id (`inbound:<call id>`) after rtpengine's delete.
@@ -27,7 +32,9 @@ import { inboundStep, newInboundCall, type InboundCall, type InboundEffect, type
 import { PromptLibrary } from '../prompts/prompt-library.js'
 import type { AgentSessionLookup } from './agent-session-lookup.js'
 import { CallAudio } from './call-audio.js'
-import type { DrachtioConnection } from './connection.js'
+import { ConnectionEvents, type DrachtioConnection } from './connection.js'
+import { requestInDialog, stackDialogId } from './dialog-request.js'
+import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
 import { canRecord, type MediaAnchor, type MediaJoiner, type MediaPlayer } from './media-anchor.js'
 import { recordingMetadata, type CallRecordingPolicy, type RecordedLeg } from './call-recording.js'
 
@@ -63,6 +70,10 @@ export interface InboundCallsOptions {
   positionEveryMs?: number
   /** Which calls with an agent are recorded, and who hears of each recording (as for outbound calls). */
   recording?: CallRecordingPolicy
+  /** How often a call kept across a drachtio reconnect is probed in its dialog. Default 30 s. */
+  orphanProbeMs?: number
+  /** Bound on one in-dialog probe beyond the server's own 408. Default 40 s. */
+  probeLimitMs?: number
 }
 
 /** Inbound events for tests and the status page. */
@@ -93,6 +104,9 @@ interface Live {
   finished: boolean
   /** The caller's dialog tag (the customer leg of a recording). */
   callerTag: string
+  /** The dialog belongs to a lost admin connection: probed now and then, hung up by a BYE on the new connection. */
+  orphaned?: boolean
+  orphanTimer?: TimerHandle
   /** The recording under way, once the caller is with an agent (or leaving a message: no agent leg). */
   recording?: { startedAt: number; agent?: RecordedLeg }
 }
@@ -105,6 +119,8 @@ export class InboundCalls {
   private readonly pollMs: number
   /** Calls finished (tests wait on it). */
   readonly finished: Array<{ callId: string; outcome: CallOutcome; agentId?: string }> = []
+  /** The reconcile after the last reconnect (tests wait on it): call ids kept and ended. */
+  lastReconcile?: Promise<{ kept: string[]; ended: string[] }>
 
   constructor(private readonly o: InboundCallsOptions) {
     for (const n of o.numbers) this.byNumber.set(n.number, n)
@@ -119,8 +135,11 @@ export class InboundCalls {
     })
   }
 
-  /** Routes INVITEs to this app. */
+  /** Routes INVITEs to this app, and reconciles its calls after every reconnect. */
   start(): void {
+    this.o.connection.on(ConnectionEvents.Up, (up: { generation: number }) => {
+      if (up.generation >= 2) this.lastReconcile = this.reconcile()
+    })
     this.o.connection.srf.invite((req, res) => {
       void this.onInvite(req, res).catch((err: unknown) => {
         this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'inbound call failed')
@@ -138,6 +157,64 @@ export class InboundCalls {
       await l.ops.catch(() => undefined)
       await this.finish(l, outcome)
     }
+  }
+
+  /** Probes every call's dialog on the new connection: kept, or ended as a hang-up (see the file's comment). */
+  async reconcile(): Promise<{ kept: string[]; ended: string[] }> {
+    const kept: string[] = []
+    const ended: string[] = []
+    await Promise.all(
+      [...this.calls.values()].map(async (l) => {
+        const dialog = l.dialog
+        if (!dialog || l.finished) return
+        l.orphaned = true
+        const probe = await requestInDialog(this.o.connection, stackDialogId(dialog), 'OPTIONS', this.o.probeLimitMs ?? 40_000)
+        if (l.finished) return
+        if (dialogAlive(probe)) {
+          kept.push(l.callId)
+          l.log.info('inbound call still up after the reconnect; kept')
+          this.armOrphanProbe(l)
+          return
+        }
+        ended.push(l.callId)
+        this.callerGone(l, probe, 'inbound call lost with the drachtio connection; ending it')
+      }),
+    )
+    this.log.info({ kept: kept.length, ended: ended.length }, 'inbound calls reconciled after reconnecting to drachtio')
+    return { kept, ended }
+  }
+
+  /** A kept call's caller hanging up is not reported to us: an OPTIONS now and then finds out. */
+  private armOrphanProbe(l: Live): void {
+    if (l.orphanTimer) this.o.clock.clearTimeout(l.orphanTimer)
+    l.orphanTimer = this.o.clock.setTimeout(() => {
+      l.orphanTimer = undefined
+      const dialog = l.dialog
+      if (l.finished || !dialog) return
+      void requestInDialog(this.o.connection, stackDialogId(dialog), 'OPTIONS', this.o.probeLimitMs ?? 40_000).then((probe) => {
+        if (l.finished) return
+        if (dialogAlive(probe)) return this.armOrphanProbe(l)
+        // a connection that is down again says nothing about the caller: the next reconnect's reconcile decides
+        if (probe.kind === 'not-sent' && !this.o.connection.connected) return
+        this.callerGone(l, probe, 'kept inbound call no longer answers in its dialog; ending it')
+      })
+    }, this.o.orphanProbeMs ?? 30_000)
+  }
+
+  /** The caller is gone (or cannot be reached): the call ends as their hang-up, and they are told on the new connection. */
+  private callerGone(l: Live, probe: DialogProbe, why: string): void {
+    l.log.warn({ probe }, why)
+    this.byeOrphaned(l)
+    this.input(l, { type: 'caller-hung-up', at: this.o.clock.now() })
+  }
+
+  /** A BYE for a dialog of a lost connection goes through the new one (destroy() would use the dead one). */
+  private byeOrphaned(l: Live): void {
+    const dialog = l.dialog
+    if (!dialog) return
+    void requestInDialog(this.o.connection, stackDialogId(dialog), 'BYE', this.o.probeLimitMs ?? 40_000).then((r) => {
+      if (r.kind !== 'response') l.log.warn({ result: r }, 'BYE to the caller not answered')
+    })
   }
 
   live(): InboundLive[] {
@@ -293,7 +370,8 @@ export class InboundCalls {
         l.timer = clock.setTimeout(() => this.input(l, { type: 'message-timeout', at: clock.now() }), l.cfg.voicemail?.maxMessageMs ?? 60_000)
         return
       case 'hangup':
-        l.dialog?.destroy()
+        if (l.orphaned) this.byeOrphaned(l)
+        else l.dialog?.destroy()
         return
       case 'finish':
         await this.finish(l, e.outcome)
@@ -422,6 +500,8 @@ export class InboundCalls {
     this.clearTimer(l)
     this.clearPoll(l)
     this.clearAnnounce(l)
+    if (l.orphanTimer) clock.clearTimeout(l.orphanTimer)
+    l.orphanTimer = undefined
     this.calls.delete(l.callId)
     this.audio.ended(l.callId)
     l.stream?.close()

@@ -46,8 +46,11 @@ const prompts = new PromptLibrary()
 const NUMBER = '4008001234'
 /** A number that takes messages once a short wait is over. */
 const VOICEMAIL_NUMBER = '4008005678'
+/** A number whose menu lets a silent caller go after one play (the reconnect test). */
+const QUICK_NUMBER = '4008009000'
 const numbers = validateInboundNumbers([
   { number: NUMBER, campaignId: 'camp-inbound', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales' }, '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 60_000, overflowPrompt: 'queue-overflow' },
+  { number: QUICK_NUMBER, campaignId: 'camp-inbound', menu: { prompt: 'ivr-menu', options: { '1': { queue: 'sales' } }, timeoutMs: 4000, retries: 0 }, maxWaitMs: 60_000, overflowPrompt: 'queue-overflow' },
   { number: VOICEMAIL_NUMBER, campaignId: 'camp-voicemail', menu: { prompt: 'ivr-menu', options: { '2': { queue: 'service' } }, timeoutMs: 5000, retries: 2 }, maxWaitMs: 1000, overflowPrompt: 'queue-overflow', voicemail: { prompt: 'voicemail', maxMessageMs: 60_000 } },
 ])
 
@@ -59,13 +62,14 @@ function heardPrompt(peer: { heard: Buffer[] }, prompt: string): number {
   return bestMatch(peer.heard, promptSamples(prompt), 4000)
 }
 
-async function site(t: { teardown(fn: () => unknown): void }, name: string) {
+/** `t1Ms`: the double's SIP T1 (its 408 for an in-dialog request nobody answers comes after 64*T1). */
+async function site(t: { teardown(fn: () => unknown): void }, name: string, o: { t1Ms?: number } = {}) {
   const env = redisEnv(name)
   t.teardown(() => env.cleanup())
   const redis = env.connect()
   const anchor = new CarrierFacingAnchor(pool, () => ENGINE_SDP, logger)
   // no outbound calls here: the adapter only needs a trunk to exist
-  const h = await harness({ trunks: () => [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:9' }] }], media: anchor })
+  const h = await harness({ trunks: () => [{ id: 'carrier-a', gateways: [{ address: '127.0.0.1:9' }] }], media: anchor, ...(o.t1Ms !== undefined ? { t1Ms: o.t1Ms } : {}) })
   const clock = new RealClock()
   const store = new RegistrationStore(env.connect(), env.prefix, clock)
   const sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
@@ -254,6 +258,40 @@ t.test('past the wait, a number that takes messages plays the greeting and recor
   const pattern = Buffer.alloc(16, 0x20)
   pattern.fill(0xa0, 8)
   t.ok(pcap.includes(pattern), "the caller's voice is in the recording")
+  await until(() => s.anchor.anchored() === 0, 'all media released')
+  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+})
+
+t.test('after a drachtio reconnect, a caller still on the line keeps the call; one who vanished is ended with its CDR', async (t) => {
+  // a short T1: the probe of the vanished caller is answered 408 long before its menu would let it go
+  const s = await site(t, 'inbound-reconnect', { t1Ms: 20 })
+  const double = s.h.target.double
+  if (!double) {
+    t.pass('real server configured: a corrupt frame is a double-only feature')
+    return
+  }
+  const sip = s.h.sip!
+  const peer = await RtpPeer.open()
+  t.teardown(() => peer.close())
+  const fill = { rtp_port: String(peer.port), called: QUICK_NUMBER, caller: '13800138000' }
+  const stays = await gateway('caller-invite-options-wait-bye.xml', fill, 60, 1, `${sip.host}:${sip.port}`)
+  await until(() => s.inbound.live().length === 1, 'the first call to be answered')
+  const kept = s.inbound.live()[0]!.callId
+  const vanishes = await gateway('caller-invite-vanish.xml', fill, 60, 1, `${sip.host}:${sip.port}`)
+  await until(() => s.inbound.live().length === 2, 'the second call to be answered')
+  const gone = s.inbound.live().find((c) => c.callId !== kept)!.callId
+  t.equal((await vanishes.done).code, 0, 'the second caller went away without a BYE')
+
+  double.injectCorruptFrame()
+  await until(() => s.inbound.lastReconcile !== undefined, 'the reconnect and the inbound reconcile', 20_000)
+  t.strictSame(await s.inbound.lastReconcile, { kept: [kept], ended: [gone] }, 'the caller who answers in the dialog keeps the call')
+  await until(() => s.cdrs.some((c) => c.callId === gone), 'the vanished call\'s CDR')
+  t.match(s.cdrs.find((c) => c.callId === gone), { direction: 'inbound', outcome: 'cancelled', disposition: 'system:inbound-no-choice' }, 'ended as a hang-up during the menu')
+
+  // the kept caller stays silent: the menu lets them go, and our BYE reaches them over the new connection
+  await until(() => s.cdrs.some((c) => c.callId === kept), 'the kept call to end by its menu', 30_000)
+  const run = await stays.done
+  t.equal(run.code, 0, 'the kept caller answered our probe and got our BYE')
   await until(() => s.anchor.anchored() === 0, 'all media released')
   t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
 })
