@@ -47,12 +47,16 @@ export interface RecordingState {
   recordedMs: number
   /** Recording commands run one after another (a pause never overtakes the start it follows). */
   ops: Promise<void>
+  /** The agent the customer is with. */
   agent?: RecordedLeg
+  /** Agents the customer was with before a transfer, first first: the recording holds their voices too. */
+  earlierAgents?: RecordedLeg[]
 }
 
-/** The parties of a recording: the customer (by dialog tag) and the agent it was joined to, if any. */
+/** The parties of a recording: the customer (by dialog tag) and the agents it was joined to, in turn, if any. */
 export function legsOf(customerTag: string, rec: RecordingState): RecordedLeg[] {
   const legs: RecordedLeg[] = [{ party: 'customer', id: customerTag }]
+  for (const a of rec.earlierAgents ?? []) legs.push({ ...a })
   if (rec.agent) legs.push({ ...rec.agent })
   return legs
 }

@@ -436,16 +436,25 @@ export class DrachtioTelephony implements TelephonyPort {
     call.log.info({ recording: on }, on ? 'recording on' : 'recording paused')
   }
 
+  /**
+   * The customer is with another agent now (a transfer): the recording goes on, and the new agent becomes its agent
+   * leg, the earlier ones kept (their voices are in it; processing puts every agent on the agent channel).
+   */
+  private recordingAgentChanged(call: LiveCall): void {
+    const r = call.recording
+    const now = call.bridgedTo
+    if (!r || !now || r.agent?.sessionId === now.sessionId) return
+    if (r.agent) (r.earlierAgents ??= []).push(r.agent)
+    const source = canRecord(this.media) ? this.media.mediaSource?.(now.sessionId) : undefined
+    r.agent = { party: 'agent', id: now.agentId, sessionId: now.sessionId, ...(source !== undefined ? { source } : {}) }
+  }
+
   /** Starts or pauses the call's recording after whatever recording command is in flight. */
   private async setRecording(call: LiveCall, on: boolean): Promise<void> {
     const media = this.media as MediaAnchor & MediaRecorder
     const callId = call.request.callId
     const r = (call.recording ??= { on: false, segments: 0, recordedMs: 0, ops: Promise.resolve() })
-    if (call.bridgedTo && r.agent?.sessionId !== call.bridgedTo.sessionId) {
-      const { agentId, sessionId } = call.bridgedTo
-      const source = media.mediaSource?.(sessionId)
-      r.agent = { party: 'agent', id: agentId, sessionId, ...(source !== undefined ? { source } : {}) }
-    }
+    this.recordingAgentChanged(call)
     const op = r.ops.then(async () => {
       // the call ended while an earlier command was in flight: finish() closes the recording
       if (r.on === on || call.state !== 'answered') return
@@ -502,6 +511,7 @@ export class DrachtioTelephony implements TelephonyPort {
     await this.moveCustomer(call, media, from, to)
     if (call.state !== 'answered') return
     if (held && this.audio) await this.audio.hold(callId, false, call.log)
+    this.recordingAgentChanged(call)
     call.log.info({ fromAgentId: from.agentId, toAgentId, sessionId: to.sessionId }, 'customer transferred to another agent session')
     this.tellTransferred(call, from.agentId, toAgentId, context)
   }
@@ -544,6 +554,7 @@ export class DrachtioTelephony implements TelephonyPort {
     await this.moveCustomer(call, media, from, to)
     if (call.state !== 'answered') return
     if (this.audio) await this.audio.hold(callId, false, call.log)
+    this.recordingAgentChanged(call)
     call.log.info({ fromAgentId: from.agentId, toAgentId: to.agentId }, 'consultation completed: customer with the consulted agent')
     this.tellTransferred(call, from.agentId, to.agentId, context)
   }

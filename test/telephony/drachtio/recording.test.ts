@@ -213,3 +213,60 @@ function readdirSafe(d: string): string[] {
     return []
   }
 }
+
+t.test('a recorded call transferred to another agent: one recording, the customer on one side and the agents on the other', async (t) => {
+  const env = redisEnv('rec-transfer')
+  t.teardown(() => env.cleanup())
+  const anchor = new RtpengineAnchor(pool, () => SINK_SDP, logger)
+  const carrier = await gateway('carrier-answer-talk-wait-bye.xml')
+  const phones = await Promise.all([0, 1].map(() => startSipp({ scenario: carrierScenario('carrier-answer-wait-bye.xml'), limitSeconds: 30, extra: ['-rtp_echo'] })))
+  const clock = new RealClock()
+  const store = new RegistrationStore(env.connect(), env.prefix, clock)
+  const recorded: CallRecorded[] = []
+  let sessions!: AgentSessions
+  const h = await harness({
+    trunks: ({ trunk }) => [trunk(carrier)],
+    media: anchor,
+    agents: { sessionId: (agentId) => sessions.sessionId(agentId) },
+    recording: { wanted: () => true, onRecorded: (r) => void recorded.push(r) },
+  })
+  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  t.teardown(async () => {
+    await sessions.close()
+    await h.close()
+  })
+  const sessionIds: string[] = []
+  for (const [i, agent] of ['agent-7', 'agent-8'].entries()) {
+    const port = phones[i]!.port
+    await store.apply(agent, { callId: `reg-${agent}`, cseq: 1 }, [{ uri: `sip:${agent}@127.0.0.1:${port}`, expires: 600 }], { receivedHost: '127.0.0.1', receivedPort: port, transport: 'udp' })
+    const up = new Promise<{ sessionId: string }>((resolve) => sessions.once(AgentSessionEvents.Up, resolve))
+    sessions.login(agent)
+    sessionIds.push((await up).sessionId)
+  }
+  const req = request()
+  await h.port.originate(req)
+  await h.waitFor('answered', req.callId)
+  await h.port.bridge(req.callId, 'agent-7')
+  await until(() => readdirSafe(join(dir, 'pcaps')).some((f) => f.startsWith(`${req.callId}-`)), 'the call\'s pcap to be opened')
+  await carrierSends(pool, engine, req.callId, 40)
+  await h.port.transfer(req.callId, 'agent-8')
+  await carrierSends(pool, engine, req.callId, 40)
+  await h.port.hangup(req.callId, 'test')
+  await h.waitFor('ended', req.callId)
+  await until(() => recorded.length === 1, 'the recording to be reported')
+  const r = recorded[0]!
+  t.equal(r.agentId, 'agent-8', 'the recording names the agent who had the call last, as its CDR does')
+  t.match(r.legs, [{ party: 'customer' }, { party: 'agent', id: 'agent-7', sessionId: sessionIds[0] }, { party: 'agent', id: 'agent-8', sessionId: sessionIds[1] }], 'both agents are legs of it')
+  const segments = await findRecordingSegments(dir, req.callId)
+  t.equal(segments.length, 1)
+  const datagrams = parsePcap(readFileSync(segments[0]!.pcap)).datagrams
+  const agentSources = r.legs.filter((l) => l.party === 'agent').map((l) => l.source!)
+  t.equal(agentSources.length, 2, 'each agent leg knows where its session sends from')
+  // the second agent's audio reaches the same rtpengine port as the first's did: the reader keeps them one party
+  const audio = readRtpRecording(datagrams, { firstSource: agentSources[0]! })
+  t.equal(audio.audio.channels, 2, 'two channels: the agents on one, the customer on the other')
+  t.equal(audio.parties[0]!.source, agentSources[0], 'the agents first, as processing asks (the first agent leg)')
+  t.ok(datagrams.some((d) => d.source === agentSources[1]), "the second agent's packets are in the pcap")
+  for (const p of phones) await sessions.logout(p === phones[0] ? 'agent-7' : 'agent-8')
+  await until(() => anchor.anchored() === 0, 'all media released')
+})
