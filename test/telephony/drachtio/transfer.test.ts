@@ -19,6 +19,8 @@ import { CarrierFacingAnchor, engineSink, eventually, nailUp, rtpengineFixture, 
 import { RtpPeer } from './rtp-peer.js'
 import { carrierScenario, gateway, harness, request } from './telephony-harness.js'
 
+type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
+
 const logger = pino({ level: process.env.CADENCE_TEST_LOG ?? 'silent' })
 const rtpe = await rtpengineFixture(t, logger)
 const { pool } = rtpe
@@ -101,33 +103,45 @@ t.test('blind transfer: the customer goes from agent A to agent B by media, B\'s
   t.notOk(runA.trace.some((e) => e.dir === 'received' && e.text.startsWith('INFO')), "A's phone got nothing")
 })
 
-t.test('attended transfer: customer on hold while A talks to B; cancel brings A back; complete leaves the customer with B', async (t) => {
-  const env = redisEnv('consult')
+/**
+ * A customer (carrier), agents A and B with nailed-up sessions: every party is a test socket, so what each hears is
+ * what reached it. The customer is with A when this returns. `phoneB`: B's phone scenario.
+ */
+async function consultRig(t: Tap, name: string, phoneB: string) {
+  const env = redisEnv(name)
   t.teardown(() => env.cleanup())
   const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
-  // every party is a test socket: what each hears is what reached it
   const [customer, agentA, agentB] = await Promise.all([RtpPeer.open(), RtpPeer.open(), RtpPeer.open()])
   t.teardown(() => Promise.all([customer.close(), agentA.close(), agentB.close()]))
   const cv = voice(0x20, 0xa0)
   const av = voice(0x31, 0xb1)
   const bv = voice(0x42, 0xc2)
   const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(customer.port), answer_ms: '200' })
-  const phoneA = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60)
-  const phoneB = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentB.port) }, 60)
+  const phones = {
+    a: await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60),
+    b: await gateway(phoneB, { rtp_port: String(agentB.port) }, 60),
+  }
   const clock = new RealClock()
   const store = new RegistrationStore(env.connect(), env.prefix, clock)
   let sessions!: AgentSessions
+  // the adapter subscribes while it is built, before the sessions exist (they need its connection)
+  const endedListeners: Array<(agentId: string, sessionId: string) => void> = []
   const h = await harness({
     trunks: ({ trunk }) => [trunk(gw)],
     media: anchor,
-    agents: { sessionId: (id) => sessions.sessionId(id), inform: (id, headers) => sessions.inform(id, headers) },
+    agents: {
+      sessionId: (id) => sessions.sessionId(id),
+      inform: (id, headers) => sessions.inform(id, headers),
+      onSessionEnded: (listener) => void endedListeners.push(listener),
+    },
   })
   sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
+  sessions.onSessionEnded((agentId, sessionId) => endedListeners.forEach((l) => l(agentId, sessionId)))
   t.teardown(async () => {
     await sessions.close()
     await h.close()
   })
-  for (const [agent, phone, peer, v] of [['agent-a', phoneA, agentA, av], ['agent-b', phoneB, agentB, bv]] as const) {
+  for (const [agent, phone, peer, v] of [['agent-a', phones.a, agentA, av], ['agent-b', phones.b, agentB, bv]] as const) {
     const sessionId = await nailUp(sessions, store, agent, phone.port)
     peer.play(v.audio)
     peer.sendTo(anchor.carrierFacing.get(sessionId)!)
@@ -141,6 +155,11 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
   /** Waits until `peer` has heard `n` packets of `v` after `from`. */
   const hears = async (peer: RtpPeer, v: { is: (p: Buffer) => boolean }, what: string, from = peer.heard.length, n = 25): Promise<void> =>
     until(() => peer.heard.slice(from).filter(v.is).length >= n, what)
+  return { anchor, customer, agentA, agentB, cv, av, bv, gw, phoneA: phones.a, phoneB: phones.b, h, sessions, req, hears }
+}
+
+t.test('attended transfer: customer on hold while A talks to B; cancel brings A back; complete leaves the customer with B', async (t) => {
+  const { anchor, customer, agentA, agentB, cv, av, bv, gw, phoneA, phoneB, h, sessions, req, hears } = await consultRig(t, 'consult', 'phone-answer-media-at.xml')
   await hears(agentA, cv, 'A to hear the customer')
   await hears(customer, av, 'the customer to hear A')
 
@@ -190,51 +209,8 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
 })
 
 t.test('the consulted agent hangs up: the consultation ends, the customer is back with A, and the port says so', async (t) => {
-  const env = redisEnv('consult-hang-up')
-  t.teardown(() => env.cleanup())
-  const anchor = new CarrierFacingAnchor(pool, () => SINK_SDP, logger)
-  const [customer, agentA, agentB] = await Promise.all([RtpPeer.open(), RtpPeer.open(), RtpPeer.open()])
-  t.teardown(() => Promise.all([customer.close(), agentA.close(), agentB.close()]))
-  const cv = voice(0x20, 0xa0)
-  const av = voice(0x31, 0xb1)
-  const bv = voice(0x42, 0xc2)
-  const gw = await gateway('carrier-early-media-answer.xml', { rtp_port: String(customer.port), answer_ms: '200' })
-  const phoneA = await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60)
   // B's phone hangs up when the test sends it an INFO: the moment is chosen, not timed
-  const phoneB = await gateway('phone-answer-media-info-hang-up.xml', { rtp_port: String(agentB.port) }, 60)
-  const clock = new RealClock()
-  const store = new RegistrationStore(env.connect(), env.prefix, clock)
-  let sessions!: AgentSessions
-  // the adapter subscribes while it is built, before the sessions exist (they need its connection)
-  const endedListeners: Array<(agentId: string, sessionId: string) => void> = []
-  const h = await harness({
-    trunks: ({ trunk }) => [trunk(gw)],
-    media: anchor,
-    agents: {
-      sessionId: (id) => sessions.sessionId(id),
-      inform: (id, headers) => sessions.inform(id, headers),
-      onSessionEnded: (listener) => void endedListeners.push(listener),
-    },
-  })
-  sessions = new AgentSessions({ connection: h.conn, registrations: store, media: anchor, clock, logger })
-  sessions.onSessionEnded((agentId, sessionId) => endedListeners.forEach((l) => l(agentId, sessionId)))
-  t.teardown(async () => {
-    await sessions.close()
-    await h.close()
-  })
-  for (const [agent, phone, peer, v] of [['agent-a', phoneA, agentA, av], ['agent-b', phoneB, agentB, bv]] as const) {
-    const sessionId = await nailUp(sessions, store, agent, phone.port)
-    peer.play(v.audio)
-    peer.sendTo(anchor.carrierFacing.get(sessionId)!)
-  }
-  const req = request()
-  await h.port.originate(req)
-  await h.waitFor('answered', req.callId)
-  customer.play(cv.audio)
-  customer.sendTo(anchor.carrierFacing.get(req.callId)!)
-  await h.port.bridge(req.callId, 'agent-a')
-  const hears = async (peer: RtpPeer, v: { is: (p: Buffer) => boolean }, what: string, from = peer.heard.length, n = 25): Promise<void> =>
-    until(() => peer.heard.slice(from).filter(v.is).length >= n, what)
+  const { anchor, customer, agentA, bv, gw, phoneA, phoneB, h, sessions, req, hears, cv, av } = await consultRig(t, 'consult-hang-up', 'phone-answer-media-info-hang-up.xml')
   await hears(agentA, cv, 'A to hear the customer')
 
   await h.port.consult(req.callId, 'agent-b')
