@@ -238,7 +238,7 @@ export async function customerRoutes(app: FastifyInstance, options: CustomerRout
         scope,
         { sort: q.sort, limit: q.limit, offset: q.offset },
       )
-      return { items: page.items.map(customerView), total: page.total, limit: q.limit, offset: q.offset }
+      return { items: page.items.map(customerView), total: page.total, ...(page.totalCapped ? { totalCapped: true } : {}), limit: q.limit, offset: q.offset }
     } catch (err) {
       if (err instanceof CustomerSortTooBroad) throw invalidField('querystring.sort', err.message)
       throw err

@@ -249,7 +249,19 @@ export const listCustomersSchema = {
       ...pagingQuery(50, 500),
     },
   },
-  response: { 200: pageOf('cadence/customer#'), ...problemResponses },
+  response: {
+    200: {
+      ...pageOf('cadence/customer#'),
+      properties: {
+        ...pageOf('cadence/customer#').properties,
+        totalCapped: {
+          type: 'boolean',
+          description: 'present and true when more customers match than were counted: total is then a lower bound (1,000, or the page asked for)',
+        },
+      },
+    },
+    ...problemResponses,
+  },
 } as const
 
 export const getCustomerSchema = {

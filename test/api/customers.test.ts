@@ -7,6 +7,7 @@ import t from 'tap'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { forEachDriver } from '../store/sql/databases.js'
 import { harness } from './harness.js'
+import { SearchCountCap } from '../../engine/store/sql/customers.js'
 import { problem } from './problem-assert.js'
 
 interface PhoneBody {
@@ -31,6 +32,7 @@ interface CustomerBody {
 interface Page {
   items: CustomerBody[]
   total: number
+  totalCapped?: boolean
 }
 
 forEachDriver(t, async (t, db) => {
@@ -235,6 +237,30 @@ forEachDriver(t, async (t, db) => {
     t.same([paged.items.map((x) => x.id), paged.total], [[c.id], 3])
     const past = (await app.inject({ method: 'GET', url: '/v1/customers?limit=2&offset=10', headers: bearer(sup) })).json<Page>()
     t.same([past.items, past.total], [[], 3])
+    t.equal(past.totalCapped, undefined, 'a total under the cap is exact and says nothing more')
+  })
+
+  await t.test('a broad filter counts its matches up to a cap and says when the total is a lower bound', async (t) => {
+    await repos.sites.create({ id: 'bulk', name: 'Bulk site' })
+    const sup = (await repos.apiKeys.create({ name: 'b', role: 'supervisor', siteId: 'bulk' })).key
+    const crm = repositories(db, h.pii).customers
+    const n = SearchCountCap + 3
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => crm.create({ siteId: 'bulk', type: 'prospect', ownerAgentId: null, name: `bulk ${i + k}`, tags: ['bulk'], phones: [], createdBy: 'test' })))
+    }
+    const page = async (qs: string): Promise<Page> => {
+      const res = await app.inject({ method: 'GET', url: `/v1/customers?tag=bulk&${qs}`, headers: bearer(sup) })
+      t.equal(res.statusCode, 200, res.body)
+      return res.json<Page>()
+    }
+    const first = await page('limit=20')
+    t.same([first.items.length, first.total, first.totalCapped], [20, SearchCountCap, true], 'past the cap: a lower bound, said so')
+    const all = await page(`limit=500&offset=${SearchCountCap - 400}`)
+    t.same([all.items.length, all.total, all.totalCapped], [403, n, undefined], 'a page reaching past the cap counts that far: exact again')
+    const beyond = await page('limit=50&offset=5000')
+    t.same([beyond.items.length, beyond.total, beyond.totalCapped], [0, n, undefined], 'past the end: counted exactly')
+    const firstIds = first.items.map((x) => x.id)
+    t.same((await page('limit=20&sort=-updatedAt')).items.map((x) => x.id), firstIds, 'the page is the same whatever the count')
   })
 
   await t.test('malformed input is a 4xx problem naming the field', async (t) => {

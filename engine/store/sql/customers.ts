@@ -99,6 +99,13 @@ export interface CustomerFilter {
 /** Sorting by name decrypts every matching row, so it is refused above this many; narrow the filter first. */
 export const NameSortLimit = 2000
 
+/**
+ * A filtered list counts its matches up to here (or up to the page asked for, if further): past it, `total` says "at
+ * least this many" (`totalCapped`). An exact total walks every match, and a broad filter over a large site (a tag
+ * on 4,000 of 20,000 customers) spent ~6 ms of database time a page on the count alone.
+ */
+export const SearchCountCap = 1000
+
 export class CustomerSortTooBroad extends Error {
   constructor(readonly matched: number) {
     super(`sorting by name decrypts every match; more than ${NameSortLimit} customers match, narrow the filter`)
@@ -277,7 +284,7 @@ export class CustomerRepository {
     filter: CustomerFilter,
     scope: CustomerScope,
     page: { sort: CustomerSort; limit: number; offset: number },
-  ): Promise<{ items: Customer[]; total: number }> {
+  ): Promise<{ items: Customer[]; total: number; totalCapped?: boolean }> {
     const where = [
       '($1::text IS NULL OR c.site_id = $1)',
       '($2::text IS NULL OR c.owner_agent_id = $2)',
@@ -309,18 +316,31 @@ export class CustomerRepository {
     }
     const column = page.sort.endsWith('createdAt') ? 'created_at' : 'updated_at'
     const dir = page.sort.startsWith('-') ? 'DESC' : 'ASC'
-    params.push(page.limit, page.offset)
+    // Matches are walked in the page's order up to one past the cap, counted, and only the page's rows build the
+    // customer with its phones.
+    const cap = Math.max(SearchCountCap, page.offset + page.limit)
+    const filterParams = params.length
+    params.push(cap + 1, page.limit, page.offset)
+    const n = params.length
     const r = await this.db.query<CustomerRow & { total: string | number }>(
-      `SELECT ${customerColumns}, count(*) OVER () AS total FROM customers c
-       WHERE ${cond} ORDER BY c.${column} ${dir}, c.id ${dir} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      `WITH matched AS (
+         SELECT c.id, c.${column} AS at FROM customers c WHERE ${cond} ORDER BY c.${column} ${dir}, c.id ${dir} LIMIT $${n - 2}
+       ),
+       page AS (SELECT id, at FROM matched ORDER BY at ${dir}, id ${dir} LIMIT $${n - 1} OFFSET $${n})
+       SELECT ${customerColumns}, (SELECT count(*) FROM matched) AS total
+       FROM page JOIN customers c ON c.id = page.id ORDER BY page.at ${dir}, page.id ${dir}`,
       params,
     )
-    let total = r.rows[0] === undefined ? 0 : Number(r.rows[0].total)
+    let counted = r.rows[0] === undefined ? 0 : Number(r.rows[0].total)
     if (r.rows.length === 0 && page.offset > 0) {
-      const n = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM customers c WHERE ${cond}`, params.slice(0, -2))
-      total = Number(n.rows[0]!.n)
+      const q = await this.db.query<{ n: string | number }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM customers c WHERE ${cond} LIMIT $${filterParams + 1}) m`,
+        [...params.slice(0, filterParams), cap + 1],
+      )
+      counted = Number(q.rows[0]!.n)
     }
-    return { items: r.rows.map((row) => this.toCustomer(row)), total }
+    const items = r.rows.map((row) => this.toCustomer(row))
+    return counted > cap ? { items, total: cap, totalCapped: true } : { items, total: counted }
   }
 
   /** false when the customer is not in scope. */
