@@ -200,16 +200,49 @@ export class EngineAgentDesk implements AgentDesk {
     return verdict.ok ? undefined : { code: verdict.code, detail: verdict.detail }
   }
 
+  /**
+   * Click-to-dial: the number becomes (or is found as) a lead of the campaign, is taken from the hopper by name (so
+   * no predictive dial can have it at the same time, and its attempts count against its caps like any lead's), and is
+   * dialed as a preview lead is: screened again at dial, the agent on the call from the dial, no AMD, never an abandon.
+   */
   async dial(agentId: string, request: DialRequest): Promise<{ callId: string }> {
     const agent = await this.known(agentId)
     if (agent.state === 'logged-out' || agent.state === 'reserved' || agent.state === 'on-call') {
       throw new AgentDeskRefused(`agent ${agentId} is ${agent.state}: dialing needs an agent logged in and free`)
     }
-    const refusal = await this.screenNumber(request.campaignId, request.number)
-    if (refusal) throw new AgentDeskScreenedOut(refusal)
-    throw new AgentDeskUnsupported(
-      'the number passed screening, but the campaign loop cannot yet place a call bound to one agent (click-to-dial)',
-    )
+    const campaign = await this.o.repos.campaigns.get(request.campaignId)
+    if (!campaign) throw new AgentDeskNotFound('campaign', request.campaignId)
+    const now = this.o.clock.now()
+    const asked: Lead = { id: 'click-to-dial', campaignId: campaign.id, phone: request.number, status: 'new', attemptTimes: [] }
+    const first = await this.o.screenerFor(campaign).screen(asked, now)
+    if (!first.ok) throw new AgentDeskScreenedOut({ code: first.code, detail: first.detail })
+    const r = this.o.running(campaign.id)
+    if (!r) throw new AgentDeskRefused(`campaign ${campaign.id} is not running on this engine instance`)
+    const leads = this.o.repos.leads
+    let lead = await leads.findByNumber(campaign.id, first.e164)
+    if (!lead) {
+      await leads.insertMany(campaign.id, [{ phone: request.number, e164: first.e164, ...(request.customerId !== undefined ? { customerId: request.customerId } : {}) }])
+      // inserted, or another request inserted it first: found either way
+      lead = await leads.findByNumber(campaign.id, first.e164)
+      if (!lead) throw new Error(`click-to-dial: lead for ${maskPhone(first.e164)} neither inserted nor found`)
+    }
+    const claimed = await r.supply.claim(lead, now)
+    if (claimed === 'in-flight') throw new AgentDeskRefused('this number is on a call already')
+    if (claimed === 'done') throw new AgentDeskRefused(`lead ${lead.id} is closed for campaign ${campaign.id} (contacted, refused or do-not-call)`)
+    try {
+      const callId = await r.dialer.dialFor(agentId, { ...claimed, e164: claimed.e164 ?? first.e164 })
+      this.log.info({ agentId, callId, leadId: lead.id, phone: maskPhone(first.e164) }, 'click-to-dial: number dialed by the agent')
+      return { callId }
+    } catch (err) {
+      // not placed: the lead goes back, dialable again at once (for this agent or the campaign)
+      await r.supply.park(claimed, this.o.clock.now(), 'click-to-dial-refused', this.o.clock.now())
+      if (err instanceof Error && err.name === 'AgentBoundRefused') {
+        const code = (err as Error & { screening?: string }).screening
+        if (code !== undefined) throw new AgentDeskScreenedOut({ code, detail: err.message })
+        throw new AgentDeskRefused(err.message)
+      }
+      throw err
+    }
   }
 
   async hangup(agentId: string): Promise<AgentView> {

@@ -5,11 +5,15 @@
  */
 import type { Logger } from 'pino'
 import type { Lead, LeadStatus } from '../leads/lead.js'
-import type { Hopper, TakenLead } from '../leads/hopper.js'
+import type { ClaimRefusal, Hopper, TakenLead } from '../leads/hopper.js'
 import type { LeadSupply } from './dialer.js'
 
 export interface HopperLeadSupplyOptions {
-  hopper: Hopper & { topUp(minNew: number, limit: number): Promise<unknown> }
+  hopper: Hopper & {
+    topUp(minNew: number, limit: number): Promise<unknown>
+    /** Takes one named lead (click-to-dial). */
+    claim(lead: Lead, now: number): Promise<TakenLead | ClaimRefusal>
+  }
   logger: Logger
   /** Ready agents right now: an owned callback is only taken while its owner can take it. */
   readyAgents?: () => Promise<readonly string[]>
@@ -34,6 +38,14 @@ export class HopperLeadSupply implements LeadSupply {
     const lead: Lead = { ...taken.lead }
     if (taken.route.kind === 'owner' || taken.route.kind === 'prefer') lead.ownerAgentId = taken.route.agentId
     return lead
+  }
+
+  /** Takes this lead for an agent's own call; held like a taken one, so the call's end files it. */
+  async claim(lead: Lead, now: number): Promise<Lead | ClaimRefusal> {
+    const taken = await this.o.hopper.claim(lead, now)
+    if (typeof taken === 'string') return taken
+    this.held.set(taken.lead.id, taken)
+    return { ...taken.lead }
   }
 
   async park(lead: Lead, _now: number, code: string, retryAt?: number): Promise<void> {

@@ -24,6 +24,9 @@ export type LeadRoute =
   | { kind: 'prefer'; agentId: string }
   | { kind: 'any' }
 
+/** Why a named lead could not be claimed: another call has it, or it is done for this campaign. */
+export type ClaimRefusal = 'in-flight' | 'done'
+
 export interface TakenLead {
   lead: Lead
   queue: HopperQueue

@@ -161,13 +161,13 @@ forEachDriver(t, async (t, db) => {
     Array.from({ length: 60 }, (_, i) => ({ phone: `+86138${String(30_000_000 + i)}`, timezone: 'Asia/Shanghai' })),
   )
 
-  await t.test('click-to-dial is screened: a DNC number is a 422 with the reason; a clean one an honest 501', async (t) => {
+  await t.test('click-to-dial is screened: a DNC number is a 422 with the reason; a campaign not running here a 409', async (t) => {
     await engine.dnc.addNumbers({}, ['+8613912345678'])
     const dnc = problem(t, await me('/dial', { campaignId: campaign.id, number: '+86 139 1234 5678' }), 422)
     t.equal(dnc.reason, 'dnc-global')
     t.equal(dnc.errors?.[0]?.field, 'body.number')
-    const clean = problem(t, await me('/dial', { campaignId: campaign.id, number: '+8613912340000' }), 501)
-    t.match(clean.detail, /passed screening/)
+    const stopped = problem(t, await me('/dial', { campaignId: campaign.id, number: '+8613912340000' }), 409)
+    t.match(stopped.detail, /not running/)
     problem(t, await me('/dial', { campaignId: 'no-such-campaign', number: '+8613912340000' }), 404)
   })
 
@@ -217,6 +217,58 @@ forEachDriver(t, async (t, db) => {
     t.equal((await engine.acd.get(ana.id))?.state, 'wrap-up', 'Ana wraps it up (dispositions it)')
     t.equal((await me('/ready')).statusCode, 200)
     await engine.runtime.stop(preview.id)
+  })
+
+  await t.test('click-to-dial: the number becomes a lead taken by name, dialed for the agent alone; dialing it again reuses the lead', async (t) => {
+    const pv = defaultCampaignSettings()
+    pv.dialMode = 'preview'
+    const c2d = await repos.campaigns.create({ name: 'click-to-dial', settings: pv, id: 'camp-c2d' })
+    await engine.runtime.start(c2d.id)
+    t.teardown(() => engine.runtime.stop(c2d.id))
+    const number = '+8613812349999'
+    const runCall = async (callId: string) => {
+      let cdr = await repos.cdrs.get(callId)
+      for (let i = 0; i < 5000 && cdr === undefined; i++) {
+        const next = clock.nextAt()
+        if (next === undefined) break
+        clock.advanceTo(next)
+        await drain()
+        cdr = await repos.cdrs.get(callId)
+      }
+      return cdr
+    }
+    const ready = async (): Promise<void> => {
+      const state = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
+      if (state.state !== 'ready') t.equal((await me('/ready')).statusCode, 200)
+    }
+    await ready()
+    const dialed = await me('/dial', { campaignId: c2d.id, number: '+86 138 1234 9999', customerId: 'cust-c2d' })
+    t.equal(dialed.statusCode, 201, dialed.body)
+    const { callId } = dialed.json<{ callId: string }>()
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana is on the call from the dial')
+    const busy = problem(t, await me('/dial', { campaignId: c2d.id, number }), 409)
+    t.match(busy.detail, /on-call/, 'one call at a time')
+    const cdr = await runCall(callId)
+    t.equal(cdr?.agentId, ana.id, `the CDR names Ana (${cdr?.outcome})`)
+    t.equal(cdr?.abandoned, false)
+    const lead = await repos.leads.findByNumber(c2d.id, number)
+    t.ok(lead, 'the number is a lead of the campaign')
+    t.equal(cdr?.leadId, lead?.id, 'the call was made on that lead')
+    t.equal(lead?.attemptTimes.length, 1, 'its attempt counts, as any lead\'s (caps apply)')
+    t.equal(lead?.customerId, 'cust-c2d')
+    // again: the same lead, unless the first call closed it (a contacted, refused or do-not-call lead is not reopened)
+    await ready()
+    const second = await me('/dial', { campaignId: c2d.id, number })
+    if (['contacted', 'refused', 'dnc', 'invalid', 'done'].includes(lead!.status)) {
+      t.match(problem(t, second, 409).detail, /closed/, `a ${lead!.status} lead is not dialed again`)
+    } else {
+      t.equal(second.statusCode, 201, second.body)
+      await runCall(second.json<{ callId: string }>().callId)
+      t.equal((await repos.leads.get(lead!.id))?.attemptTimes.length, 2, 'the second call is the same lead\'s second attempt')
+    }
+    const all = await repos.leads.list(c2d.id, { limit: 10 })
+    t.equal(all.length, 1, 'one lead for the number, however often it is dialed')
+    await engine.runtime.stop(c2d.id)
   })
 
   await t.test('an agent hangs up its call through the telephony, then dispositions it with a callback at the minute', async (t) => {

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis'
 import type { Lead, LeadStatus } from '../../leads/lead.js'
 import type { LeadSource } from '../../leads/lead-source.js'
 import type {
+  ClaimRefusal,
   Hopper,
   HopperCounts,
   HopperQueue,
@@ -210,6 +211,23 @@ export class RedisHopper implements Hopper {
       })
     }
     return { leads, reclaimed, parksEnded }
+  }
+
+  /**
+   * Takes this lead (an agent's own call: click-to-dial) wherever it waits, or adds it taken when the hopper does
+   * not hold it (scripts/claim-lead.lua); refused while another call has it or once it is done.
+   */
+  async claim(lead: Lead, now: number): Promise<TakenLead | ClaimRefusal> {
+    const k = this.keys
+    const raw = (await this.scripts.run(
+      'claim-lead',
+      [k.callbacks, k.recycle, k.fresh, k.parked, k.inflight],
+      [now, this.leaseMs, this.instanceId, k.leadPrefix, lead.id, JSON.stringify(lead)],
+    )) as string[]
+    const [result, kind, data, token, leaseUntil, lost] = raw.map(String) as [string, string, string, string, string, string]
+    if (result !== 'taken') return result as ClaimRefusal
+    if (!QUEUES.has(kind)) throw new Error(`hopper ${this.campaignId}: lead ${lead.id} has unknown queue ${kind}`)
+    return { lead: JSON.parse(data) as Lead, queue: kind as HopperQueue, token, leaseUntil: Number(leaseUntil), route: { kind: 'any' }, lostLeases: Number(lost) }
   }
 
   async release(taken: TakenLead): Promise<boolean> {

@@ -247,6 +247,12 @@ export class LeadRepository implements LeadSource {
     return new Map(r.rows.map((row) => [row.id, this.toLead(row)]))
   }
 
+  /** The campaign's lead with this number (found by its lookup hash: at most one, the hash is unique per campaign). */
+  async findByNumber(campaignId: string, e164: string): Promise<Lead | undefined> {
+    const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE campaign_id = $1 AND e164_hash = $2`, [campaignId, this.numbers.hash(e164)])
+    return r.rows[0] && this.toLead(r.rows[0])
+  }
+
   async get(id: string): Promise<Lead | undefined> {
     const r = await this.db.query<LeadRow>(`SELECT ${columns} FROM leads WHERE id = $1`, [id])
     return r.rows[0] && this.toLead(r.rows[0])

@@ -185,3 +185,36 @@ t.test('booking a callback moves a waiting lead to the callbacks queue; not whil
     ['b', 'any', undefined],
   ])
 })
+
+t.test('claim (click-to-dial): a named lead is taken wherever it waits, or added taken; never while another call has it', async (t) => {
+  const env = redisEnv('claim')
+  t.teardown(env.cleanup)
+  const source = new MemoryLeadSource([lead('queued'), lead('parked'), lead('later')])
+  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  await hopper.add([lead('queued'), lead('parked')])
+  for (const l of (await hopper.take({ now: T0, count: 2 })).leads) {
+    if (l.lead.id === 'parked') t.ok(await hopper.park(l, T0 + HOUR, 'outside-hours'))
+    else t.ok(await hopper.release(l))
+  }
+  t.same(await hopper.counts(), { callbacks: 0, recycle: 0, new: 1, parked: 1, inflight: 0 })
+
+  const queued = await hopper.claim(lead('queued'), T0)
+  t.equal(typeof queued, 'object', 'a queued lead is taken by name')
+  const parked = await hopper.claim(lead('parked'), T0)
+  t.equal(typeof parked, 'object', 'so is a parked one')
+  t.same(await hopper.counts(), { callbacks: 0, recycle: 0, new: 0, parked: 0, inflight: 2 }, 'out of their queues, in flight')
+  t.equal(await hopper.claim(lead('queued'), T0), 'in-flight', 'not while a call has it')
+  t.same((await hopper.take({ now: T0 + 2 * HOUR, count: 5 })).leads, [], 'nor does the dialer get them')
+
+  // a lead the hopper does not hold yet is added taken, and a refill does not bring it in a second time
+  const later = await hopper.claim(lead('later', { phone: '+8613800000001' }), T0)
+  t.ok(typeof later === 'object' && later.lead.phone === '+8613800000001', 'taken with the data given')
+  t.equal((await hopper.refill(100)).added, 0, 'the refill leaves it alone (and the others)')
+  t.same((await hopper.take({ now: T0 + 2 * HOUR, count: 5 })).leads, [])
+
+  // the claimed lease works as a taken one: completing it files the lead, and a final lead cannot be claimed again
+  if (typeof queued !== 'object') return
+  const done = await hopper.complete(queued, { status: 'contacted', at: T0 + MIN, attempted: true })
+  t.ok(done.filed)
+  t.equal(await hopper.claim(lead('queued'), T0 + 2 * MIN), 'done', 'a contacted lead is not reopened')
+})
