@@ -20,6 +20,7 @@ import {
 } from '../../engine/campaign/agent-desk.js'
 import type { AgentView, CampaignControl } from '../../engine/campaign/control.js'
 import { AgentRepository, type AgentRecord } from '../../engine/store/sql/agents.js'
+import { CampaignRepository } from '../../engine/store/sql/campaigns.js'
 import { CdrRepository } from '../../engine/store/sql/cdrs.js'
 import type { Db } from '../../engine/store/sql/db.js'
 import type { PiiCipher } from '../../engine/security/pii-cipher.js'
@@ -109,6 +110,12 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
   const pauseCodes = new PauseCodeRepository(db)
   const cdrs = new CdrRepository(db)
   const codes = new DispositionCodeRepository(db)
+  const campaigns = new CampaignRepository(db)
+  /** An agent works its own site's campaigns: another site's looks missing, like an unknown id. */
+  const ownCampaign = async (agent: AgentRecord, campaignId: string): Promise<void> => {
+    const c = await campaigns.get(campaignId)
+    if (!c || c.siteId !== agent.siteId) throw notFound('campaign', campaignId)
+  }
 
   function desk(): AgentDesk {
     if (control.desk === undefined) {
@@ -183,6 +190,7 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
 
   action('/preview', previewSchema, async (agent, request) => {
     const { campaignId } = request.body as { campaignId: string }
+    await ownCampaign(agent, campaignId)
     const offer = await engine(() => desk().preview(agent.id, campaignId))
     return { status: 200, body: { lead: offer ?? null } }
   })
@@ -199,6 +207,7 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
 
   action('/dial', dialSchema, async (agent, request) => {
     const body = request.body as { campaignId: string; number: string; customerId?: string }
+    await ownCampaign(agent, body.campaignId)
     const res = await engine(() => desk().dial(agent.id, body))
     return { status: 201, body: res }
   })

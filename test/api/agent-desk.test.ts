@@ -169,6 +169,11 @@ forEachDriver(t, async (t, db) => {
     const stopped = problem(t, await me('/dial', { campaignId: campaign.id, number: '+8613912340000' }), 409)
     t.match(stopped.detail, /not running/)
     problem(t, await me('/dial', { campaignId: 'no-such-campaign', number: '+8613912340000' }), 404)
+    // another site's campaign looks missing: an agent works its own site's campaigns
+    const xianCampaign = await repos.campaigns.create({ name: 'xian', settings: defaultCampaignSettings(), id: 'camp-xian', siteId: 'xian' })
+    const foreign = problem(t, await me('/dial', { campaignId: xianCampaign.id, number: '+8613912340000' }), 404)
+    t.equal(foreign.type, problem(t, await me('/dial', { campaignId: 'camp-nowhere', number: '+8613912340000' }), 404).type)
+    problem(t, await me('/preview', { campaignId: xianCampaign.id }), 404)
   })
 
   await t.test('preview: a progressive campaign is refused; a preview campaign’s lead is held, skipping returns it, dialing it puts the agent on the call', async (t) => {
@@ -214,6 +219,8 @@ forEachDriver(t, async (t, db) => {
     t.equal(cdr?.agentId, ana.id, `the CDR names Ana, whatever the outcome (${cdr?.outcome})`)
     t.equal(cdr?.abandoned, false, 'an agent-initiated call is never an abandon')
     t.equal(cdr?.amdOutcome, undefined, 'no AMD on the agent\'s own call')
+    // the CDR is written as the call ends; the ACD's wrap-up is the same end's next step
+    for (let i = 0; i < 20 && (await engine.acd.get(ana.id))?.state !== 'wrap-up'; i++) await drain()
     t.equal((await engine.acd.get(ana.id))?.state, 'wrap-up', 'Ana wraps it up (dispositions it)')
     t.equal((await me('/ready')).statusCode, 200)
     await engine.runtime.stop(preview.id)
