@@ -32,6 +32,7 @@ import { AcdInboundQueue } from '../telephony/inbound/acd-inbound-queue.js'
 import type { InboundNumber } from '../telephony/inbound/ivr.js'
 import { parsePhone } from '../screening/number.js'
 import type { CallRecordingPolicy } from '../telephony/drachtio/call-recording.js'
+import { RedisQueuePositions } from '../store/redis/inbound-queue-positions.js'
 import { DrachtioSupervision, type SupervisorConference } from '../telephony/drachtio/supervisor-listen.js'
 import { DrachtioRegistrar } from '../telephony/registrar/drachtio-registrar.js'
 import { DEFAULT_POLICY } from '../telephony/registrar/registration.js'
@@ -255,6 +256,8 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
           await o.repos.leads.insertMany(r.campaignId, [{ phone: parsed.phone.e164, e164: parsed.phone.e164 }])
         },
         ...(o.recording ? { recording: o.recording } : {}),
+        // callers hear their place among every engine's callers in the queue
+        positions: new RedisQueuePositions(o.redis, o.keys),
         ...(t.promptsDir !== undefined ? { prompts: new PromptLibrary(t.promptsDir) } : {}),
         clock: o.clock,
         logger: o.logger,

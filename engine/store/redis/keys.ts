@@ -105,6 +105,12 @@ export class CadenceKeys {
     return `${this.prefix}:auth:revocations`
   }
 
+  /** ZSET inbound call id -> time queued: the callers waiting in an inbound queue on every engine (their positions). */
+  inboundWaiting(queue: string): string {
+    assertKeyId('queue', queue)
+    return `${this.prefix}:{inbound:${queue}}:waiting`
+  }
+
   queue(pool: string, queueId: string): string {
     assertKeyId('queue', queueId)
     return `${this.acd(pool).queuePrefix}${queueId}`

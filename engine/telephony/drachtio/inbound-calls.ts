@@ -35,6 +35,7 @@ import { CallAudio } from './call-audio.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { requestInDialog, stackDialogId } from './dialog-request.js'
 import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
+import type { QueuePositions } from '../../store/redis/inbound-queue-positions.js'
 import { canRecord, type MediaAnchor, type MediaJoiner, type MediaPlayer } from './media-anchor.js'
 import { recordingMetadata, type CallRecordingPolicy, type RecordedLeg } from './call-recording.js'
 
@@ -70,6 +71,10 @@ export interface InboundCallsOptions {
   positionEveryMs?: number
   /** Which calls with an agent are recorded, and who hears of each recording (as for outbound calls). */
   recording?: CallRecordingPolicy
+  /**
+   * Positions counted over every engine's callers (RedisQueuePositions); without it, this engine's callers only.
+   */
+  positions?: QueuePositions
   /** How often a call kept across a drachtio reconnect is probed in its dialog. Default 30 s. */
   orphanProbeMs?: number
   /** Bound on one in-dialog probe beyond the server's own 408. Default 40 s. */
@@ -286,6 +291,7 @@ export class InboundCalls {
     if (l.state.phase === 'queued' && next.call.phase !== 'queued') {
       this.clearAnnounce(l)
       this.audio.interrupt(l.callId)
+      this.leaveQueue(l)
     }
     // a key during the menu cuts it short (barge-in): the caller is queued at once
     if (l.state.phase === 'menu' && next.call.phase !== 'menu') this.audio.interrupt(l.callId)
@@ -334,6 +340,9 @@ export class InboundCalls {
         await this.o.media.stopPlaying(l.callId)
         await this.audio.hold(l.callId, true, l.log)
         l.log.info({ queue: e.queue }, 'caller queued')
+        await this.o.positions?.join(e.queue, l.callId, l.state.queuedAt ?? clock.now()).catch((err: unknown) =>
+          l.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue position not shared; counting this engine\'s callers'),
+        )
         l.timer = clock.setTimeout(() => this.input(l, { type: 'max-wait', at: clock.now() }), l.cfg.maxWaitMs)
         this.armPoll(l)
         if ((this.o.positionEveryMs ?? 30_000) > 0) this.announcePosition(l)
@@ -389,7 +398,7 @@ export class InboundCalls {
     const { clock } = this.o
     l.ops = l.ops.then(async () => {
       if (l.finished || l.state.phase !== 'queued') return
-      const position = this.positionOf(l)
+      const position = await this.positionOf(l)
       try {
         await this.audio.hold(l.callId, false, l.log)
         await this.audio.play(l.callId, 'queue-position', l.log)
@@ -403,7 +412,20 @@ export class InboundCalls {
     })
   }
 
-  private positionOf(l: Live): number {
+  /** Across engines when positions are shared (Redis), else among this engine's callers; Redis away: the latter. */
+  private async positionOf(l: Live): Promise<number> {
+    const shared = this.o.positions
+    if (shared && l.state.queue !== undefined) {
+      try {
+        return await shared.position(l.state.queue, l.callId, this.o.clock.now(), l.cfg.maxWaitMs)
+      } catch (err) {
+        l.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'shared queue position unavailable; counting this engine\'s callers')
+      }
+    }
+    return this.localPositionOf(l)
+  }
+
+  private localPositionOf(l: Live): number {
     const mine = l.state.queuedAt ?? 0
     let ahead = 0
     for (const other of this.calls.values()) {
@@ -463,6 +485,14 @@ export class InboundCalls {
     return [{ party: 'customer', id: l.callerTag }, ...(agent ? [{ ...agent }] : [])]
   }
 
+  private leaveQueue(l: Live): void {
+    const queue = l.state.queue
+    if (!this.o.positions || queue === undefined) return
+    void this.o.positions.leave(queue, l.callId).catch((err: unknown) =>
+      l.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'queue position not removed; it expires with the maximum wait'),
+    )
+  }
+
   private clearAnnounce(l: Live): void {
     if (l.announce) this.o.clock.clearTimeout(l.announce)
     l.announce = undefined
@@ -502,6 +532,7 @@ export class InboundCalls {
     this.clearAnnounce(l)
     if (l.orphanTimer) clock.clearTimeout(l.orphanTimer)
     l.orphanTimer = undefined
+    this.leaveQueue(l)
     this.calls.delete(l.callId)
     this.audio.ended(l.callId)
     l.stream?.close()

@@ -25,6 +25,7 @@ import { validateInboundNumbers } from '../../../engine/telephony/inbound/ivr.js
 import { PromptLibrary } from '../../../engine/telephony/prompts/prompt-library.js'
 import { RegistrationStore } from '../../../engine/telephony/registrar/registration-store.js'
 import { RedisAcd } from '../../../engine/store/redis/redis-acd.js'
+import { RedisQueuePositions } from '../../../engine/store/redis/inbound-queue-positions.js'
 import { until } from '../../doubles/drachtio/replay/target.js'
 import { redisEnv } from '../../store/redis/fixtures/redis-env.js'
 import { bestMatch, CarrierFacingAnchor, nailUp, promptSamples, rtpengineFixture } from './media-fixture.js'
@@ -76,6 +77,8 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string, o: {
   const acd = new RedisAcd({ redis, keys: env.keys })
   const cdrs: Cdr[] = []
   const callbacks: string[] = []
+  // positions shared through Redis, as the SIP engine shares them between engines
+  const positions = new RedisQueuePositions(redis, env.keys)
   const recordingsStarted: RecordingStarted[] = []
   const recorded: CallRecorded[] = []
   const inbound = new InboundCalls({
@@ -88,6 +91,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string, o: {
     cdrs: { write: async (c) => (cdrs.push(c), true) },
     ownerOf: async () => undefined,
     requestCallback: async (r) => void callbacks.push(r.callId),
+    positions,
     recording: { wanted: (campaignId) => campaignId === 'camp-inbound', onRecordingStarted: (r) => void recordingsStarted.push(r), onRecorded: (r) => void recorded.push(r) },
     prompts,
     clock,
@@ -109,6 +113,7 @@ async function site(t: { teardown(fn: () => unknown): void }, name: string, o: {
     callbacks,
     recordingsStarted,
     recorded,
+    positions,
     inbound,
     clock,
     caller: (peer: RtpPeer, called: string, holdMs: number) =>
@@ -192,13 +197,19 @@ t.test('a caller who hangs up while queued is a lost inbound call; a number we d
   const s = await site(t, 'inbound-lost')
   const peer = await RtpPeer.open()
   t.teardown(() => peer.close())
-  const caller = await s.caller(peer, NUMBER, 6000)
+  const caller = await s.caller(peer, NUMBER, 9000)
   await until(() => s.inbound.live().length === 1, 'the call to be answered')
   const callId = s.inbound.live()[0]!.callId
   peer.sendTo(s.anchor.carrierFacing.get(callId)!)
   await until(() => peer.heard.length > 25, 'the menu to start')
+  // another engine's caller has been waiting in the service queue for a while: ours is second
+  await s.positions.join('service', 'other-engine-caller', s.clock.now() - 5000)
+  t.teardown(() => s.positions.leave('service', 'other-engine-caller'))
   peer.pressKey('2')
   await until(() => s.inbound.live()[0]?.phase === 'queued', 'the caller to be queued for service')
+  const queuedAt = peer.heard.length
+  await until(() => heardPrompt({ heard: peer.heard.slice(queuedAt) }, 'number-2') > 0.9, 'the caller to hear they are second', 20_000)
+  t.ok(heardPrompt({ heard: peer.heard.slice(queuedAt) }, 'number-1') < 0.5, 'counted with the other engine\'s caller ahead, not first')
   // nobody has the service skill: the caller gives up (sipp hangs up after its hold time)
   await until(() => s.cdrs.length === 1, 'the inbound CDR', 30_000)
   t.match(s.cdrs[0], { callId, direction: 'inbound', outcome: 'abandoned', abandoned: false, agentId: undefined }, 'lost: no agent, and not a dialer abandon')
