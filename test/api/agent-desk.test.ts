@@ -58,7 +58,19 @@ forEachDriver(t, async (t, db) => {
       await db.query('SELECT 1')
       await new Promise((r) => setImmediate(r))
     }
+  }  /** Runs virtual time until the call's CDR is written (or nothing is left to run). */
+  const runToCdr = async (callId: string) => {
+    let cdr = await repos.cdrs.get(callId)
+    for (let i = 0; i < 5000 && cdr === undefined; i++) {
+      const next = clock.nextAt()
+      if (next === undefined) break
+      clock.advanceTo(next)
+      await drain()
+      cdr = await repos.cdrs.get(callId)
+    }
+    return cdr
   }
+
 
   await repos.sites.create({ id: 'xian', name: 'Xi’an floor' })
   const ana = await repos.agents.create({ name: 'Ana', skills: { mandarin: 1 } })
@@ -207,14 +219,7 @@ forEachDriver(t, async (t, db) => {
     const { callId } = dialed.json<{ callId: string }>()
     t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana is on the call from the dial')
     problem(t, await me(`/preview/${lead.leadId}/dial`), 404)
-    let cdr = await repos.cdrs.get(callId)
-    for (let i = 0; i < 5000 && cdr === undefined; i++) {
-      const next = clock.nextAt()
-      if (next === undefined) break
-      clock.advanceTo(next)
-      await drain()
-      cdr = await repos.cdrs.get(callId)
-    }
+    const cdr = await runToCdr(callId)
     t.ok(cdr, 'the call finished with its CDR')
     t.equal(cdr?.agentId, ana.id, `the CDR names Ana, whatever the outcome (${cdr?.outcome})`)
     t.equal(cdr?.abandoned, false, 'an agent-initiated call is never an abandon')
@@ -233,17 +238,6 @@ forEachDriver(t, async (t, db) => {
     await engine.runtime.start(c2d.id)
     t.teardown(() => engine.runtime.stop(c2d.id))
     const number = '+8613812349999'
-    const runCall = async (callId: string) => {
-      let cdr = await repos.cdrs.get(callId)
-      for (let i = 0; i < 5000 && cdr === undefined; i++) {
-        const next = clock.nextAt()
-        if (next === undefined) break
-        clock.advanceTo(next)
-        await drain()
-        cdr = await repos.cdrs.get(callId)
-      }
-      return cdr
-    }
     const ready = async (): Promise<void> => {
       const state = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
       if (state.state !== 'ready') t.equal((await me('/ready')).statusCode, 200)
@@ -255,7 +249,7 @@ forEachDriver(t, async (t, db) => {
     t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana is on the call from the dial')
     const busy = problem(t, await me('/dial', { campaignId: c2d.id, number }), 409)
     t.match(busy.detail, /on-call/, 'one call at a time')
-    const cdr = await runCall(callId)
+    const cdr = await runToCdr(callId)
     t.equal(cdr?.agentId, ana.id, `the CDR names Ana (${cdr?.outcome})`)
     t.equal(cdr?.abandoned, false)
     const lead = await repos.leads.findByNumber(c2d.id, number)
@@ -270,7 +264,7 @@ forEachDriver(t, async (t, db) => {
       t.match(problem(t, second, 409).detail, /closed/, `a ${lead!.status} lead is not dialed again`)
     } else {
       t.equal(second.statusCode, 201, second.body)
-      await runCall(second.json<{ callId: string }>().callId)
+      await runToCdr(second.json<{ callId: string }>().callId)
       t.equal((await repos.leads.get(lead!.id))?.attemptTimes.length, 2, 'the second call is the same lead\'s second attempt')
     }
     const all = await repos.leads.list(c2d.id, { limit: 10 })

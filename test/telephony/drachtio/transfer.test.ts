@@ -155,11 +155,21 @@ async function consultRig(t: Tap, name: string, phoneB: string) {
   /** Waits until `peer` has heard `n` packets of `v` after `from`. */
   const hears = async (peer: RtpPeer, v: { is: (p: Buffer) => boolean }, what: string, from = peer.heard.length, n = 25): Promise<void> =>
     until(() => peer.heard.slice(from).filter(v.is).length >= n, what)
-  return { anchor, customer, agentA, agentB, cv, av, bv, gw, phoneA: phones.a, phoneB: phones.b, h, sessions, req, hears }
+  /** Hangs the customer up and logs both agents out: everything released, rtpengine's list empty, the carrier done. */
+  const hangUpAll = async (): Promise<void> => {
+    await h.port.hangup(req.callId, 'test')
+    await h.waitFor('ended', req.callId)
+    await sessions.logout('agent-a')
+    await sessions.logout('agent-b')
+    await until(() => anchor.anchored() === 0, 'all media released')
+    t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
+    t.equal((await gw.done).code, 0)
+  }
+  return { customer, agentA, agentB, cv, av, bv, phoneA: phones.a, phoneB: phones.b, h, sessions, req, hears, hangUpAll }
 }
 
 t.test('attended transfer: customer on hold while A talks to B; cancel brings A back; complete leaves the customer with B', async (t) => {
-  const { anchor, customer, agentA, agentB, cv, av, bv, gw, phoneA, phoneB, h, sessions, req, hears } = await consultRig(t, 'consult', 'phone-answer-media-at.xml')
+  const { customer, agentA, agentB, cv, av, bv, phoneA, phoneB, h, req, hears, hangUpAll } = await consultRig(t, 'consult', 'phone-answer-media-at.xml')
   await hears(agentA, cv, 'A to hear the customer')
   await hears(customer, av, 'the customer to hear A')
 
@@ -195,13 +205,7 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
   await hears(agentB, cv, 'two more seconds of the customer at B', agentB.heard.length, 100)
   t.equal(agentA.heard.slice(aAfter).filter((p) => cv.is(p) || bv.is(p)).length, 0, 'A is out of it')
 
-  await h.port.hangup(req.callId, 'test')
-  await h.waitFor('ended', req.callId)
-  await sessions.logout('agent-a')
-  await sessions.logout('agent-b')
-  await until(() => anchor.anchored() === 0, 'all media released')
-  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
-  t.equal((await gw.done).code, 0)
+  await hangUpAll()
   const runB = await phoneB.done
   t.equal(runB.code, 0)
   t.match(runB.trace.find((e) => e.dir === 'received' && e.text.startsWith('INFO'))?.text ?? '', /X-Cadence-Customer-Id: cust-7/i, "B's phone was told who the customer is")
@@ -210,7 +214,7 @@ t.test('attended transfer: customer on hold while A talks to B; cancel brings A 
 
 t.test('the consulted agent hangs up: the consultation ends, the customer is back with A, and the port says so', async (t) => {
   // B's phone hangs up when the test sends it an INFO: the moment is chosen, not timed
-  const { anchor, customer, agentA, bv, gw, phoneA, phoneB, h, sessions, req, hears, cv, av } = await consultRig(t, 'consult-hang-up', 'phone-answer-media-info-hang-up.xml')
+  const { customer, agentA, bv, phoneA, phoneB, h, sessions, req, hears, cv, av, hangUpAll } = await consultRig(t, 'consult-hang-up', 'phone-answer-media-info-hang-up.xml')
   await hears(agentA, cv, 'A to hear the customer')
 
   await h.port.consult(req.callId, 'agent-b')
@@ -224,13 +228,7 @@ t.test('the consulted agent hangs up: the consultation ends, the customer is bac
   t.notOk(h.names(req.callId).includes('ended'), 'the customer is still on the call')
   await t.rejects(h.port.completeConsult(req.callId), TelephonyRefused, 'nothing left to complete')
 
-  await h.port.hangup(req.callId, 'test')
-  await h.waitFor('ended', req.callId)
-  await sessions.logout('agent-a')
-  await sessions.logout('agent-b')
-  await until(() => anchor.anchored() === 0, 'all media released')
-  t.strictSame(await rtpengineCalls(), [], 'rtpengine lists no session')
-  t.equal((await gw.done).code, 0)
+  await hangUpAll()
   t.equal((await phoneB.done).code, 0, "B's phone hung up as scripted")
   t.equal((await phoneA.done).code, 0)
 })
