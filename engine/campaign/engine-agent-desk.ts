@@ -29,7 +29,7 @@ import {
   type TransferTarget,
 } from './agent-desk.js'
 import type { AgentView } from './control.js'
-import type { CampaignDialer, Screener } from './dialer.js'
+import type { CampaignDialer, Screener, ScreenVerdict } from './dialer.js'
 import type { HopperLeadSupply } from './hopper-lead-supply.js'
 
 /** A campaign this instance runs: its lead supply (leases held here) for preview. */
@@ -72,6 +72,13 @@ const MaxPreviewSkips = 20
 interface HeldPreview {
   lead: Lead
   supply: HopperLeadSupply
+}
+
+/** The campaign loop's refusal of an agent-bound dial, as the desk reports it: screened out (422) or refused (409). */
+function deskError(err: unknown): unknown {
+  if (!(err instanceof Error) || err.name !== 'AgentBoundRefused') return err
+  const code = (err as Error & { screening?: string }).screening
+  return code !== undefined ? new AgentDeskScreenedOut({ code, detail: err.message }) : new AgentDeskRefused(err.message)
 }
 
 export class EngineAgentDesk implements AgentDesk {
@@ -174,12 +181,7 @@ export class EngineAgentDesk implements AgentDesk {
       this.log.info({ agentId, callId, leadId }, 'preview lead dialed by the agent')
       return { callId }
     } catch (err) {
-      if (err instanceof Error && err.name === 'AgentBoundRefused') {
-        const code = (err as Error & { screening?: string }).screening
-        if (code !== undefined) throw new AgentDeskScreenedOut({ code, detail: err.message })
-        throw new AgentDeskRefused(err.message)
-      }
-      throw err
+      throw deskError(err)
     }
   }
 
@@ -193,11 +195,16 @@ export class EngineAgentDesk implements AgentDesk {
   }
 
   async screenNumber(campaignId: string, number: string): Promise<ScreenRefusal | undefined> {
+    const verdict = (await this.screenAsked(campaignId, number, this.o.clock.now())).verdict
+    return verdict.ok ? undefined : { code: verdict.code, detail: verdict.detail }
+  }
+
+  /** A number an agent asked for, screened as the campaign would screen a fresh lead with it. */
+  private async screenAsked(campaignId: string, number: string, now: number): Promise<{ campaign: Campaign; verdict: ScreenVerdict }> {
     const campaign = await this.o.repos.campaigns.get(campaignId)
     if (!campaign) throw new AgentDeskNotFound('campaign', campaignId)
     const lead: Lead = { id: 'click-to-dial', campaignId, phone: number, status: 'new', attemptTimes: [] }
-    const verdict = await this.o.screenerFor(campaign).screen(lead, this.o.clock.now())
-    return verdict.ok ? undefined : { code: verdict.code, detail: verdict.detail }
+    return { campaign, verdict: await this.o.screenerFor(campaign).screen(lead, now) }
   }
 
   /**
@@ -210,11 +217,8 @@ export class EngineAgentDesk implements AgentDesk {
     if (agent.state === 'logged-out' || agent.state === 'reserved' || agent.state === 'on-call') {
       throw new AgentDeskRefused(`agent ${agentId} is ${agent.state}: dialing needs an agent logged in and free`)
     }
-    const campaign = await this.o.repos.campaigns.get(request.campaignId)
-    if (!campaign) throw new AgentDeskNotFound('campaign', request.campaignId)
     const now = this.o.clock.now()
-    const asked: Lead = { id: 'click-to-dial', campaignId: campaign.id, phone: request.number, status: 'new', attemptTimes: [] }
-    const first = await this.o.screenerFor(campaign).screen(asked, now)
+    const { campaign, verdict: first } = await this.screenAsked(request.campaignId, request.number, now)
     if (!first.ok) throw new AgentDeskScreenedOut({ code: first.code, detail: first.detail })
     const r = this.o.running(campaign.id)
     if (!r) throw new AgentDeskRefused(`campaign ${campaign.id} is not running on this engine instance`)
@@ -236,12 +240,7 @@ export class EngineAgentDesk implements AgentDesk {
     } catch (err) {
       // not placed: the lead goes back, dialable again at once (for this agent or the campaign)
       await r.supply.park(claimed, this.o.clock.now(), 'click-to-dial-refused', this.o.clock.now())
-      if (err instanceof Error && err.name === 'AgentBoundRefused') {
-        const code = (err as Error & { screening?: string }).screening
-        if (code !== undefined) throw new AgentDeskScreenedOut({ code, detail: err.message })
-        throw new AgentDeskRefused(err.message)
-      }
-      throw err
+      throw deskError(err)
     }
   }
 

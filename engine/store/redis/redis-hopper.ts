@@ -194,21 +194,13 @@ export class RedisHopper implements Hopper {
       const [id, queue, data, token, leaseUntil, routeKind, agent, until, lost] = f as [
         string, string, string, string, string, string, string, string, string,
       ]
-      if (!QUEUES.has(queue)) throw new Error(`hopper ${this.campaignId}: lead ${id} has unknown queue ${queue}`)
       const route: LeadRoute =
         routeKind === 'owner'
           ? { kind: 'owner', agentId: agent, until: Number(until) }
           : routeKind === 'prefer'
             ? { kind: 'prefer', agentId: agent }
             : { kind: 'any' }
-      leads.push({
-        lead: JSON.parse(data) as Lead,
-        queue: queue as HopperQueue,
-        token,
-        leaseUntil: Number(leaseUntil),
-        route,
-        lostLeases: Number(lost),
-      })
+      leads.push(this.takenOf(id, queue, data, token, leaseUntil, route, lost))
     }
     return { leads, reclaimed, parksEnded }
   }
@@ -226,8 +218,13 @@ export class RedisHopper implements Hopper {
     )) as string[]
     const [result, kind, data, token, leaseUntil, lost] = raw.map(String) as [string, string, string, string, string, string]
     if (result !== 'taken') return result as ClaimRefusal
-    if (!QUEUES.has(kind)) throw new Error(`hopper ${this.campaignId}: lead ${lead.id} has unknown queue ${kind}`)
-    return { lead: JSON.parse(data) as Lead, queue: kind as HopperQueue, token, leaseUntil: Number(leaseUntil), route: { kind: 'any' }, lostLeases: Number(lost) }
+    return this.takenOf(lead.id, kind, data, token, leaseUntil, { kind: 'any' }, lost)
+  }
+
+  /** A lead a script leased, from the fields it returned. */
+  private takenOf(id: string, queue: string, data: string, token: string, leaseUntil: string, route: LeadRoute, lost: string): TakenLead {
+    if (!QUEUES.has(queue)) throw new Error(`hopper ${this.campaignId}: lead ${id} has unknown queue ${queue}`)
+    return { lead: JSON.parse(data) as Lead, queue: queue as HopperQueue, token, leaseUntil: Number(leaseUntil), route, lostLeases: Number(lost) }
   }
 
   async release(taken: TakenLead): Promise<boolean> {

@@ -201,7 +201,7 @@ export class LeadRepository implements LeadSource {
       [
         campaignId,
         listId ?? null,
-        leads.map((l, i) => this.numbers.seal(ids[i]!, l.e164 === undefined ? { phone: l.phone } : { phone: l.phone, e164: l.e164 })),
+        leads.map((l, i) => this.numbers.seal(ids[i]!, l)),
         col((l) => (l.e164 === undefined ? undefined : this.numbers.hash(l.e164))),
         col((l) => l.region),
         col((l) => l.timezone),

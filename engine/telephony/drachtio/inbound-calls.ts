@@ -434,24 +434,11 @@ export class InboundCalls {
     return ahead + 1
   }
 
-  /** A recording that cannot start costs the recording, never the call. */
+  /** The call with its agent, recorded when the campaign's calls are. */
   private async startRecording(l: Live, agentId: string, sessionId: string): Promise<void> {
-    const { media, recording, clock } = this.o
-    if (!recording?.wanted(l.cfg.campaignId) || !canRecord(media)) return
-    try {
-      await media.startRecording(l.callId, recordingMetadata(this.ids(l), agentId))
-    } catch (err) {
-      l.log.error({ agentId, err: err instanceof Error ? err.message : String(err) }, 'recording not started; the call goes on unrecorded')
-      return
-    }
-    const source = media.mediaSource?.(sessionId)
-    const agent: RecordedLeg = { party: 'agent', id: agentId, sessionId, ...(source !== undefined ? { source } : {}) }
-    l.recording = { startedAt: clock.now(), agent }
-    try {
-      recording.onRecordingStarted?.({ ...this.ids(l), agentId, legs: this.legs(l), startedAt: l.recording.startedAt })
-    } catch (err) {
-      l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
-    }
+    if (!this.o.recording?.wanted(l.cfg.campaignId)) return
+    const source = canRecord(this.o.media) ? this.o.media.mediaSource?.(sessionId) : undefined
+    await this.beginRecording(l, { party: 'agent', id: agentId, sessionId, ...(source !== undefined ? { source } : {}) })
   }
 
   /**
@@ -459,20 +446,31 @@ export class InboundCalls {
    * message); registered through the recording policy like a call, with no agent leg.
    */
   private async recordMessage(l: Live): Promise<void> {
+    if (!this.o.recording || !canRecord(this.o.media)) return void l.log.warn('voicemail: the media anchor cannot record or no recording policy is set; the message is lost')
+    if (await this.beginRecording(l, undefined)) l.log.info('voicemail: recording the message')
+  }
+
+  /**
+   * rtpengine starts recording the call (with the agent's leg, or none: a message) and the policy hears of it. A
+   * recording that cannot start costs the recording, never the call. Returns whether it started.
+   */
+  private async beginRecording(l: Live, agent: RecordedLeg | undefined): Promise<boolean> {
     const { media, recording, clock } = this.o
-    if (!recording || !canRecord(media)) return void l.log.warn('voicemail: the media anchor cannot record or no recording policy is set; the message is lost')
+    if (!recording || !canRecord(media)) return false
+    const metadata = recordingMetadata(this.ids(l), agent?.id)
     try {
-      await media.startRecording(l.callId, `${recordingMetadata(this.ids(l), undefined)};voicemail=1`)
+      await media.startRecording(l.callId, agent ? metadata : `${metadata};voicemail=1`)
     } catch (err) {
-      return void l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'voicemail: recording not started')
+      l.log.error({ agentId: agent?.id, err: err instanceof Error ? err.message : String(err) }, 'recording not started; the call goes on unrecorded')
+      return false
     }
-    l.recording = { startedAt: clock.now() }
-    l.log.info('voicemail: recording the message')
+    l.recording = { startedAt: clock.now(), ...(agent ? { agent } : {}) }
     try {
-      recording.onRecordingStarted?.({ ...this.ids(l), agentId: null, legs: this.legs(l), startedAt: l.recording.startedAt })
+      recording.onRecordingStarted?.({ ...this.ids(l), agentId: agent?.id ?? null, legs: this.legs(l), startedAt: l.recording.startedAt })
     } catch (err) {
       l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
     }
+    return true
   }
 
   /** The ids a recording of the call is filed under: the inbound CDR's. */
@@ -565,7 +563,7 @@ export class InboundCalls {
     const cdr: Cdr = {
       callId: l.callId,
       campaignId: l.cfg.campaignId,
-      leadId: `inbound:${l.callId}`,
+      leadId: this.ids(l).leadId,
       direction: 'inbound',
       ...(agentId ? { agentId } : {}),
       outcome: cdrOutcome,
