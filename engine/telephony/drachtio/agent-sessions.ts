@@ -19,6 +19,7 @@ import type { MediaAnchor } from './media-anchor.js'
 import { createUac, isUacFailure, type UacDialog, type UacRequest } from './uac.js'
 import { parseSessionExpires, refreshDelayMs, type SessionExpires } from './session-timer.js'
 import { requestInDialog } from './dialog-request.js'
+import { DialogWatch } from './dialog-watch.js'
 import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
 
 export const AgentSessionEvents = {
@@ -93,9 +94,9 @@ interface Session {
   dialog?: UacDialog
   /** The dialog belongs to a lost admin connection: probed now and then, ended by a BYE on the new connection. */
   orphaned?: boolean
-  probeTimer?: TimerHandle
-  /** The next RFC 4028 refresh, when the phone made us the refresher. */
-  refreshTimer?: TimerHandle
+  probeWatch?: DialogWatch
+  /** RFC 4028 refreshes, when the phone made us the refresher. */
+  refreshWatch?: DialogWatch
   retryTimer?: TimerHandle
   answerTimer?: TimerHandle
   failures: number
@@ -183,21 +184,26 @@ export class AgentSessions extends EventEmitter {
   }
 
   private armProbe(s: Session): void {
-    if (s.probeTimer) this.opts.clock.clearTimeout(s.probeTimer)
-    s.probeTimer = this.opts.clock.setTimeout(() => {
-      s.probeTimer = undefined
-      const dialog = s.dialog
-      if (s.state !== 'up' || !dialog) return
-      void requestInDialog(this.opts.connection, dialog.id, 'OPTIONS', this.opts.probeLimitMs ?? 40_000).then((probe) => {
-        if (s.dialog !== dialog) return
-        if (dialogAlive(probe)) return this.armProbe(s)
-        // a connection that is down again says nothing about the phone: the next reconnect's reconcile decides
-        if (probe.kind === 'not-sent' && !this.opts.connection.connected) return
+    const dialog = s.dialog
+    if (!dialog) return
+    s.probeWatch?.stop()
+    s.probeWatch = new DialogWatch({
+      connection: this.opts.connection,
+      clock: this.opts.clock,
+      dialogId: dialog.id,
+      method: 'OPTIONS',
+      everyMs: this.opts.orphanProbeMs ?? 30_000,
+      limitMs: this.opts.probeLimitMs ?? 40_000,
+      current: () => s.state === 'up' && s.dialog === dialog,
+      // a connection that is down again says nothing about the phone: the next reconnect's reconcile decides
+      whileDown: 'stop',
+      gone: (probe) => {
         s.log.warn({ probe }, 'kept agent session no longer answers in its dialog')
         this.down(s, 'phone-hung-up')
-      })
-    }, this.opts.orphanProbeMs ?? 30_000)
+      },
+    })
   }
+
 
   state(agentId: string): AgentSessionState {
     return this.sessions.get(agentId)?.state ?? 'logged-out'
@@ -408,21 +414,24 @@ export class AgentSessions extends EventEmitter {
    * is down.
    */
   private armRefresh(s: Session, dialog: UacDialog, se: SessionExpires): void {
-    if (s.refreshTimer) this.opts.clock.clearTimeout(s.refreshTimer)
-    s.refreshTimer = this.opts.clock.setTimeout(() => {
-      s.refreshTimer = undefined
-      if (s.dialog !== dialog) return
-      const headers = { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' }
-      void requestInDialog(this.opts.connection, dialog.id, 'UPDATE', this.opts.probeLimitMs ?? 40_000, headers).then((r) => {
-        if (s.dialog !== dialog) return
-        if (dialogAlive(r)) return this.armRefresh(s, dialog, se)
-        if (r.kind === 'not-sent' && !this.opts.connection.connected) return
+    s.refreshWatch?.stop()
+    s.refreshWatch = new DialogWatch({
+      connection: this.opts.connection,
+      clock: this.opts.clock,
+      dialogId: dialog.id,
+      method: 'UPDATE',
+      headers: { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' },
+      everyMs: refreshDelayMs(se),
+      limitMs: this.opts.probeLimitMs ?? 40_000,
+      current: () => s.dialog === dialog,
+      whileDown: 'stop',
+      gone: (r) => {
         s.log.warn({ refresh: r }, 'agent phone did not answer the session refresh: session ended')
         dialog.removeAllListeners('destroy')
         dialog.destroy()
         this.down(s, 'phone-gone')
-      })
-    }, refreshDelayMs(se))
+      },
+    })
   }
 
   /** An up session ended: media released; dialled again if the agent is still logged in. */
@@ -432,10 +441,8 @@ export class AgentSessions extends EventEmitter {
     s.dialog?.removeAllListeners('destroy')
     s.dialog = undefined
     s.orphaned = false
-    if (s.probeTimer) this.opts.clock.clearTimeout(s.probeTimer)
-    s.probeTimer = undefined
-    if (s.refreshTimer) this.opts.clock.clearTimeout(s.refreshTimer)
-    s.refreshTimer = undefined
+    s.probeWatch?.stop()
+    s.refreshWatch?.stop()
     s.state = 'waiting'
     if (sessionId) void this.releaseMedia(s, sessionId)
     if (s.wanted) this.retryLater(s, reason, sessionId)

@@ -40,6 +40,7 @@ import { causeOfStatus, mayCrankBack, type OurCancel } from './sip-causes.js'
 import { createUac, isUacFailure, type UacDialog, type UacProvisional } from './uac.js'
 import { CallEventBus } from '../call-event-bus.js'
 import { requestInDialog } from './dialog-request.js'
+import { DialogWatch } from './dialog-watch.js'
 import { parseSessionExpires, refreshDelayMs, type SessionExpires } from './session-timer.js'
 import { dialogAlive, reconcileLiveCalls, type CarriedCall, type ReconcileDecision } from './live-call-reconcile.js'
 
@@ -273,21 +274,25 @@ export class DrachtioTelephony implements TelephonyPort {
 
   /** A kept call's far end hanging up is not reported to us: an OPTIONS now and then finds out. */
   private armOrphanProbe(call: LiveCall): void {
-    if (call.orphanTimer) this.clock.clearTimeout(call.orphanTimer)
-    call.orphanTimer = this.clock.setTimeout(() => {
-      call.orphanTimer = undefined
-      const dialog = call.dialog
-      if (call.state !== 'answered' || !dialog) return
-      void requestInDialog(this.conn, dialog.id, 'OPTIONS', this.probeLimitMs).then((probe) => {
-        if (call.state !== 'answered') return
-        if (dialogAlive(probe)) return this.armOrphanProbe(call)
-        // a connection that is down again says nothing about the far end: the next reconnect's reconcile decides
-        if (probe.kind === 'not-sent' && !this.conn.connected) return
+    const dialog = call.dialog
+    if (!dialog) return
+    call.orphanWatch?.stop()
+    call.orphanWatch = new DialogWatch({
+      connection: this.conn,
+      clock: this.clock,
+      dialogId: dialog.id,
+      method: 'OPTIONS',
+      everyMs: this.orphanProbeMs,
+      limitMs: this.probeLimitMs,
+      current: () => call.state === 'answered',
+      // a connection that is down again says nothing about the far end: the next reconnect's reconcile decides
+      whileDown: 'stop',
+      gone: (probe) => {
         call.log.info({ probe }, 'kept call no longer answers in its dialog; ending it')
         this.end(call, 'customer')
         this.bye(call, dialog)
-      })
-    }, this.orphanProbeMs)
+      },
+    })
   }
 
   /**
@@ -296,20 +301,25 @@ export class DrachtioTelephony implements TelephonyPort {
    * (whose reconcile probes the call anyway).
    */
   private armRefresh(call: LiveCall, se: SessionExpires): void {
-    if (call.refreshTimer) this.clock.clearTimeout(call.refreshTimer)
-    call.refreshTimer = this.clock.setTimeout(() => {
-      call.refreshTimer = undefined
-      const dialog = call.dialog
-      if (call.state !== 'answered' || !dialog) return
-      const headers = { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' }
-      void requestInDialog(this.conn, dialog.id, 'UPDATE', this.probeLimitMs, headers).then((r) => {
-        if (call.state !== 'answered') return
-        if (dialogAlive(r) || (r.kind === 'not-sent' && !this.conn.connected)) return this.armRefresh(call, se)
+    const dialog = call.dialog
+    if (!dialog) return
+    call.refreshWatch?.stop()
+    call.refreshWatch = new DialogWatch({
+      connection: this.conn,
+      clock: this.clock,
+      dialogId: dialog.id,
+      method: 'UPDATE',
+      headers: { 'Session-Expires': `${se.seconds};refresher=uac`, Supported: 'timer' },
+      everyMs: refreshDelayMs(se),
+      limitMs: this.probeLimitMs,
+      current: () => call.state === 'answered',
+      whileDown: 'ask-again',
+      gone: (r) => {
         call.log.warn({ refresh: r }, 'session refresh not answered: the far end is gone; ending the call')
         this.end(call, 'customer')
         this.bye(call, dialog)
-      })
-    }, refreshDelayMs(se))
+      },
+    })
   }
 
   /** Sends the BYE that ends an answered call: on the dialog, or on the new connection when the dialog is orphaned. */
@@ -957,10 +967,8 @@ export class DrachtioTelephony implements TelephonyPort {
     this.clearRingTimer(call)
     if (call.maxTimer) this.clock.clearTimeout(call.maxTimer)
     call.maxTimer = undefined
-    if (call.orphanTimer) this.clock.clearTimeout(call.orphanTimer)
-    call.orphanTimer = undefined
-    if (call.refreshTimer) this.clock.clearTimeout(call.refreshTimer)
-    call.refreshTimer = undefined
+    call.orphanWatch?.stop()
+    call.refreshWatch?.stop()
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
     if (call.holdsChannel && this.caps) {

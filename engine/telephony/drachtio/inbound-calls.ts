@@ -34,6 +34,7 @@ import type { AgentSessionLookup } from './agent-session-lookup.js'
 import { CallAudio } from './call-audio.js'
 import { ConnectionEvents, type DrachtioConnection } from './connection.js'
 import { requestInDialog, stackDialogId } from './dialog-request.js'
+import { DialogWatch } from './dialog-watch.js'
 import { dialogAlive, type DialogProbe } from './live-call-reconcile.js'
 import type { QueuePositions } from '../../store/redis/inbound-queue-positions.js'
 import { canRecord, type MediaAnchor, type MediaJoiner, type MediaPlayer } from './media-anchor.js'
@@ -111,7 +112,7 @@ interface Live {
   callerTag: string
   /** The dialog belongs to a lost admin connection: probed now and then, hung up by a BYE on the new connection. */
   orphaned?: boolean
-  orphanTimer?: TimerHandle
+  orphanWatch?: DialogWatch
   /** The recording under way, once the caller is with an agent (or leaving a message: no agent leg). */
   recording?: { startedAt: number; agent?: RecordedLeg }
 }
@@ -191,19 +192,21 @@ export class InboundCalls {
 
   /** A kept call's caller hanging up is not reported to us: an OPTIONS now and then finds out. */
   private armOrphanProbe(l: Live): void {
-    if (l.orphanTimer) this.o.clock.clearTimeout(l.orphanTimer)
-    l.orphanTimer = this.o.clock.setTimeout(() => {
-      l.orphanTimer = undefined
-      const dialog = l.dialog
-      if (l.finished || !dialog) return
-      void requestInDialog(this.o.connection, stackDialogId(dialog), 'OPTIONS', this.o.probeLimitMs ?? 40_000).then((probe) => {
-        if (l.finished) return
-        if (dialogAlive(probe)) return this.armOrphanProbe(l)
-        // a connection that is down again says nothing about the caller: the next reconnect's reconcile decides
-        if (probe.kind === 'not-sent' && !this.o.connection.connected) return
-        this.callerGone(l, probe, 'kept inbound call no longer answers in its dialog; ending it')
-      })
-    }, this.o.orphanProbeMs ?? 30_000)
+    const dialog = l.dialog
+    if (!dialog) return
+    l.orphanWatch?.stop()
+    l.orphanWatch = new DialogWatch({
+      connection: this.o.connection,
+      clock: this.o.clock,
+      dialogId: stackDialogId(dialog),
+      method: 'OPTIONS',
+      everyMs: this.o.orphanProbeMs ?? 30_000,
+      limitMs: this.o.probeLimitMs ?? 40_000,
+      current: () => !l.finished,
+      // a connection that is down again says nothing about the caller: the next reconnect's reconcile decides
+      whileDown: 'stop',
+      gone: (probe) => this.callerGone(l, probe, 'kept inbound call no longer answers in its dialog; ending it'),
+    })
   }
 
   /** The caller is gone (or cannot be reached): the call ends as their hang-up, and they are told on the new connection. */
@@ -528,8 +531,7 @@ export class InboundCalls {
     this.clearTimer(l)
     this.clearPoll(l)
     this.clearAnnounce(l)
-    if (l.orphanTimer) clock.clearTimeout(l.orphanTimer)
-    l.orphanTimer = undefined
+    l.orphanWatch?.stop()
     this.leaveQueue(l)
     this.calls.delete(l.callId)
     this.audio.ended(l.callId)

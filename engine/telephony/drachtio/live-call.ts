@@ -1,4 +1,5 @@
 /** One outbound call as the drachtio adapter carries it, from the INVITE to its end (state owned by DrachtioTelephony). */
+import type { DialogWatch } from './dialog-watch.js'
 import type { Logger } from 'pino'
 import type { TimerHandle } from '../../clock.js'
 import type { EarlyMediaEvidence, OriginateRequest } from '../port.js'
@@ -50,7 +51,7 @@ export interface LiveCall {
    * is ended by a BYE on the new connection and probed now and then.
    */
   orphaned?: boolean
-  orphanTimer?: TimerHandle
+  orphanWatch?: DialogWatch
   /** RFC 4028: the engine refreshes the session (the carrier's 2xx named us the refresher). */
-  refreshTimer?: TimerHandle
+  refreshWatch?: DialogWatch
 }
