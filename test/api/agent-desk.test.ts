@@ -272,6 +272,25 @@ forEachDriver(t, async (t, db) => {
     await engine.runtime.stop(c2d.id)
   })
 
+  await t.test('click-to-dial respects the lead\'s attempt caps: a number already dialed up to its cap is a 422, no call placed', async (t) => {
+    const capped = defaultCampaignSettings()
+    capped.dialMode = 'preview'
+    capped.caps.maxAttemptsTotal = 1
+    const c = await repos.campaigns.create({ name: 'capped', settings: capped, id: 'camp-capped' })
+    const number = '+8613812348888'
+    const { insertedIds } = await repos.leads.insertMany(c.id, [{ phone: number, e164: number, timezone: 'Asia/Shanghai' }])
+    t.ok(await repos.leads.recordAttempt(insertedIds[0]!, { at: clock.now() - 2 * 24 * 60 * MINUTE, status: 'no-answer' }))
+    await engine.runtime.start(c.id)
+    t.teardown(() => engine.runtime.stop(c.id))
+    const state = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
+    if (state.state !== 'ready') t.equal((await me('/ready')).statusCode, 200)
+    const refused = problem(t, await me('/dial', { campaignId: c.id, number }), 422)
+    t.equal(refused.reason, 'attempt-cap-total', 'the lead\'s own history is screened, not a fresh number\'s')
+    t.equal((await engine.acd.get(ana.id))?.state, 'ready', 'no call: Ana is still ready')
+    t.equal((await repos.leads.get(insertedIds[0]!))?.attemptTimes.length, 1, 'no attempt added')
+    await engine.runtime.stop(c.id)
+  })
+
   await t.test('an agent hangs up its call through the telephony, then dispositions it with a callback at the minute', async (t) => {
     const view = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
     if (view.state !== 'ready') await me('/ready')
