@@ -19,6 +19,7 @@ import {
   type TransferTarget,
 } from '../../engine/campaign/agent-desk.js'
 import type { AgentView, CampaignControl } from '../../engine/campaign/control.js'
+import { QueueRepository } from '../../engine/store/sql/queues.js'
 import { AgentRepository, type AgentRecord } from '../../engine/store/sql/agents.js'
 import { CampaignRepository } from '../../engine/store/sql/campaigns.js'
 import { CdrRepository } from '../../engine/store/sql/cdrs.js'
@@ -111,6 +112,7 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
   const cdrs = new CdrRepository(db)
   const codes = new DispositionCodeRepository(db)
   const campaigns = new CampaignRepository(db)
+  const queues = new QueueRepository(db)
   /** An agent works its own site's campaigns: another site's looks missing, like an unknown id. */
   const ownCampaign = async (agent: AgentRecord, campaignId: string): Promise<void> => {
     const c = await campaigns.get(campaignId)
@@ -246,7 +248,10 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
       if (!other || other.siteId !== agent.siteId) throw invalidField('body.to.agentId', 'no such agent in this site')
       to = { kind: 'agent', agentId: other.id }
     } else if (body.to.queueId !== undefined) {
-      to = { kind: 'queue', queueId: body.to.queueId }
+      const queue = await queues.get(body.to.queueId)
+      if (!queue || queue.siteId !== agent.siteId) throw invalidField('body.to.queueId', 'no such queue in this site')
+      if (!queue.active) throw invalidField('body.to.queueId', `queue ${queue.name} is inactive`)
+      to = { kind: 'queue', queue: { queueId: queue.id, strategy: queue.strategy, requiredSkills: queue.requiredSkills } }
     } else {
       to = { kind: 'number', number: body.to.number! }
     }

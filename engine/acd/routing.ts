@@ -3,6 +3,8 @@
  * the customer's owning agent takes the call when ready; otherwise (unless the call is owner-only) the strategy
  * picks among agents with the required skill, best tier first (tier 1 beats tier 2), then by the strategy's
  * measure, then longest idle, then agent id, so every engine and the Redis script (reserve-agent.lua) agree.
+ * A call queue may require several skills, each with the worst tier it still accepts: an agent lacking one, or below
+ * its tier, is never chosen, and an agent's tier for the call is its worst over the required skills.
  */
 
 export const RoutingStrategies = ['longest-idle', 'fewest-calls', 'least-talk-time'] as const
@@ -22,6 +24,8 @@ export interface RoutingRequest {
   strategy: RoutingStrategy
   /** Required skill; candidates without it are never chosen. */
   skill?: string
+  /** Required skills -> the worst tier accepted for each (a call queue's needs), with `skill` if both are given. */
+  skills?: Readonly<Record<string, number>>
   /** The customer's owning agent: chosen first when among the candidates. */
   ownerAgentId?: string
   /** Only the owner may take the call (an owned callback inside its grace). */
@@ -41,8 +45,17 @@ function measure(c: RoutingCandidate, strategy: RoutingStrategy): number {
 
 /** Candidates able to take the call, best first (the owner, if present, is handled by chooseAgent). */
 export function rankAgents(candidates: readonly RoutingCandidate[], request: RoutingRequest): RoutingCandidate[] {
-  const tierOf = (c: RoutingCandidate): number | undefined =>
-    request.skill === undefined ? 0 : c.skills?.[request.skill]
+  const needs: [string, number][] = Object.entries(request.skills ?? {})
+  if (request.skill !== undefined) needs.push([request.skill, Infinity])
+  const tierOf = (c: RoutingCandidate): number | undefined => {
+    let worst = 0
+    for (const [skill, maxTier] of needs) {
+      const tier = c.skills?.[skill]
+      if (tier === undefined || tier > maxTier) return undefined
+      worst = Math.max(worst, tier)
+    }
+    return worst
+  }
   return candidates
     .filter((c) => tierOf(c) !== undefined)
     .sort(

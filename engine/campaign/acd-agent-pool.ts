@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
 import type { RoutingStrategy } from '../acd/routing.js'
 import type { AgentEvent } from '../acd/agent-machine.js'
 import { agentFromHash, type RedisAcd } from '../store/redis/redis-acd.js'
-import type { AgentPool, AgentSnapshot } from './dialer.js'
+import type { AgentPool, AgentSnapshot, QueueRoute } from './dialer.js'
 
 export interface AcdAgentPoolOptions {
   acd: RedisAcd
@@ -45,6 +45,10 @@ export class AcdAgentPool implements AgentPool {
 
   async reserveAgent(agentId: string, callId: string, now: number): Promise<boolean> {
     return (await this.o.acd.reserve({ callId, now, strategy: this.o.strategy, ownerAgentId: agentId, ownerOnly: true })) === agentId
+  }
+
+  reserveInQueue(queue: QueueRoute, callId: string, now: number): Promise<string | undefined> {
+    return this.o.acd.reserve({ callId, now, strategy: queue.strategy, skills: queue.requiredSkills })
   }
 
   async onCall(agentId: string, callId: string, now: number): Promise<void> {

@@ -6,11 +6,15 @@
  */
 import type { LeadStatus } from '../leads/lead.js'
 import type { AgentView } from './control.js'
+import type { QueueRoute } from './dialer.js'
 
-/** Where a blind transfer sends the customer; the customer id travels with it for the screen pop. */
+/**
+ * Where a blind transfer sends the customer; the customer id travels with it for the screen pop. A call queue's best
+ * ready agent is chosen by the queue's routing (strategy, required skills with their tiers) when the transfer is asked.
+ */
 export type TransferTarget =
   | { kind: 'agent'; agentId: string }
-  | { kind: 'queue'; queueId: string }
+  | { kind: 'queue'; queue: QueueRoute }
   | { kind: 'number'; number: string }
 
 /** A lead held for one agent to read before dialing (preview mode). */

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { AgentState } from '../acd/agent-state.js'
+import type { RoutingStrategy } from '../acd/routing.js'
 import type { Lead, LeadStatus } from '../leads/lead.js'
 import { maskPhone } from '../leads/lead.js'
 import { newCall, step, type CallEffect, type CallInput, type CallRecord, type LifecycleOptions } from '../calls/lifecycle.js'
@@ -85,6 +86,8 @@ export interface AgentPool {
   reserve(campaignId: string, callId: string, now: number, ownerAgentId?: string): Promise<string | undefined>
   /** Atomically reserve this agent for the call if they are ready (a transfer's target); false otherwise. */
   reserveAgent(agentId: string, callId: string, now: number): Promise<boolean>
+  /** Atomically reserve the best ready agent of a call queue (its strategy and required skills), or undefined. */
+  reserveInQueue(queue: QueueRoute, callId: string, now: number): Promise<string | undefined>
   onCall(agentId: string, callId: string, now: number): Promise<void>
   /** The reserved agent was not needed: back to ready. */
   release(agentId: string, now: number): Promise<void>
@@ -153,6 +156,17 @@ export class AgentBoundRefused extends Error {
     super(message)
   }
 }
+
+/** How a call queue picks its agent: what a transfer to the queue needs to know of it. */
+export interface QueueRoute {
+  queueId: string
+  strategy: RoutingStrategy
+  /** Skill name -> the worst tier accepted. */
+  requiredSkills: Readonly<Record<string, number>>
+}
+
+/** Who a blind transfer hands the customer to: that agent if ready, or the best ready agent of a call queue. */
+export type TransferTo = { agentId: string } | { queue: QueueRoute }
 
 /** A blind transfer this loop will not do (the call is not with an agent, the target is not ready); nothing changed. */
 export class TransferRefused extends Error {
@@ -235,18 +249,29 @@ export class CampaignDialer {
   }
 
   /**
-   * Blind transfer of a bridged call to another agent: the target is reserved atomically (only if ready), the port
+   * Blind transfer of a bridged call to another agent, or to a call queue's best ready agent (its routing strategy
+   * and required skills; none ready: refused, the customer stays): the target is reserved atomically, the port
    * moves the customer's media to the target's session and tells their phone who it is, then the call goes on with the
    * target (one call, one CDR naming the last agent) while the first agent wraps up. The target hears of it like any
    * call (onBridged: the screen pop with the customer record). Refused with TransferRefused before anything moved.
+   * Resolves with the agent who has the call now (undefined: the customer hung up meanwhile).
    */
-  async transfer(callId: string, toAgentId: string, customerId?: string): Promise<void> {
+  async transfer(callId: string, to: TransferTo, customerId?: string): Promise<string | undefined> {
     const l = this.live.get(callId)
     if (!l || l.call.state !== 'bridged' || !l.call.agentId) throw new TransferRefused(`call ${callId} is not with an agent`)
     const from = l.call.agentId
-    if (from === toAgentId) throw new TransferRefused(`call ${callId} is already with agent ${toAgentId}`)
     const { clock, port, agents } = this.deps
-    if (!(await agents.reserveAgent(toAgentId, callId, clock.now()))) throw new TransferRefused(`agent ${toAgentId} is not ready for a call`)
+    let toAgentId: string
+    if ('agentId' in to) {
+      toAgentId = to.agentId
+      if (from === toAgentId) throw new TransferRefused(`call ${callId} is already with agent ${toAgentId}`)
+      if (!(await agents.reserveAgent(toAgentId, callId, clock.now()))) throw new TransferRefused(`agent ${toAgentId} is not ready for a call`)
+    } else {
+      // the agent handing the call on is on it, so never ready: the queue cannot hand it back to them
+      const chosen = await agents.reserveInQueue(to.queue, callId, clock.now())
+      if (chosen === undefined) throw new TransferRefused(`no agent of queue ${to.queue.queueId} is ready for a call; the customer stays with agent ${from}`)
+      toAgentId = chosen
+    }
     const customer = customerId ?? l.lead.customerId
     try {
       await port.transfer(callId, toAgentId, {
@@ -262,13 +287,14 @@ export class CampaignDialer {
     // the customer hung up while the media moved: the first agent has wrapped up already, the target is not needed
     if (l.call.state !== 'bridged' || l.call.agentId !== from) {
       await agents.release(toAgentId, clock.now())
-      return
+      return undefined
     }
     await agents.onCall(toAgentId, callId, clock.now())
     this.input(callId, { type: 'transferred', at: clock.now(), toAgentId })
     await l.effects
-    l.log.info({ fromAgentId: from, toAgentId }, 'call transferred')
+    l.log.info({ fromAgentId: from, toAgentId, ...('queue' in to ? { queueId: to.queue.queueId } : {}) }, 'call transferred')
     this.deps.onBridged?.(l.call, l.lead)
+    return toAgentId
   }
 
   /**

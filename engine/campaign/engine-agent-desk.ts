@@ -29,7 +29,7 @@ import {
   type TransferTarget,
 } from './agent-desk.js'
 import type { AgentView } from './control.js'
-import type { CampaignDialer, Screener, ScreenVerdict } from './dialer.js'
+import type { CampaignDialer, Screener, ScreenVerdict, TransferTo } from './dialer.js'
 import type { HopperLeadSupply } from './hopper-lead-supply.js'
 
 /** A campaign this instance runs: its lead supply (leases held here) for preview. */
@@ -56,8 +56,11 @@ export interface EngineAgentDeskOptions {
   holdsCall(callId: string): boolean
   /** Tell the campaign loops an agent became ready (a call may be waiting for one). */
   agentReady(agentId: string): Promise<void>
-  /** Blind-transfer a call held here to another agent (a TransferRefused when it cannot); false: no loop holds it. */
-  transfer(callId: string, toAgentId: string, customerId?: string): Promise<boolean>
+  /**
+   * Blind-transfer a call held here to another agent or a queue's best ready agent (a TransferRefused when it cannot):
+   * false when no loop holds it.
+   */
+  transfer(callId: string, to: TransferTo, customerId?: string): Promise<boolean>
   /** The attended-transfer steps, the same way. */
   consult(callId: string, toAgentId: string): Promise<boolean>
   completeConsult(callId: string, customerId?: string): Promise<boolean>
@@ -298,11 +301,12 @@ export class EngineAgentDesk implements AgentDesk {
 
   async transfer(agentId: string, target: TransferTarget, customerId?: string): Promise<AgentView> {
     const callId = await this.callOf(agentId, 'transfer')
-    // to a queue or an outside number the call would leave the campaign loop's agents: not supported yet
-    if (target.kind !== 'agent') throw new AgentDeskUnsupported(`blind transfer to a ${target.kind} is not supported by the engine yet`)
-    if (target.agentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
-    await this.loopStep(callId, () => this.o.transfer(callId, target.agentId, customerId))
-    this.log.info({ agentId, callId, toAgentId: target.agentId }, 'call transferred by the agent')
+    // to an outside number the call would leave the campaign loop's agents: not supported yet
+    if (target.kind === 'number') throw new AgentDeskUnsupported('blind transfer to an outside number is not supported by the engine yet')
+    if (target.kind === 'agent' && target.agentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
+    const to: TransferTo = target.kind === 'agent' ? { agentId: target.agentId } : { queue: target.queue }
+    await this.loopStep(callId, () => this.o.transfer(callId, to, customerId))
+    this.log.info({ agentId, callId, ...to }, 'call transferred by the agent')
     return this.current(agentId)
   }
 

@@ -33,7 +33,7 @@ import type { TelephonyPort } from '../telephony/port.js'
 import { AcdAgentPool } from './acd-agent-pool.js'
 import { dialerSettingsOf, pacingCapsOf, screeningPolicyOf } from './campaign-policies.js'
 import { CampaignControlRefused, type AgentView, type CampaignControl, type CampaignFigures } from './control.js'
-import { CampaignDialer } from './dialer.js'
+import { CampaignDialer, type TransferTo } from './dialer.js'
 import { EngineAgentDesk } from './engine-agent-desk.js'
 import type { AgentPhones } from './agent-desk.js'
 import type { Supervision } from '../telephony/supervisor/supervision.js'
@@ -208,7 +208,7 @@ export class EngineRuntime implements CampaignControl {
         new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, keys: o.keys, instanceId: o.instanceId }),
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
-      transfer: (callId, toAgentId, customerId) => this.transfer(callId, toAgentId, customerId),
+      transfer: (callId, to, customerId) => this.transfer(callId, to, customerId),
       consult: (callId, toAgentId) => this.consultStep(callId, (d) => d.consult(callId, toAgentId)),
       completeConsult: (callId, customerId) => this.consultStep(callId, (d) => d.completeConsult(callId, customerId)),
       cancelConsult: (callId) => this.consultStep(callId, (d) => d.cancelConsult(callId)),
@@ -229,10 +229,10 @@ export class EngineRuntime implements CampaignControl {
   }
 
   /** Blind transfer through the campaign loop holding the call; false when no loop here holds it. */
-  private async transfer(callId: string, toAgentId: string, customerId?: string): Promise<boolean> {
+  private async transfer(callId: string, to: TransferTo, customerId?: string): Promise<boolean> {
     for (const d of this.dialers) {
       if (!d.snapshotCalls().some((c) => c.callId === callId)) continue
-      await d.transfer(callId, toAgentId, customerId)
+      await d.transfer(callId, to, customerId)
       return true
     }
     return false

@@ -25,6 +25,17 @@ t.test('skills with tiers: best tier first, then the strategy', async (t) => {
   t.equal(chooseAgent(agents, { strategy: 'longest-idle', skill: 'legal' }), undefined)
 })
 
+t.test("a call queue's required skills: every one held within its worst accepted tier, ranked by the worst held", async (t) => {
+  t.same(
+    rankAgents(agents, { strategy: 'longest-idle', skills: { sales: 2, service: 2 } }).map((a) => a.agentId),
+    ['cat', 'ann'],
+    'cat (worst tier 2, ready since 200) before ann (worst tier 2, since 300); bob lacks service, dan both',
+  )
+  t.same(rankAgents(agents, { strategy: 'longest-idle', skills: { sales: 1 } }).map((a) => a.agentId), ['bob', 'cat'], 'ann is sales tier 2: below what the queue accepts')
+  t.equal(chooseAgent(agents, { strategy: 'longest-idle', skills: { sales: 1, service: 1 } }), undefined, 'nobody is tier 1 at both')
+  t.equal(chooseAgent(agents, { strategy: 'longest-idle', skills: {} }), 'bob', 'a queue needing no skill takes anyone')
+})
+
 t.test('owner first (sticky), else by strategy unless owner-only', async (t) => {
   t.equal(chooseAgent(agents, { strategy: 'longest-idle', ownerAgentId: 'ann' }), 'ann')
   t.equal(chooseAgent(agents, { strategy: 'longest-idle', ownerAgentId: 'zed' }), 'bob', 'owner not ready')

@@ -13,6 +13,7 @@ import { createEngineMetrics } from '../../engine/campaign/metrics.js'
 import { createSimulatedEngine } from '../../engine/campaign/simulated-engine.js'
 import { defaultCampaignSettings } from '../../engine/store/sql/campaigns.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
+import { QueueRepository } from '../../engine/store/sql/queues.js'
 import { parseScenario } from '../../engine/telephony/sim/scenario.js'
 import { redisEnv } from '../store/redis/fixtures/redis-env.js'
 import { forEachDriver } from '../store/sql/databases.js'
@@ -319,8 +320,10 @@ forEachDriver(t, async (t, db) => {
     t.match(await engine.acd.get(ana.id), { state: 'on-call', callId })
     const badTarget = problem(t, await me('/transfer', { to: { agentId: 'nobody' } }), 400)
     t.equal(badTarget.errors?.[0]?.field, 'body.to.agentId')
-    const toQueue = problem(t, await me('/transfer', { to: { queueId: 'sales' } }), 501)
-    t.match(toQueue.detail, /queue/)
+    const noQueue = problem(t, await me('/transfer', { to: { queueId: 'sales' } }), 400)
+    t.equal(noQueue.errors?.[0]?.field, 'body.to.queueId', 'an unknown queue is named as the bad field')
+    const toNumber = problem(t, await me('/transfer', { to: { number: '+8613800000001' } }), 501)
+    t.match(toNumber.detail, /outside number/)
 
     // a blind transfer to Bo once he is ready: Ana wraps up, Bo has the call; then Bo hands it back to Ana
     const boLogin = await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(supervisor), payload: { ready: true } })
@@ -336,6 +339,34 @@ forEachDriver(t, async (t, db) => {
     t.equal(back.statusCode, 200, back.body)
     t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana has it again')
     t.equal((await engine.acd.get(bo.id))?.state, 'wrap-up')
+
+    // to a call queue: its best ready agent by its required skills (tiers included), none ready is a 409 and the
+    // customer stays; then Bo, given the skill, is the queue's agent
+    const site = (await repos.agents.get(ana.id))!.siteId
+    const queues = new QueueRepository(db)
+    const mandarinDesk = await queues.create({ siteId: site, name: 'mandarin desk', requiredSkills: { mandarin: 2 } })
+    if (mandarinDesk === 'taken') throw new Error('queue name taken')
+    t.equal((await app.inject({ method: 'POST', url: '/v1/agent/ready', headers: bearer(boDesk) })).statusCode, 200)
+    const nobodyFits = problem(t, await me('/transfer', { to: { queueId: mandarinDesk.id } }), 409)
+    t.match(nobodyFits.detail, /no agent of queue/, 'Bo is ready but lacks the skill')
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'the customer stays with Ana')
+    const skilled = await app.inject({ method: 'PATCH', url: `/v1/agents/${bo.id}`, headers: bearer(supervisor), payload: { skills: { mandarin: 3 } } })
+    t.equal(skilled.statusCode, 200, skilled.body)
+    problem(t, await me('/transfer', { to: { queueId: mandarinDesk.id } }), 409)
+    t.equal((await engine.acd.get(bo.id))?.state, 'ready', 'tier 3 is worse than the queue accepts: Bo stays ready')
+    await app.inject({ method: 'PATCH', url: `/v1/agents/${bo.id}`, headers: bearer(supervisor), payload: { skills: { mandarin: 2 } } })
+    const queued = await me('/transfer', { to: { queueId: mandarinDesk.id }, customerId: 'c-1' })
+    t.equal(queued.statusCode, 200, queued.body)
+    t.equal(queued.json<{ state: string }>().state, 'wrap-up', 'Ana handed the call to the queue and wraps up')
+    t.match(await engine.acd.get(bo.id), { state: 'on-call', callId }, "Bo, the queue's ready agent, has the call")
+    t.equal((await me('/ready')).statusCode, 200)
+    const returned = await app.inject({ method: 'POST', url: '/v1/agent/transfer', headers: bearer(boDesk), payload: { to: { agentId: ana.id } } })
+    t.equal(returned.statusCode, 200, returned.body)
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'Ana has it again')
+    const xianQueue = await queues.create({ siteId: 'xian', name: 'xian desk' })
+    if (xianQueue === 'taken') throw new Error('queue name taken')
+    const foreign = problem(t, await me('/transfer', { to: { queueId: xianQueue.id } }), 400)
+    t.equal(foreign.errors?.[0]?.field, 'body.to.queueId', "another site's queue looks missing")
 
     // attended: Ana consults Bo (he must be ready), cancels; consults again and completes; Bo hands it back
     const boBusy = problem(t, await me('/consult', { to: { agentId: bo.id } }), 409)

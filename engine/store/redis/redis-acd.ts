@@ -34,6 +34,8 @@ export interface ReserveRequest {
   now: number
   strategy: RoutingStrategy
   skill?: string
+  /** A call queue's required skills -> the worst tier accepted for each. */
+  skills?: Readonly<Record<string, number>>
   ownerAgentId?: string
   ownerOnly?: boolean
 }
@@ -181,7 +183,16 @@ export class RedisAcd {
 
   /** Atomically choose and reserve a ready agent for a call. Returns the agent id, or undefined if none fits. */
   async reserve(request: ReserveRequest): Promise<string | undefined> {
-    if (request.skill !== undefined) assertKeyId('skill', request.skill)
+    const needs: string[] = []
+    if (request.skill !== undefined) {
+      assertKeyId('skill', request.skill)
+      needs.push(`${request.skill}:`)
+    }
+    for (const [name, maxTier] of Object.entries(request.skills ?? {})) {
+      assertKeyId('skill', name) // no comma: the list's separator
+      if (!Number.isInteger(maxTier) || maxTier < 1) throw new Error(`skill ${name}: the worst tier accepted must be an integer >= 1`)
+      needs.push(`${name}:${maxTier}`)
+    }
     const k = this.keys
     const res = (await this.scripts.run(
       'reserve-agent',
@@ -192,7 +203,7 @@ export class RedisAcd {
         this.reservationTimeoutMs,
         request.callId,
         request.strategy,
-        request.skill ?? '',
+        needs.join(','),
         request.ownerAgentId ?? '',
         request.ownerOnly ? '1' : '0',
       ],

@@ -62,21 +62,27 @@ t.test('Redis routing picks the same agent as the pure strategies', async (t) =>
           calls: fc.integer({ min: 0, max: 3 }),
           talk: fc.integer({ min: 0, max: 3 }),
           sales: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+          service: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
         }),
         { minLength: 0, maxLength: 6 },
       ),
       fc.constantFrom(...RoutingStrategies),
       fc.boolean(),
+      // a call queue's needs: skills with the worst tier each accepts
+      fc.option(fc.dictionary(fc.constantFrom('sales', 'service'), fc.integer({ min: 1, max: 3 })), { nil: undefined }),
       fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
       fc.boolean(),
-      async (specs, strategy, needSkill, ownerIndex, ownerOnly) => {
+      async (specs, strategy, needSkill, queueNeeds, ownerIndex, ownerOnly) => {
         round++
         const candidates: RoutingCandidate[] = []
         const ids: string[] = []
         for (const [i, s] of specs.entries()) {
           const id = `r${round}-a${i}`
           ids.push(id)
-          await acd.register(id, T0, s.sales === undefined ? {} : { sales: s.sales })
+          await acd.register(id, T0, {
+            ...(s.sales === undefined ? {} : { sales: s.sales }),
+            ...(s.service === undefined ? {} : { service: s.service }),
+          })
           // Build calls and talk time through real calls so the stats come from the state machine.
           let now = T0
           await ok(acd, id, { type: 'login', at: now, ready: true })
@@ -102,6 +108,7 @@ t.test('Redis routing picks the same agent as the pure strategies', async (t) =>
         const request = {
           strategy,
           ...(needSkill ? { skill: 'sales' } : {}),
+          ...(queueNeeds !== undefined ? { skills: queueNeeds } : {}),
           ...(owner !== undefined ? { ownerAgentId: owner, ownerOnly } : {}),
         }
         const expected = chooseAgent(candidates, request)

@@ -31,7 +31,9 @@ for _, h in ipairs(heads) do
   local json = redis.call('HGET', callKey, 'call')
   local call = cjson.decode(json)
   local skill, owner = call.skill or '', call.ownerAgentId or ''
-  local id = chooseAgent(agentPrefix, KEYS[1], KEYS[2], KEYS[3], ARGV[5], skill, owner, call.ownerOnly == true)
+  local needs = {}
+  if skill ~= '' then needs[1] = { skill, math.huge } end
+  local id = chooseAgent(agentPrefix, KEYS[1], KEYS[2], KEYS[3], ARGV[5], needs, owner, call.ownerOnly == true)
   if id then
     redis.call('ZREM', h.key, h.id)
     redis.call('DEL', callKey)

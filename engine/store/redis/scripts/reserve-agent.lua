@@ -12,7 +12,7 @@
 -- ARGV[3] reservation timeout (ms)
 -- ARGV[4] call id
 -- ARGV[5] strategy: longest-idle | fewest-calls | least-talk-time
--- ARGV[6] required skill ('' none)
+-- ARGV[6] required skills: 'name:worstTier,name:' ('' none; an empty tier accepts any)
 -- ARGV[7] owner agent id ('' none)
 -- ARGV[8] "1" when only the owner may take the call
 --
@@ -21,7 +21,7 @@
 --@include "includes/reserve-ready-agent.lua"
 
 local prefix, now, timeout = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local id = chooseAgent(prefix, KEYS[1], KEYS[2], KEYS[3], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1')
+local id = chooseAgent(prefix, KEYS[1], KEYS[2], KEYS[3], ARGV[5], skillNeeds(ARGV[6]), ARGV[7], ARGV[8] == '1')
 if not id then return nil end
 local version = reserveReadyAgent(prefix, id, now, timeout, ARGV[4], KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return { id, version }
