@@ -11,6 +11,7 @@ import { parsePhone } from '../../engine/screening/number.js'
 import type { DncMirror } from './dnc.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
+  AgentDeskNotConnected,
   AgentDeskNotFound,
   AgentDeskRefused,
   AgentDeskScreenedOut,
@@ -67,6 +68,7 @@ export interface AgentDeskRoutesOptions {
 export const DeskProblemTypes = {
   agentState: '/problems/agent-state',
   notImplemented: '/problems/not-implemented',
+  notConnected: '/problems/transfer-not-connected',
   screenedOut: '/problems/number-screened-out',
 } as const
 
@@ -83,6 +85,13 @@ function deskProblem(err: unknown): unknown {
   }
   if (err instanceof AgentDeskUnsupported) {
     return new HttpProblem(501, 'Not implemented', err.message, { type: DeskProblemTypes.notImplemented })
+  }
+  if (err instanceof AgentDeskNotConnected) {
+    return new HttpProblem(409, 'Transfer not connected', `${err.message}; the customer is still with the agent`, {
+      type: DeskProblemTypes.notConnected,
+      reason: err.failure,
+      ...(err.sipStatus !== undefined ? { sipStatus: err.sipStatus } : {}),
+    })
   }
   if (err instanceof AgentDeskNotFound) return notFound(err.what, err.id)
   if (err instanceof AgentDeskScreenedOut) {
@@ -253,7 +262,10 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
       if (!queue.active) throw invalidField('body.to.queueId', `queue ${queue.name} is inactive`)
       to = { kind: 'queue', queue: { queueId: queue.id, strategy: queue.strategy, requiredSkills: queue.requiredSkills } }
     } else {
-      to = { kind: 'number', number: body.to.number! }
+      // national numbers as a Chinese floor writes them (the engine's home region, as for inbound callers)
+      const parsed = parsePhone(body.to.number, 'CN')
+      if (!parsed.ok) throw invalidField('body.to.number', `${parsed.code}: ${parsed.reason}`)
+      to = { kind: 'number', number: parsed.phone.e164 }
     }
     return ok(await engine(() => desk().transfer(agent.id, to, body.customerId)))
   })

@@ -14,6 +14,8 @@ export const CallStates = [
   'answered',
   'waiting-agent',
   'bridged',
+  /** A blind transfer out: the customer talks to an outside number, no agent of ours is on the call any more. */
+  'transferred-out',
   'safe-harbor',
   'completed',
   'failed',
@@ -61,6 +63,8 @@ export interface CallRecord {
   boundAgentId?: string
   /** Agents who had the call before a blind transfer handed it on, in order (`agentId` is the last one). */
   transferredFrom?: string[]
+  /** When the customer was handed to an outside number (`agentId` stays the agent who did it). */
+  transferredOutAt?: number
 }
 
 export type CallInput =
@@ -72,6 +76,8 @@ export type CallInput =
   | { type: 'bridged'; at: number; agentId: string }
   /** A blind transfer moved the bridged customer to another agent (reserved, and joined by the port already). */
   | { type: 'transferred'; at: number; toAgentId: string }
+  /** A blind transfer joined the bridged customer to an outside number (the port did it already). */
+  | { type: 'transferred-out'; at: number }
   | { type: 'agent-wait-expired'; at: number }
   | { type: 'failed'; at: number; cause: FailureCause; sipStatus?: number; sipReason?: string; earlyMedia?: EarlyMediaEvidence }
   | { type: 'ended'; at: number; endedBy: EndedBy; earlyMedia?: EarlyMediaEvidence }
@@ -179,6 +185,14 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
       }
     }
 
+    case 'transferred-out':
+      if (call.state !== 'bridged' || !call.agentId) return ignore(call)
+      // the agent is free now; the call (and its one CDR, naming that agent) lasts until either side hangs up
+      return {
+        call: { ...call, state: 'transferred-out', transferredOutAt: input.at },
+        effects: [{ type: 'agent-to-wrap', agentId: call.agentId }],
+      }
+
     case 'agent-wait-expired': {
       // A bridge already under way wins: the reserved agent is joining; only an unreserved wait expires.
       if (call.state !== 'waiting-agent' || call.agentId) return ignore(call)
@@ -230,6 +244,8 @@ export function step(call: CallRecord, input: CallInput, opts: LifecycleOptions)
             call: { ...ended, state: 'completed' },
             effects: [{ type: 'agent-to-wrap', agentId: call.agentId! }, { type: 'finalize' }],
           }
+        case 'transferred-out':
+          return { call: { ...ended, state: 'completed' }, effects: [{ type: 'finalize' }] }
         case 'safe-harbor':
           return { call: { ...ended, state: 'abandoned' }, effects: [{ type: 'finalize' }] }
         case 'waiting-agent': {

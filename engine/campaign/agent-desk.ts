@@ -103,6 +103,19 @@ export class AgentDeskUnsupported extends Error {
   override name = 'AgentDeskUnsupported'
 }
 
+/** A transfer to an outside number did not connect (busy, no answer...): the customer is still with the agent. */
+export class AgentDeskNotConnected extends Error {
+  override name = 'AgentDeskNotConnected'
+  constructor(
+    /** The port's failure cause (busy, no-answer, invalid-number...). */
+    readonly failure: string,
+    message: string,
+    readonly sipStatus?: number,
+  ) {
+    super(message)
+  }
+}
+
 /** A record the action names does not exist for this agent (a call, a lead, a campaign): the API answers 404. */
 export class AgentDeskNotFound extends Error {
   override name = 'AgentDeskNotFound'

@@ -298,6 +298,35 @@ export class CampaignDialer {
   }
 
   /**
+   * Blind transfer to an outside number: the port dials it with the customer on hold (the campaign's trunk, caller id
+   * and ring timeout); answered, the agent wraps up and the call goes on to its end (one CDR naming that agent, never
+   * an abandon). Not answered: the port's OutsideTransferFailed says why and the customer is back with the agent.
+   */
+  async transferOut(callId: string, number: string, customerId?: string): Promise<void> {
+    const l = this.live.get(callId)
+    if (!l || l.call.state !== 'bridged' || !l.call.agentId) throw new TransferRefused(`call ${callId} is not with an agent`)
+    if (this.consults.has(callId)) throw new TransferRefused(`call ${callId} is in a consultation; complete or cancel it first`)
+    const from = l.call.agentId
+    const { clock, port } = this.deps
+    const customer = customerId ?? l.lead.customerId
+    await port.transferOut(
+      callId,
+      {
+        number,
+        ringTimeoutMs: this.settings.ringTimeoutMs,
+        ...(this.settings.trunkId !== undefined ? { trunkId: this.settings.trunkId } : {}),
+        ...(this.settings.callerId !== undefined ? { callerId: this.settings.callerId } : {}),
+      },
+      { leadId: l.lead.id, campaignId: this.settings.campaignId, fromAgentId: from, ...(customer !== undefined ? { customerId: customer } : {}) },
+    )
+    // the customer hung up as the number answered: the call ended with the agent, who wraps up as after any call
+    if (l.call.state !== 'bridged' || l.call.agentId !== from) return
+    this.input(callId, { type: 'transferred-out', at: clock.now() })
+    await l.effects
+    l.log.info({ agentId: from, to: maskPhone(number) }, 'call transferred to an outside number')
+  }
+
+  /**
    * Attended transfer, first step: the consulted agent is taken atomically if ready and put on the call (they are
    * talking to the first agent), the customer holds. Refused with TransferRefused before anything moved.
    */

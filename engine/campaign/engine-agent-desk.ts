@@ -16,7 +16,9 @@ import type { RedisHopper } from '../store/redis/redis-hopper.js'
 import type { Campaign } from '../store/sql/campaigns.js'
 import type { Repositories } from '../store/sql/repositories.js'
 import type { TelephonyPort } from '../telephony/port.js'
+import { OutsideTransferFailed } from '../telephony/outside-transfer-failed.js'
 import {
+  AgentDeskNotConnected,
   AgentDeskNotFound,
   AgentDeskRefused,
   AgentDeskScreenedOut,
@@ -61,6 +63,8 @@ export interface EngineAgentDeskOptions {
    * false when no loop holds it.
    */
   transfer(callId: string, to: TransferTo, customerId?: string): Promise<boolean>
+  /** Blind-transfer a call held here to an outside number (E.164) the same way. */
+  transferOut(callId: string, number: string, customerId?: string): Promise<boolean>
   /** The attended-transfer steps, the same way. */
   consult(callId: string, toAgentId: string): Promise<boolean>
   completeConsult(callId: string, customerId?: string): Promise<boolean>
@@ -301,8 +305,11 @@ export class EngineAgentDesk implements AgentDesk {
 
   async transfer(agentId: string, target: TransferTarget, customerId?: string): Promise<AgentView> {
     const callId = await this.callOf(agentId, 'transfer')
-    // to an outside number the call would leave the campaign loop's agents: not supported yet
-    if (target.kind === 'number') throw new AgentDeskUnsupported('blind transfer to an outside number is not supported by the engine yet')
+    if (target.kind === 'number') {
+      await this.loopStep(callId, () => this.o.transferOut(callId, target.number, customerId))
+      this.log.info({ agentId, callId, to: maskPhone(target.number) }, 'call transferred to an outside number by the agent')
+      return this.current(agentId)
+    }
     if (target.kind === 'agent' && target.agentId === agentId) throw new AgentDeskRefused(`agent ${agentId} already has call ${callId}`)
     const to: TransferTo = target.kind === 'agent' ? { agentId: target.agentId } : { queue: target.queue }
     await this.loopStep(callId, () => this.o.transfer(callId, to, customerId))
@@ -377,6 +384,7 @@ export class EngineAgentDesk implements AgentDesk {
       await fn()
     } catch (err) {
       if (err instanceof Error && err.name === 'TelephonyRefused') throw new AgentDeskUnsupported(err.message)
+      if (err instanceof OutsideTransferFailed) throw new AgentDeskNotConnected(err.failure, err.message, err.sipStatus)
       if (err instanceof Error && err.name === 'SimTelephonyError') throw new AgentDeskRefused(err.message)
       throw err
     }

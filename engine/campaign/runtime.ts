@@ -209,6 +209,7 @@ export class EngineRuntime implements CampaignControl {
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
       transfer: (callId, to, customerId) => this.transfer(callId, to, customerId),
+      transferOut: (callId, number, customerId) => this.consultStep(callId, (d) => d.transferOut(callId, number, customerId)),
       consult: (callId, toAgentId) => this.consultStep(callId, (d) => d.consult(callId, toAgentId)),
       completeConsult: (callId, customerId) => this.consultStep(callId, (d) => d.completeConsult(callId, customerId)),
       cancelConsult: (callId) => this.consultStep(callId, (d) => d.cancelConsult(callId)),
@@ -218,7 +219,7 @@ export class EngineRuntime implements CampaignControl {
     return this.agentDesk
   }
 
-  /** An attended-transfer step through the campaign loop holding the call; false when no loop here holds it. */
+  /** A call-control step (attended transfer, transfer out) through the campaign loop holding the call; false when no loop here holds it. */
   private async consultStep(callId: string, step: (d: CampaignDialer) => Promise<void>): Promise<boolean> {
     for (const d of this.dialers) {
       if (!d.snapshotCalls().some((c) => c.callId === callId)) continue

@@ -136,6 +136,15 @@ export interface TransferContext {
   fromAgentId?: string
 }
 
+/** Where a transfer out goes: an outside number (E.164, checked by the caller) through a trunk. */
+export interface OutsideTransfer {
+  number: string
+  /** How long the number may ring before the transfer fails as no-answer (never below 15 s, as for any call). */
+  ringTimeoutMs: number
+  trunkId?: string
+  callerId?: string
+}
+
 export interface TelephonyPort {
   /** Start an outbound call. Resolves once the attempt is accepted by the adapter; outcomes arrive as events. */
   originate(request: OriginateRequest): Promise<void>
@@ -150,6 +159,14 @@ export interface TelephonyPort {
    * is (`context`) where the adapter can (SIP: an INFO with X-Cadence-* headers on the agent's session).
    */
   transfer(callId: string, toAgentId: string, context?: TransferContext): Promise<void>
+  /**
+   * Blind transfer to an outside number: the customer holds (music) while the number rings through a trunk (its caps
+   * and gateways as for any call). Answered, the customer is joined to it and the agent's session is free; not answered
+   * (busy, no answer, invalid, no channel) the customer is back with the agent and this rejects with
+   * OutsideTransferFailed. The call then lasts until either side hangs up; the outside party hanging up ends it with
+   * endedBy `agent` (the side the customer was talking to).
+   */
+  transferOut(callId: string, to: OutsideTransfer, context?: TransferContext): Promise<void>
   /**
    * Attended transfer, first step: the customer goes on hold and the agent who has the call talks to `toAgentId`.
    * Then completeConsult (the customer goes to that agent, the first drops out) or cancelConsult (back as before).

@@ -322,8 +322,6 @@ forEachDriver(t, async (t, db) => {
     t.equal(badTarget.errors?.[0]?.field, 'body.to.agentId')
     const noQueue = problem(t, await me('/transfer', { to: { queueId: 'sales' } }), 400)
     t.equal(noQueue.errors?.[0]?.field, 'body.to.queueId', 'an unknown queue is named as the bad field')
-    const toNumber = problem(t, await me('/transfer', { to: { number: '+8613800000001' } }), 501)
-    t.match(toNumber.detail, /outside number/)
 
     // a blind transfer to Bo once he is ready: Ana wraps up, Bo has the call; then Bo hands it back to Ana
     const boLogin = await app.inject({ method: 'POST', url: `/v1/agents/${bo.id}/login`, headers: bearer(supervisor), payload: { ready: true } })
@@ -465,5 +463,46 @@ forEachDriver(t, async (t, db) => {
     const other = await repos.campaigns.create({ name: 'Another campaign', settings })
     t.ok((await engine.dnc.snapshot(other.id, [e164])).isGlobal(e164), 'every campaign now screens the number out')
     t.equal((await repos.leads.get(cdr!.leadId))?.status, 'dnc')
+  })
+
+  await t.test('a transfer to an outside number: not connected is a 409 with the reason and the customer stays; connected frees the agent, one CDR naming them', async (t) => {
+    const view = (await app.inject({ method: 'GET', url: '/v1/agent/state', headers: bearer(anaKey) })).json<{ state: string }>()
+    if (view.state !== 'ready') t.equal((await me('/ready')).statusCode, 200)
+    await engine.runtime.start(campaign.id)
+    t.teardown(() => engine.runtime.stop(campaign.id))
+    let callId: string | undefined
+    for (let i = 0; i < 5000 && callId === undefined; i++) {
+      const next = clock.nextAt()
+      if (next === undefined) break
+      clock.advanceTo(next)
+      await drain()
+      const a = await engine.acd.get(ana.id)
+      if (a?.state === 'on-call') callId = a.callId
+    }
+    t.ok(callId, 'the dialer bridged a call to Ana')
+    if (callId === undefined) return
+    await engine.runtime.stop(campaign.id)
+
+    const bad = problem(t, await me('/transfer', { to: { number: '12' } }), 400)
+    t.equal(bad.errors?.[0]?.field, 'body.to.number')
+    engine.sim.outsideFailures.set('+8613800138000', 'busy')
+    const busy = problem(t, await me('/transfer', { to: { number: '138 0013 8000' } }), 409)
+    t.equal(busy.type, '/problems/transfer-not-connected')
+    t.equal(busy.reason, 'busy', 'the national number was dialled in E.164 and was busy')
+    t.equal(busy.sipStatus, 486)
+    t.match(await engine.acd.get(ana.id), { state: 'on-call', callId }, 'the customer is still with Ana')
+
+    engine.sim.outsideFailures.clear()
+    const before = await engine.acd.get(ana.id)
+    const out = await me('/transfer', { to: { number: '+86 138 0013 8000' }, customerId: 'c-9' })
+    t.equal(out.statusCode, 200, out.body)
+    t.equal(out.json<{ state: string }>().state, 'wrap-up', 'Ana is free: she wraps up while the customer talks to the outside number')
+    problem(t, await me('/hangup'), 409)
+    const cdr = await runToCdr(callId)
+    t.equal(cdr?.agentId, ana.id, 'the call ran to its end with one CDR naming Ana')
+    t.equal(cdr?.abandoned, false)
+    const after = await engine.acd.get(ana.id)
+    t.not(after?.callId === callId && after.state === 'on-call', true, 'Ana was never put back on the call')
+    t.equal(after?.stats.calls, before!.stats.calls, 'the end of the call counted no second call for Ana')
   })
 })

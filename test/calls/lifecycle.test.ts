@@ -109,6 +109,7 @@ const inputArb: fc.Arbitrary<CallInput> = fc.oneof(
   fc.record({ type: fc.constant('bridged' as const), at: fc.nat(100000), agentId: fc.constantFrom('a1', 'a2') }),
   fc.record({ type: fc.constant('agent-wait-expired' as const), at: fc.nat(100000) }),
   fc.record({ type: fc.constant('transferred' as const), at: fc.nat(100000), toAgentId: fc.constantFrom('a1', 'a2', 'a3') }),
+  fc.record({ type: fc.constant('transferred-out' as const), at: fc.nat(100000) }),
   fc.record({ type: fc.constant('failed' as const), at: fc.nat(100000), cause: fc.constantFrom(...FailureCauses) }),
   fc.record({ type: fc.constant('ended' as const), at: fc.nat(100000), endedBy: fc.constantFrom('customer' as const, 'agent' as const, 'system' as const) }),
 )
@@ -168,6 +169,35 @@ t.test('a blind transfer: the call goes on with the new agent, the first wraps u
   const early = run([{ type: 'answered', at: 1000 }, { type: 'transferred', at: 1500, toAgentId: 'a2' }], noAmd)
   t.equal(early.call.agentId, undefined)
   t.same(early.call.transferredFrom, undefined)
+})
+
+t.test('a transfer out: the agent wraps up at once, the call goes on to its end with one CDR naming that agent', async (t) => {
+  const { call, effects } = run(
+    [
+      { type: 'answered', at: 1000 },
+      { type: 'agent-reserved', at: 1100, agentId: 'a1' },
+      { type: 'bridged', at: 1200, agentId: 'a1' },
+      { type: 'transferred-out', at: 30_000 },
+      { type: 'transferred-out', at: 31_000 },
+      { type: 'transferred', at: 32_000, toAgentId: 'a2' },
+      { type: 'ended', at: 91_200, endedBy: 'agent' },
+    ],
+    noAmd,
+  )
+  t.equal(call.state, 'completed')
+  t.equal(call.transferredOutAt, 30_000)
+  t.same(
+    effects.filter((e) => e.type === 'agent-to-wrap'),
+    [{ type: 'agent-to-wrap', agentId: 'a1' }],
+    'a1 wraps up at the transfer out, and not again when the call ends; no agent can take it back',
+  )
+  t.equal(effects.filter((e) => e.type === 'finalize').length, 1)
+  const cdr = toCdr(call)
+  t.equal(cdr.agentId, 'a1')
+  t.equal(cdr.talkSeconds, 90, 'talk time runs to the end of the call, the outside part included')
+  t.equal(cdr.abandoned, false)
+  const early = run([{ type: 'answered', at: 1000 }, { type: 'transferred-out', at: 1500 }], noAmd)
+  t.equal(early.call.state, 'waiting-agent', 'not with an agent yet: nothing to transfer')
 })
 
 t.test('an agent-bound call (preview dial): answer bridged to that agent at once; any end is theirs, never an abandon', async (t) => {

@@ -21,16 +21,18 @@ import {
   type EndedBy,
   type FailureCause,
   type OriginateRequest,
+  type OutsideTransfer,
   type TelephonyPort,
   type TransferContext,
 } from '../port.js'
+import { OutsideTransferFailed } from '../outside-transfer-failed.js'
 import type { TrunkCaps } from '../../store/redis/trunk-caps.js'
 import { GatewayBreaker } from '../carriers/gateway-breaker.js'
 import { dialString, gatewayUri, presentedCallerId, validateTrunk, type TrunkConfig } from '../carriers/trunk.js'
 import type { AgentSessionLookup } from './agent-session-lookup.js'
 import type { CallMediaListener, Listening } from './call-media-listener.js'
 import { legsOf, recordingMetadata, type CallRecorded, type CallRecordingPolicy, type RecordingState } from './call-recording.js'
-import type { LiveCall } from './live-call.js'
+import type { LiveCall, OutsideLeg } from './live-call.js'
 import { canAudit, canJoin, canPlay, canRecord, type MediaAnchor, type MediaJoiner, type MediaRecorder } from './media-anchor.js'
 import { CallAudio } from './call-audio.js'
 import { PromptLibrary } from '../prompts/prompt-library.js'
@@ -141,6 +143,8 @@ export class DrachtioTelephony implements TelephonyPort {
   private readonly audio: CallAudio | undefined
   /** Trunk channels whose release failed (call id -> trunk id): a reconcile gives them back. */
   private readonly unreleased = new Map<string, string>()
+  /** Outside legs of transfers out (leg call id -> its customer call's handler): their events never reach the engine. */
+  private readonly outsideLegs = new Map<string, (event: CallEventName, payload: CallEventMap[CallEventName]) => void>()
   /** The reconcile after the last reconnect (tests and the status page wait on it). */
   lastReconcile: Promise<ReconcileDecision> | undefined
 
@@ -185,6 +189,12 @@ export class DrachtioTelephony implements TelephonyPort {
           continue
         }
         if (call.state !== 'answered' || call.bridgedTo?.sessionId !== sessionId) continue
+        if (call.outside && !call.outside.joined) {
+          // a blind transfer out under way: the agent may well hang up; the customer waits for the outside number
+          call.log.info({ agentId, sessionId }, 'agent session ended while the outside number rings; the transfer goes on')
+          call.outside.agentGone = true
+          continue
+        }
         call.log.info({ agentId, sessionId }, 'agent session ended; hanging up the customer')
         const dialog = call.dialog
         // the session's media is being released with it: nothing to part
@@ -524,6 +534,99 @@ export class DrachtioTelephony implements TelephonyPort {
     this.recordingAgentChanged(call)
     call.log.info({ fromAgentId: from.agentId, toAgentId, sessionId: to.sessionId }, 'customer transferred to another agent session')
     this.tellTransferred(call, from.agentId, toAgentId, context)
+  }
+
+  /**
+   * Blind transfer to an outside number (the port's contract): the customer holds while the number is dialled as its
+   * own call (`<callId>.outside`: trunk caps, gateways, crank-back and ring timeout as for any call; its events stay
+   * here). Answered, the customer leaves the agent's session and is joined to it; from then on either side hanging up
+   * ends both. Not answered, the customer comes off hold with the agent and OutsideTransferFailed says why.
+   */
+  async transferOut(callId: string, to: OutsideTransfer, context: TransferContext = {}): Promise<void> {
+    const call = await this.answeredWithMedia(callId, 'transfer out')
+    const from = call.bridgedTo
+    if (!from) throw new TelephonyRefused(`transfer out: call ${callId} is not with an agent`)
+    if (call.consult) throw new TelephonyRefused(`transfer out: call ${callId} is in a consultation; complete or cancel it`)
+    if (call.outside) throw new TelephonyRefused(`transfer out: call ${callId} is already being transferred out`)
+    const media = this.joiner('transfer out')
+    const audio = this.audio
+    if (!audio) throw new TelephonyRefused('transfer out: the media anchor cannot hold the customer')
+    const leg: OutsideLeg = { legId: `${callId}.outside`, to: maskPhone(to.number), joined: false }
+    type LegResult = { answered: true } | { answered: false; cause: FailureCause; sipStatus?: number; sipReason?: string }
+    let settle!: (r: LegResult) => void
+    const result = new Promise<LegResult>((resolve) => (settle = resolve))
+    this.outsideLegs.set(leg.legId, (event, payload) => {
+      if (event === CallEvents.Answered) settle({ answered: true })
+      else if (event === CallEvents.Failed) {
+        const f = payload as CallEventMap['failed']
+        this.outsideLegs.delete(leg.legId)
+        settle({ answered: false, cause: f.cause, ...(f.sipStatus !== undefined ? { sipStatus: f.sipStatus, sipReason: f.sipReason ?? '' } : {}) })
+      } else if (event === CallEvents.Ended) {
+        this.outsideLegs.delete(leg.legId)
+        if (!leg.joined) settle({ answered: false, cause: 'cancelled' })
+        else if (call.state === 'answered' && call.outside === leg) {
+          call.log.info({ to: leg.to }, 'the outside party hung up; ending the call')
+          const dialog = call.dialog
+          this.end(call, 'agent')
+          this.bye(call, dialog)
+        }
+      }
+    })
+    call.outside = leg
+    await audio.hold(callId, true, call.log)
+    call.log.info({ agentId: from.agentId, to: leg.to, customerId: context.customerId }, 'transfer out: dialling the outside number, customer on hold')
+    try {
+      await this.originate({
+        callId: leg.legId,
+        campaignId: call.request.campaignId,
+        leadId: call.request.leadId,
+        number: to.number,
+        ringTimeoutMs: to.ringTimeoutMs,
+        amd: false,
+        ...(to.trunkId !== undefined ? { trunkId: to.trunkId } : {}),
+        ...(to.callerId !== undefined ? { callerId: to.callerId } : {}),
+      })
+    } catch (err) {
+      this.outsideLegs.delete(leg.legId)
+      const refused = err instanceof TelephonyRefused
+      call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'transfer out: the outside number could not be dialled')
+      settle({ answered: false, cause: refused && err.cap ? 'congestion' : 'trunk-unavailable', ...(refused ? {} : { sipStatus: 503, sipReason: 'Not dialled' }) })
+    }
+    const r = await result
+    if (!r.answered || call.state !== 'answered' || leg.agentGone) {
+      if (r.answered) void this.hangup(leg.legId, 'transfer-abandoned')
+      call.outside = undefined
+      if (call.state !== 'answered') throw new TelephonyRefused(`transfer out: call ${callId} ended while the outside number rang`)
+      if (leg.agentGone) {
+        // nobody to hand the customer back to
+        call.log.info({ to: leg.to }, 'transfer out failed and the agent has gone; ending the call')
+        const dialog = call.dialog
+        this.end(call, 'agent')
+        this.bye(call, dialog)
+        throw new OutsideTransferFailed(r.answered ? 'cancelled' : r.cause, r.answered ? undefined : r.sipStatus, r.answered ? undefined : r.sipReason)
+      }
+      const failed = r as Exclude<LegResult, { answered: true }>
+      await audio.hold(callId, false, call.log).catch((err: unknown) =>
+        call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'customer not taken off hold after the failed transfer out'),
+      )
+      call.log.info({ to: leg.to, cause: failed.cause, sipStatus: failed.sipStatus }, 'transfer out failed; the customer is back with the agent')
+      throw new OutsideTransferFailed(failed.cause, failed.sipStatus, failed.sipReason)
+    }
+    try {
+      await media.part(from.sessionId)
+      await audio.hold(callId, false, call.log)
+      await media.join(callId, leg.legId)
+    } catch (err) {
+      call.log.error({ err: err instanceof Error ? err.message : String(err) }, 'transfer out: join failed; the customer goes back to the agent')
+      call.outside = undefined
+      void this.hangup(leg.legId, 'join-failed')
+      await media.join(callId, from.sessionId).catch(() => undefined)
+      throw err
+    }
+    if (call.state !== 'answered') return
+    leg.joined = true
+    call.bridgedTo = undefined
+    call.log.info({ agentId: from.agentId, to: leg.to }, 'customer transferred to the outside number; the agent is free')
   }
 
   /**
@@ -971,6 +1074,8 @@ export class DrachtioTelephony implements TelephonyPort {
     call.refreshWatch?.stop()
     call.dialog?.removeAllListeners('destroy')
     this.calls.delete(call.request.callId)
+    // the customer is gone: so is the outside number they were (being) transferred to
+    if (call.outside) void this.hangup(call.outside.legId, 'customer-gone')
     if (call.holdsChannel && this.caps) {
       const { id: trunkId } = call.trunk
       const { callId } = call.request
@@ -1055,6 +1160,8 @@ export class DrachtioTelephony implements TelephonyPort {
   }
 
   private emit<E extends CallEventName>(event: E, payload: CallEventMap[E]): void {
+    const leg = this.outsideLegs.get(payload.callId)
+    if (leg) return leg(event, payload)
     this.events.emit(event, payload)
   }
 }

@@ -29,6 +29,8 @@ export interface LiveCall {
   bridgedTo?: { agentId: string; sessionId: string }
   /** An attended transfer under way: the bridged agent's session is joined to this agent's while the customer holds. */
   consult?: { agentId: string; sessionId: string }
+  /** A transfer to an outside number: ringing (customer on hold, agent still there), or joined (agent gone). */
+  outside?: OutsideLeg
   /** Settles once the media anchor has the far end's answer (false: it refused it). */
   mediaAnswered?: Promise<boolean>
   /** When the carrier's 200 OK came (the 2-second rule runs from here, even though `answered` waits for media). */
@@ -54,4 +56,15 @@ export interface LiveCall {
   orphanWatch?: DialogWatch
   /** RFC 4028: the engine refreshes the session (the carrier's 2xx named us the refresher). */
   refreshWatch?: DialogWatch
+}
+
+/** The outside leg of a customer call's transfer out: another call of the adapter, whose events only its customer call hears. */
+export interface OutsideLeg {
+  legId: string
+  /** The number, masked (for logs). */
+  to: string
+  /** The customer is joined to it: from now on its end is the call's end. */
+  joined: boolean
+  /** The agent's session ended while the number rang: a failed transfer cannot hand the customer back. */
+  agentGone?: boolean
 }

@@ -7,8 +7,10 @@ import {
   type EndedBy,
   type FailureCause,
   type OriginateRequest,
+  type OutsideTransfer,
   type TelephonyPort,
 } from '../port.js'
+import { OutsideTransferFailed } from '../outside-transfer-failed.js'
 import { Rng } from '../../random/rng.js'
 import { SimAgents } from './agents.js'
 import { SimCarrier, type DialFate } from './carrier.js'
@@ -55,6 +57,8 @@ export class SimTelephony implements TelephonyPort {
   private readonly carrier: SimCarrier
   private readonly calls = new Map<string, PortCall>()
   private readonly events = new CallEventBus()
+  /** Outside numbers a transfer out fails at, and how (a test's knob); any other number answers at once. */
+  readonly outsideFailures = new Map<string, FailureCause>()
 
   constructor(
     private readonly clock: Clock,
@@ -138,6 +142,19 @@ export class SimTelephony implements TelephonyPort {
     if (call.state !== 'bridged') throw new SimTelephonyError(`transfer: call ${callId} is not bridged`)
     call.agentId = toAgentId
     call.consultWith = undefined
+  }
+
+  /** The outside number answers at once (unless listed in outsideFailures); the conversation ends when it would have. */
+  async transferOut(callId: string, to: OutsideTransfer): Promise<void> {
+    const call = this.live(callId, 'transfer out')
+    if (call.state !== 'bridged') throw new SimTelephonyError(`transfer out: call ${callId} is not bridged`)
+    if (call.consultWith !== undefined) throw new SimTelephonyError(`transfer out: call ${callId} is in a consultation`)
+    const failure = this.outsideFailures.get(to.number)
+    if (failure !== undefined) {
+      const sip = SIP_FOR[failure]
+      throw new OutsideTransferFailed(failure, sip.status, sip.reason)
+    }
+    call.agentId = undefined
   }
 
   async consult(callId: string, toAgentId: string): Promise<void> {
