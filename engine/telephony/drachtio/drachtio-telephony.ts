@@ -563,13 +563,10 @@ export class DrachtioTelephony implements TelephonyPort {
         settle({ answered: false, cause: f.cause, ...(f.sipStatus !== undefined ? { sipStatus: f.sipStatus, sipReason: f.sipReason ?? '' } : {}) })
       } else if (event === CallEvents.Ended) {
         this.outsideLegs.delete(leg.legId)
+        leg.ended = true
+        // before the join: a hang-up as it answered fails the transfer, or (answered already) ends the call after it
         if (!leg.joined) settle({ answered: false, cause: 'cancelled' })
-        else if (call.state === 'answered' && call.outside === leg) {
-          call.log.info({ to: leg.to }, 'the outside party hung up; ending the call')
-          const dialog = call.dialog
-          this.end(call, 'agent')
-          this.bye(call, dialog)
-        }
+        else this.outsidePartyLeft(call, leg)
       }
     })
     call.outside = leg
@@ -593,24 +590,25 @@ export class DrachtioTelephony implements TelephonyPort {
       settle({ answered: false, cause: refused && err.cap ? 'congestion' : 'trunk-unavailable', ...(refused ? {} : { sipStatus: 503, sipReason: 'Not dialled' }) })
     }
     const r = await result
-    if (!r.answered || call.state !== 'answered' || leg.agentGone) {
-      if (r.answered) void this.hangup(leg.legId, 'transfer-abandoned')
+    if (!r.answered || leg.ended || call.state !== 'answered' || leg.agentGone) {
+      if (r.answered && !leg.ended) void this.hangup(leg.legId, 'transfer-abandoned')
       call.outside = undefined
       if (call.state !== 'answered') throw new TelephonyRefused(`transfer out: call ${callId} ended while the outside number rang`)
+      // answered and gone again before we could join: as good as no answer
+      const failed = r.answered ? new OutsideTransferFailed('cancelled') : new OutsideTransferFailed(r.cause, r.sipStatus, r.sipReason)
       if (leg.agentGone) {
         // nobody to hand the customer back to
-        call.log.info({ to: leg.to }, 'transfer out failed and the agent has gone; ending the call')
+        call.log.info({ to: leg.to, cause: failed.failure }, 'transfer out failed and the agent has gone; ending the call')
         const dialog = call.dialog
         this.end(call, 'agent')
         this.bye(call, dialog)
-        throw new OutsideTransferFailed(r.answered ? 'cancelled' : r.cause, r.answered ? undefined : r.sipStatus, r.answered ? undefined : r.sipReason)
+        throw failed
       }
-      const failed = r as Exclude<LegResult, { answered: true }>
       await audio.hold(callId, false, call.log).catch((err: unknown) =>
         call.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'customer not taken off hold after the failed transfer out'),
       )
-      call.log.info({ to: leg.to, cause: failed.cause, sipStatus: failed.sipStatus }, 'transfer out failed; the customer is back with the agent')
-      throw new OutsideTransferFailed(failed.cause, failed.sipStatus, failed.sipReason)
+      call.log.info({ to: leg.to, cause: failed.failure, sipStatus: failed.sipStatus }, 'transfer out failed; the customer is back with the agent')
+      throw failed
     }
     try {
       await media.part(from.sessionId)
@@ -627,6 +625,16 @@ export class DrachtioTelephony implements TelephonyPort {
     leg.joined = true
     call.bridgedTo = undefined
     call.log.info({ agentId: from.agentId, to: leg.to }, 'customer transferred to the outside number; the agent is free')
+    if (leg.ended) this.outsidePartyLeft(call, leg)
+  }
+
+  /** The outside party of a transfer out hung up: the customer's call ends with it. */
+  private outsidePartyLeft(call: LiveCall, leg: OutsideLeg): void {
+    if (call.state !== 'answered' || call.outside !== leg) return
+    call.log.info({ to: leg.to }, 'the outside party hung up; ending the call')
+    const dialog = call.dialog
+    this.end(call, 'agent')
+    this.bye(call, dialog)
   }
 
   /**

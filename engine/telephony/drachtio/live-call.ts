@@ -65,6 +65,8 @@ export interface OutsideLeg {
   to: string
   /** The customer is joined to it: from now on its end is the call's end. */
   joined: boolean
+  /** It ended (the outside party hung up, or we did). */
+  ended?: boolean
   /** The agent's session ended while the number rang: a failed transfer cannot hand the customer back. */
   agentGone?: boolean
 }
