@@ -136,3 +136,17 @@ t.test('transfer out: the outside party hanging up ends the customer call as the
   t.equal(h.names(req.callId).filter((n) => n === 'ended').length, 1, 'ended once')
   await allReleased()
 })
+
+t.test('transfer out: the customer hanging up while the number rings cancels it; the transfer is refused, nothing left', async (t) => {
+  const { h, req, legId, allReleased } = await rig(t, 'transfer-out-customer-gone', 'carrier-early-media-cancelled.xml')
+  const transfer = h.port.transferOut(req.callId, { number: OUTSIDE, ringTimeoutMs: 15_000, trunkId: 'outside-line' })
+  const outcome = transfer.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  await until(() => h.port.liveCall(legId) !== undefined, 'the outside number to be ringing')
+  await h.port.hangup(req.callId, 'customer-gone')
+  t.type(await outcome, TelephonyRefused, 'the transfer is refused: the call ended while the number rang')
+  t.equal(h.names(req.callId).filter((n) => n === 'ended').length, 1, 'the customer call ended once')
+  await allReleased()
+})
