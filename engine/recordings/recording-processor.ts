@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Lead } from '../leads/lead.js'
+import { parsePhone } from '../screening/number.js'
 import type { RecordedCall } from '../qa/ingest.js'
 import type { CallRecorded, CallRecordingPolicy, RecordingStarted } from '../telephony/drachtio/call-recording.js'
 import type { RecordingRegistration, RecordingRegistrationRepository } from '../store/sql/recording-registrations.js'
@@ -36,6 +37,8 @@ export interface RecordingProcessorOptions {
   /** The recording row of a call, if one was stored (a job whose end was not marked, found again). */
   recordingOfCall(callId: string): Promise<{ id: string } | undefined>
   lead(leadId: string): Promise<Pick<Lead, 'customerId' | 'e164'> | undefined>
+  /** The CRM customer with this number (E.164) in the campaign's site: who an inbound caller with no lead is. */
+  customerByNumber?(e164: string, siteId: string): Promise<string | undefined>
   campaignSite(campaignId: string): Promise<string | undefined>
   pipeline: { process(job: RecordingJob): Promise<{ recordingId: string; keywordHits: number | null }> }
   clock: Clock
@@ -100,7 +103,13 @@ export class RecordingProcessor implements CallRecordingPolicy {
     for (let i = 1; ; i++) {
       try {
         const lead = started.leadId ? await this.o.lead(started.leadId) : undefined
-        const ctx = { siteId: (await this.o.campaignSite(started.campaignId)) ?? 'default', customerId: lead?.customerId ?? null, recordingDir: this.o.recordingDir }
+        const siteId = (await this.o.campaignSite(started.campaignId)) ?? 'default'
+        // a call with no lead (inbound) names its far party: in E.164 as numbers are searched (a national number is
+        // read as Chinese, as the inbound route reads callers), and the CRM says which customer that is
+        const parsed = lead === undefined && started.number !== undefined ? parsePhone(started.number, 'CN') : undefined
+        const number = parsed?.ok ? parsed.phone.e164 : null
+        const customerId = lead?.customerId ?? (number !== null ? await this.o.customerByNumber?.(number, siteId) : undefined) ?? null
+        const ctx = { siteId, customerId, recordingDir: this.o.recordingDir, number }
         const now = this.o.clock.now()
         if (ended) {
           const reg = registrationOf(ended, ctx)
@@ -231,7 +240,7 @@ export class RecordingProcessor implements CallRecordingPolicy {
         agentId: reg.agentId,
         customerId: reg.customerId,
         startedAt: reg.startedAt,
-        number: lead?.e164 ?? null,
+        number: lead?.e164 ?? reg.number ?? null,
       }
       const keywords = reg.campaignId ? this.o.keywords(reg.campaignId) : undefined
       const source = agentSource(reg)

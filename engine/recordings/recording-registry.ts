@@ -21,9 +21,10 @@ export const DEFAULT_REGISTRY_POLICY: RegistryPolicy = { retryMs: 5_000, maxRetr
 
 export function registrationOf(
   rec: CallRecorded,
-  ctx: { siteId: string; customerId: string | null; recordingDir: string },
+  ctx: { siteId: string; customerId: string | null; recordingDir: string; number?: string | null },
 ): NewRecordingRegistration {
   return {
+    number: ctx.number ?? null,
     callId: rec.callId,
     siteId: ctx.siteId,
     campaignId: rec.campaignId,
@@ -42,7 +43,7 @@ export function registrationOf(
 /** The registration made as the recording starts: one segment, no duration yet (the end brings them). */
 export function registrationAtStart(
   started: RecordingStarted,
-  ctx: { siteId: string; customerId: string | null; recordingDir: string },
+  ctx: { siteId: string; customerId: string | null; recordingDir: string; number?: string | null },
 ): NewRecordingRegistration {
   return registrationOf({ ...started, endedAt: started.startedAt, recordedMs: 0, segments: 1 }, ctx)
 }

@@ -50,9 +50,10 @@ export function createRecordingService(o: {
   const repos = repositories(o.db, o.pii)
   const campaigns = c.campaigns === '*' ? undefined : new Set(c.campaigns)
   const processor = new RecordingProcessor({
-    registrations: new RecordingRegistrationRepository(o.db),
+    registrations: new RecordingRegistrationRepository(o.db, o.pii),
     recordingOfCall: (callId) => repos.recordings.getByCall(callId),
     lead: (id) => repos.leads.get(id),
+    customerByNumber: async (e164, siteId) => (await repos.customers.findByPhone(e164, { siteId, agentId: null }, 1))[0]?.id,
     campaignSite: async (id) => (await repos.campaigns.get(id))?.siteId,
     pipeline,
     clock: o.clock,

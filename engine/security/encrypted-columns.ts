@@ -4,11 +4,14 @@
  * database holding every kind of row fails when one is missing (it checks no ciphertext of the old key remains).
  */
 import { leadNumberAad } from '../store/sql/lead-numbers.js'
+import { registrationNumberAad } from '../store/sql/recording-registrations.js'
 
 export interface EncryptedColumn {
   table: string
   column: string
-  /** The additional authenticated data the repository used, from the row's id. */
+  /** The row's key column (default `id`). */
+  key?: string
+  /** The additional authenticated data the repository used, from the row's key. */
   aad(id: string): string
 }
 
@@ -21,4 +24,5 @@ export const EncryptedColumns: readonly EncryptedColumn[] = [
   { table: 'recordings', column: 'number_enc', aad: (id) => id },
   { table: 'webhooks', column: 'secret_enc', aad: (id) => `webhook:${id}` },
   { table: 'leads', column: 'number_enc', aad: leadNumberAad },
+  { table: 'recording_registrations', column: 'number_enc', key: 'call_id', aad: registrationNumberAad },
 ]

@@ -21,17 +21,18 @@ export async function reencryptAll(
   const reports: ReencryptReport[] = []
   for (const c of o.columns ?? EncryptedColumns) {
     const report = { table: c.table, column: c.column, reencrypted: 0 }
+    const key = c.key ?? 'id'
     let after = ''
     for (;;) {
       const r = await db.query<{ id: string; v: string }>(
-        `SELECT id, ${c.column} AS v FROM ${c.table} WHERE ${c.column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
+        `SELECT ${key} AS id, ${c.column} AS v FROM ${c.table} WHERE ${c.column} IS NOT NULL AND ${key} > $1 ORDER BY ${key} LIMIT $2`,
         [after, o.batch ?? 500],
       )
       if (r.rows.length === 0) break
       for (const row of r.rows) {
         if (!pii.needsReencrypt(row.v)) continue
         const fresh = pii.encrypt(pii.decrypt(row.v, c.aad(row.id)), c.aad(row.id))
-        const u = await db.query(`UPDATE ${c.table} SET ${c.column} = $3 WHERE id = $1 AND ${c.column} = $2`, [row.id, row.v, fresh])
+        const u = await db.query(`UPDATE ${c.table} SET ${c.column} = $3 WHERE ${key} = $1 AND ${c.column} = $2`, [row.id, row.v, fresh])
         report.reencrypted += u.rowCount
       }
       after = r.rows[r.rows.length - 1]!.id

@@ -79,7 +79,7 @@ async function setup(t: Test, clock: Clock, opts: { layout?: 'stereo' | 'mixed';
   const outputDir = join(dir, 'opus')
   mkdirSync(outputDir)
   const pipeline = new RecordingPipeline({ pool: workers, db: test.db, pii, clock, log: logger, outputDir, ...(opts.layout ? { layout: opts.layout } : {}) })
-  const registrations = new RecordingRegistrationRepository(test.db)
+  const registrations = new RecordingRegistrationRepository(test.db, pii)
   const recordings = new RecordingRepository(test.db, pii)
   const processed: string[] = []
   const processor = (owner: string, maxCallMs = 3600_000, policy = { retryMs: 1000, maxRetryMs: 10_000, maxAttempts: 3, segmentWaitAttempts: 1 }) =>
@@ -87,6 +87,7 @@ async function setup(t: Test, clock: Clock, opts: { layout?: 'stereo' | 'mixed';
       registrations,
       recordingOfCall: (callId) => recordings.getByCall(callId),
       lead: async () => undefined,
+      customerByNumber: async (e164, siteId) => (e164 === '+8613800138000' && siteId === 'default' ? 'cust-7' : undefined),
       campaignSite: async () => 'default',
       pipeline: {
         process: async (job: RecordingJob) => {
@@ -248,4 +249,30 @@ t.test('a recording that cannot be processed is retried with backoff, then marke
     } else t.equal(r.state, 'failed', 'given up after the last attempt')
   }
   t.strictSame(waits, [1000, 2000], 'backoff doubles')
+})
+
+t.test("an inbound call (no lead): the caller's number is registered encrypted, and the recording carries it and its customer", async (t) => {
+  const clock = new VirtualClock(1_800_000_100_000)
+  const s = await setup(t, clock)
+  segment(s.dir, 'inbound-1', 'eeeeeeeeeeeeeeee', 0, 1)
+  const p = s.processor('engine-a')
+  p.onRecorded({
+    callId: 'inbound-1', campaignId: 'camp-1', leadId: 'inbound:inbound-1', agentId: 'ag-1',
+    legs: [{ party: 'customer', id: 'tag' }, { party: 'agent', id: 'ag-1', source: AGENT }],
+    startedAt: 1_800_000_000_000, endedAt: 1_800_000_001_000, recordedMs: 1000, segments: 1,
+    number: '138 0013 8000',
+  })
+  await p.idle()
+  const raw = await s.db.query<Record<string, unknown>>("SELECT * FROM recording_registrations WHERE call_id = 'inbound-1'")
+  t.equal(raw.rows.length, 1)
+  t.notMatch(JSON.stringify(raw.rows[0]), /138\D?0013\D?8000|13800138000/, 'no column of the registration holds the number in the clear')
+  t.ok(raw.rows[0]!['number_enc'], 'it is sealed in number_enc')
+  const reg = await s.registrations.get('inbound-1')
+  t.equal(reg?.number, '+8613800138000', 'and opens to its E.164 form')
+  t.equal(reg?.customerId, 'cust-7', 'the CRM named the caller')
+  t.equal(reg?.state, 'done')
+  const rec = await s.recordings.getByCall('inbound-1')
+  t.equal(rec?.number, '+8613800138000', 'the recording is found by the caller\'s number')
+  t.equal(rec?.customerId, 'cust-7', 'and by its customer')
+  await t.rejects(new RecordingRegistrationRepository(s.db).get('inbound-1'), /PiiCipher/, 'a repository without the keys refuses to read it')
 })

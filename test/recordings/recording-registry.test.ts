@@ -28,6 +28,7 @@ t.test('a recorded call becomes its registration: duration from the first start 
     { siteId: 'site-a', customerId: 'cust-1', recordingDir: '/spool' },
   )
   t.strictSame(r, {
+    number: null,
     callId: 'c',
     siteId: 'site-a',
     campaignId: 'camp',

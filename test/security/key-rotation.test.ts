@@ -13,6 +13,7 @@ import { createPgTestDb } from '../store/sql/databases.js'
 import { harness } from '../api/harness.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { settings } from '../store/sql/settings-fixture.js'
+import { RecordingRegistrationRepository } from '../../engine/store/sql/recording-registrations.js'
 
 t.test('rotate personal-data keys without losing a record', async (t) => {
   const test = await createPgTestDb()
@@ -37,6 +38,12 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
   const repos = repositories(test.db, before.pii)
   const campaign = await repos.campaigns.create({ name: 'rotation', settings: settings() })
   const lead = (await repos.leads.insertMany(campaign.id, [{ phone: '138 0013 8001', e164: '+8613800138001' }])).insertedIds[0]!
+  // an inbound caller's number, kept with its recording's registration until the recording row has it
+  const registration = {
+    callId: 'inbound-call-1', siteId: 'default', campaignId: campaign.id, leadId: 'inbound:inbound-call-1', customerId: null, agentId: null,
+    legs: [], startedAt: Date.now(), durationMs: 1000, recordedMs: 1000, recordingDir: '/tmp', segments: 1, number: '+8613800138002',
+  }
+  t.ok(await new RecordingRegistrationRepository(test.db, before.pii).add(registration, Date.now()))
   await before.app.close()
 
   // Every *_enc column of the schema must be in the registry, or rotation would leave it behind.
@@ -48,7 +55,7 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
 
   const rotated = new PiiCipher({ keys: new Map([['k1', Buffer.from(k1, 'base64')], ['k2', Buffer.from(k2, 'base64')]]), currentKeyId: 'k2', lookupKey: Buffer.from(lookup, 'base64') })
   const stale = await staleCiphertexts(test.db, rotated)
-  t.equal(stale, 7, `${stale} ciphertexts of k1 before rotation`)
+  t.equal(stale, 8, `${stale} ciphertexts of k1 before rotation`)
   const reports = await reencryptAll(test.db, rotated, { batch: 2 })
   t.equal(reports.reduce((n, r) => n + r.reencrypted, 0), stale)
   t.equal(await staleCiphertexts(test.db, rotated), 0)
@@ -65,4 +72,5 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
   const timeline = await after.app.inject({ method: 'GET', url: `/v1/customers/${customer.id}/timeline`, headers: after.auth('supervisor') })
   t.match(timeline.body, /客户要求下周回电/)
   t.match(await repositories(test.db, after.pii).leads.get(lead), { phone: '138 0013 8001', e164: '+8613800138001' }, 'the lead opens with k2 alone')
+  t.equal((await new RecordingRegistrationRepository(test.db, after.pii).get('inbound-call-1'))?.number, '+8613800138002', "and so does a recording registration's caller number")
 })

@@ -3,7 +3,9 @@
  * (engine/recordings/recording-registry.ts decides, this stores). Claiming is one statement with FOR UPDATE SKIP
  * LOCKED and a lease, so engines share the work and a row whose engine died is taken again once its lease ran out.
  * Times come from the engine's clock, not the database's, so the virtual clock of tests and the simulator holds.
+ * A call with no lead (inbound) keeps its far party's number here, encrypted and bound to the call id.
  */
+import type { PiiCipher } from '../../security/pii-cipher.js'
 import type { Queryable } from './db.js'
 import { msOf, optionalMs } from './row-time.js'
 
@@ -30,7 +32,12 @@ export interface NewRecordingRegistration {
   recordedMs: number
   recordingDir: string
   segments: number
+  /** E.164 of the far party when no lead holds it (an inbound caller); stored encrypted. */
+  number?: string | null
 }
+
+/** The additional data a registration's number is sealed to: its call, and what the ciphertext is. */
+export const registrationNumberAad = (callId: string): string => `${callId}#caller-number`
 
 export interface RecordingRegistration extends NewRecordingRegistration {
   state: RegistrationState
@@ -64,14 +71,16 @@ interface Row {
   recording_id: string | null
   last_error: string | null
   created_at: Date
+  number_enc: string | null
 }
 
 const columns =
   'call_id, site_id, campaign_id, lead_id, customer_id, agent_id, legs, started_at, duration_ms, recorded_ms, recording_dir, segments, ' +
-  'state, attempts, next_attempt_at, claimed_by, lease_until, recording_id, last_error, created_at'
+  'state, attempts, next_attempt_at, claimed_by, lease_until, recording_id, last_error, created_at, number_enc'
 
-function toRegistration(r: Row): RecordingRegistration {
+function toRegistration(r: Row, pii: PiiCipher | undefined): RecordingRegistration {
   return {
+    number: r.number_enc === null ? null : opener(pii).decrypt(r.number_enc, registrationNumberAad(r.call_id)),
     callId: r.call_id,
     siteId: r.site_id,
     campaignId: r.campaign_id,
@@ -95,8 +104,17 @@ function toRegistration(r: Row): RecordingRegistration {
   }
 }
 
+/** Numbers are sealed and opened with the PiiCipher; a repository without one cannot hold them (and says so). */
+function opener(pii: PiiCipher | undefined): PiiCipher {
+  if (!pii) throw new Error('recording registrations: a number needs the PiiCipher (config.pii); none was given')
+  return pii
+}
+
 export class RecordingRegistrationRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly pii?: PiiCipher,
+  ) {}
 
   /**
    * Registers a recording as it starts, due only at `dueAt` (after the longest call allowed): if the engine dies
@@ -116,13 +134,15 @@ export class RecordingRegistrationRepository {
   }
 
   private async insert(r: NewRecordingRegistration, dueAt: number, now: number, update: boolean): Promise<boolean> {
+    const numberEnc = r.number ? opener(this.pii).encrypt(r.number, registrationNumberAad(r.callId)) : null
     const res = await this.db.query(
       `INSERT INTO recording_registrations (call_id, site_id, campaign_id, lead_id, customer_id, agent_id, legs, started_at,
-         duration_ms, recorded_ms, recording_dir, segments, next_attempt_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $14)
+         duration_ms, recorded_ms, recording_dir, segments, next_attempt_at, created_at, updated_at, number_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $14, $15)
        ON CONFLICT (call_id) DO ${
          update
            ? `UPDATE SET agent_id = EXCLUDED.agent_id, legs = EXCLUDED.legs, duration_ms = EXCLUDED.duration_ms,
+                number_enc = coalesce(EXCLUDED.number_enc, recording_registrations.number_enc),
                 recorded_ms = EXCLUDED.recorded_ms, segments = EXCLUDED.segments, next_attempt_at = EXCLUDED.next_attempt_at,
                 updated_at = EXCLUDED.updated_at
               WHERE recording_registrations.state = 'pending'`
@@ -143,6 +163,7 @@ export class RecordingRegistrationRepository {
         r.segments,
         new Date(dueAt),
         new Date(now),
+        numberEnc,
       ],
     )
     return res.rowCount === 1
@@ -162,7 +183,7 @@ export class RecordingRegistrationRepository {
        RETURNING ${columns}`,
       [limit, owner, new Date(now), new Date(now + leaseMs)],
     )
-    return r.rows.map(toRegistration).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt)
+    return r.rows.map((row) => toRegistration(row, this.pii)).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt)
   }
 
   /** Back to pending until `retryAt`; `failedAttempt` counts an attempt that failed (a busy pool does not). */
@@ -195,7 +216,7 @@ export class RecordingRegistrationRepository {
 
   async get(callId: string): Promise<RecordingRegistration | undefined> {
     const r = await this.db.query<Row>(`SELECT ${columns} FROM recording_registrations WHERE call_id = $1`, [callId])
-    return r.rows[0] ? toRegistration(r.rows[0]) : undefined
+    return r.rows[0] ? toRegistration(r.rows[0], this.pii) : undefined
   }
 
   async countByState(): Promise<Partial<Record<RegistrationState, number>>> {

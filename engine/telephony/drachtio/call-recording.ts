@@ -25,10 +25,12 @@ export interface CallRecorded {
   recordedMs: number
   /** Recording starts that succeeded (rtpengine 10.5 writes one pcap per start). */
   segments: number
+  /** The far party's number as it came (an inbound caller's From), for a call with no lead to read it from. */
+  number?: string
 }
 
 /** A call whose recording has just started (told once, at its first start). */
-export type RecordingStarted = Pick<CallRecorded, 'callId' | 'campaignId' | 'leadId' | 'agentId' | 'legs' | 'startedAt'>
+export type RecordingStarted = Pick<CallRecorded, 'callId' | 'campaignId' | 'leadId' | 'agentId' | 'legs' | 'startedAt' | 'number'>
 
 /** Which bridged calls are recorded, and who hears of each recording as it starts and once the call is over. */
 export interface CallRecordingPolicy {

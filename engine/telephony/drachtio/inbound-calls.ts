@@ -469,7 +469,7 @@ export class InboundCalls {
     }
     l.recording = { startedAt: clock.now(), ...(agent ? { agent } : {}) }
     try {
-      recording.onRecordingStarted?.({ ...this.ids(l), agentId: agent?.id ?? null, legs: this.legs(l), startedAt: l.recording.startedAt })
+      recording.onRecordingStarted?.({ ...this.ids(l), agentId: agent?.id ?? null, legs: this.legs(l), startedAt: l.recording.startedAt, number: l.caller })
     } catch (err) {
       l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording start not registered')
     }
@@ -555,7 +555,7 @@ export class InboundCalls {
       const recordedMs = Math.max(0, endedAt - rec.startedAt)
       l.log.info({ recordedMs }, 'call recorded')
       try {
-        this.o.recording?.onRecorded({ ...this.ids(l), agentId: rec.agent?.id ?? null, legs: this.legs(l), startedAt: rec.startedAt, endedAt, recordedMs, segments: 1 })
+        this.o.recording?.onRecorded({ ...this.ids(l), agentId: rec.agent?.id ?? null, legs: this.legs(l), startedAt: rec.startedAt, endedAt, recordedMs, segments: 1, number: l.caller })
       } catch (err) {
         l.log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording not registered')
       }

@@ -183,6 +183,8 @@ t.test('a caller hears the menu, presses 1, waits in the sales queue, and is joi
   t.equal(s.recorded.length, 1, 'the recording was told once')
   const rec = s.recorded[0]!
   t.match(rec, { callId, campaignId: 'camp-inbound', leadId: cdr.leadId, agentId: 'agent-s', segments: 1 })
+  t.equal(rec.number, '13800138000', "the caller's number goes with it (no lead holds it); the registration seals it")
+  t.equal(s.recordingsStarted[0]?.number, '13800138000')
   t.match(rec.legs, [{ party: 'customer' }, { party: 'agent', id: 'agent-s' }])
   t.ok(rec.recordedMs > 0 && rec.startedAt >= (cdr.bridgedAt ?? 0) - 1000, 'recorded from the join on')
   const segments = await findRecordingSegments(recordingDir, callId)
