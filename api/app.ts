@@ -192,7 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(agentRoutes, { control, db, pii, ...(options.dncStore ? { dnc: options.dncStore } : {}) })
   await app.register(leadListRoutes, { db, pii })
   await app.register(leadRoutes, { db, pii, lookups: { dnc: options.dncStore, invalidNumbers: options.invalidNumbers } })
-  await app.register(dncRoutes, { db, mirror: options.dncStore })
+  await app.register(dncRoutes, { db, pii, mirror: options.dncStore })
   app.decorate('webhookDispatcher', dispatcher)
   await app.register(webhookRoutes, { db, pii, ...(dispatcher ? { changed: () => dispatcher.refresh() } : {}) })
   // Routes added after this line get `pii` (a PiiCipher) for personal data: customers, notes, recordings' numbers.

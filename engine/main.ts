@@ -23,7 +23,7 @@ import type { Template } from './media/template-matcher.js'
 import { CampaignControlRefused, type CampaignControl } from './campaign/control.js'
 import { DEMO_CAMPAIGN_ID, demoAgentIds, ensureDemo } from './demo.js'
 import { CadenceKeys } from './store/redis/keys.js'
-import { RedisDncStore } from './store/redis/dnc-store.js'
+import { phoneHasher, RedisDncStore } from './store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from './store/redis/invalid-numbers.js'
 import { openMigratedDb } from './store/sql/open.js'
 import { repositories } from './store/sql/repositories.js'
@@ -35,6 +35,7 @@ import { AgentStateSampleRepository } from './store/sql/agent-state-samples.js'
 import { createRecordingService } from './recordings/recording-service.js'
 import { PiiCipher } from './security/pii-cipher.js'
 import { sealLeadNumbers } from './security/seal-lead-numbers.js'
+import { sealDncNumbers } from './security/seal-dnc-numbers.js'
 
 /** Where the demo keeps the admin API key it made (readable by this user only): never in the log. */
 const DEMO_KEY_FILE = resolve('.cadence/admin-api-key')
@@ -147,6 +148,8 @@ async function main(): Promise<void> {
   // Before anything dials or imports: leads an older version stored in the clear are sealed (schema 0017).
   const sealed = await sealLeadNumbers(db, pii)
   if (sealed > 0) log.info({ sealed }, 'lead numbers stored in the clear by an earlier version are now encrypted')
+  const dncSealed = await sealDncNumbers(db, pii)
+  if (dncSealed.sealed + dncSealed.duplicates > 0) log.info(dncSealed, 'DNC numbers stored in the clear by an earlier version are now encrypted')
   const repos = repositories(db, pii)
 
   const registry = createProcessRegistry()
@@ -154,11 +157,14 @@ async function main(): Promise<void> {
 
   const instanceId = `engine-${randomUUID().slice(0, 8)}`
   const keys = new CadenceKeys(config.redis.keyPrefix.replace(/:+$/, ''))
-  const dncStore = new RedisDncStore(redis, keys.prefix)
+  const dncStore = new RedisDncStore(redis, keys.prefix, phoneHasher(pii))
   const invalidNumbers = new RedisInvalidNumberStore(redis, keys.prefix)
   // PostgreSQL holds the DNC lists durably; Redis (which keeps nothing on disk here) is refilled from it at start.
-  const mirrored = await syncDncMirror(db, dncStore)
+  const mirrored = await syncDncMirror(db, pii, dncStore)
   log.info({ entries: mirrored.entries }, 'DNC lists loaded into Redis from the database')
+  // an earlier version kept listed numbers in the clear in Redis; they are hashed now (and were just mirrored so)
+  const purged = await dncStore.purgeClearNumbers()
+  if (purged > 0) log.info({ purged }, 'DNC numbers an earlier version kept in the clear in Redis removed')
   let control: CampaignControl = remoteOnlyControl()
   const stoppers: Array<() => Promise<void>> = []
 

@@ -284,7 +284,7 @@ export async function agentDeskRoutes(app: FastifyInstance, options: AgentDeskRo
     const e164 = lead.e164 ?? (parsed?.ok ? parsed.phone.e164 : undefined)
     if (e164 === undefined) return
     await db.transaction(async (tx) => {
-      const added = await new DncRepository(tx).addMany([{ kind: 'number', number: e164, reason: `disposition ${code}`, source: `agent:${agentId}` }])
+      const added = await new DncRepository(tx, options.pii).addMany([{ kind: 'number', number: e164, reason: `disposition ${code}`, source: `agent:${agentId}` }])
       try {
         await mirror.addNumbers({}, [e164])
       } catch (err) {

@@ -9,6 +9,7 @@ import type { DncWriteResult } from '../../engine/store/redis/dnc-store.js'
 import { normalizeDncPrefix } from '../../engine/screening/dnc.js'
 import { parsePhone } from '../../engine/screening/number.js'
 import type { Db } from '../../engine/store/sql/db.js'
+import type { PiiCipher } from '../../engine/security/pii-cipher.js'
 import type { DncEntry, DncKind, NewDncEntry } from '../../engine/store/sql/dnc.js'
 import type { SourceRow } from '../../engine/store/sql/lead-importer.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
@@ -31,8 +32,8 @@ export interface DncMirror {
  * engine never screens against less than the durable copy. Entries removed from PostgreSQL are not removed from Redis
  * here (a stale block errs on the safe side). Returns how many entries were pushed.
  */
-export async function syncDncMirror(db: Db, mirror: DncMirror, batch = 5000): Promise<{ entries: number }> {
-  const repo = repositories(db).dnc
+export async function syncDncMirror(db: Db, pii: PiiCipher, mirror: DncMirror, batch = 5000): Promise<{ entries: number }> {
+  const repo = repositories(db, pii).dnc
   let after = ''
   let entries = 0
   for (;;) {
@@ -57,6 +58,8 @@ export async function syncDncMirror(db: Db, mirror: DncMirror, batch = 5000): Pr
 
 export interface DncRoutesOptions {
   db: Db
+  /** Listed numbers are sealed in PostgreSQL. */
+  pii: PiiCipher
   /** Absent: the DNC routes answer 503 (nothing would reach the engine). */
   mirror?: DncMirror
 }
@@ -87,8 +90,8 @@ const CsvTypes = ['text/csv', 'application/csv']
 const NumberHeaders = ['number', 'phone', 'phonenumber', 'mobile', 'tel', 'telephone', 'msisdn', '电话', '手机', '手机号', '号码']
 
 export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions): Promise<void> {
-  const { db } = options
-  const repos = repositories(db)
+  const { db, pii } = options
+  const repos = repositories(db, pii)
   app.addSchema(dncEntrySchema)
   app.addContentTypeParser(CsvTypes, (_request, payload, done) => done(null, payload))
 
@@ -109,7 +112,7 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
   const addEntries = async (entries: readonly NewDncEntry[], actor: string): Promise<DncEntry[]> => {
     const mirror = requireMirror()
     return db.transaction(async (tx) => {
-      const r = repositories(tx)
+      const r = repositories(tx, pii)
       const added = await r.dnc.addMany(entries)
       try {
         // Mirror every entry, not only the new ones: an entry in SQL but missing on Redis (a lost Redis) heals here.
@@ -187,7 +190,7 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       const mirror = requireMirror()
       const actor = principalOf(request).actor
       const removed = await db.transaction(async (tx) => {
-        const r = repositories(tx)
+        const r = repositories(tx, pii)
         const found = await r.dnc.get(request.params.id)
         if (!found) return undefined
         const p = principalOf(request)
@@ -229,7 +232,7 @@ export async function dncRoutes(app: FastifyInstance, options: DncRoutesOptions)
       const mirror = requireMirror()
       let r: { entries: number }
       try {
-        r = await syncDncMirror(db, mirror)
+        r = await syncDncMirror(db, pii, mirror)
       } catch (err) {
         throw mirrorUnavailable(err)
       }

@@ -46,7 +46,7 @@ export function createSimulatedEngine(o: SimulatedEngineOptions): SimulatedEngin
   const sim = new SimTelephony(o.clock, o.scenario, o.seed, o.shiftStartMs ?? o.clock.now())
   const port = o.wrapPort ? o.wrapPort(sim) : sim
   const acd = new RedisAcd({ redis: o.redis, keys: o.keys })
-  const dnc = new RedisDncStore(o.redis, o.keys.prefix)
+  const dnc = new RedisDncStore(o.redis, o.keys.prefix, (n) => o.repos.dnc.numberHash(n))
   let runtime: EngineRuntime | undefined
   const desk = new SimDesk({
     clock: o.clock,

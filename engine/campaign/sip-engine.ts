@@ -294,7 +294,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     keys: o.keys,
     repos: o.repos,
     acd,
-    dnc: new RedisDncStore(o.redis, o.keys.prefix),
+    dnc: new RedisDncStore(o.redis, o.keys.prefix, (n) => o.repos.dnc.numberHash(n)),
     invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix),
     metrics: o.metrics,
     logger: o.logger,

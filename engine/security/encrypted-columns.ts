@@ -5,6 +5,7 @@
  */
 import { leadNumberAad } from '../store/sql/lead-numbers.js'
 import { registrationNumberAad } from '../store/sql/recording-registrations.js'
+import { dncNumberAad } from '../store/sql/dnc.js'
 
 export interface EncryptedColumn {
   table: string
@@ -25,4 +26,5 @@ export const EncryptedColumns: readonly EncryptedColumn[] = [
   { table: 'webhooks', column: 'secret_enc', aad: (id) => `webhook:${id}` },
   { table: 'leads', column: 'number_enc', aad: leadNumberAad },
   { table: 'recording_registrations', column: 'number_enc', key: 'call_id', aad: registrationNumberAad },
+  { table: 'dnc_entries', column: 'number_enc', aad: dncNumberAad },
 ]

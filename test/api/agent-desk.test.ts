@@ -458,8 +458,9 @@ forEachDriver(t, async (t, db) => {
     const called = (await repos.leads.get(cdr!.leadId))!
     const parsed = parsePhone(called.phone, called.region)
     const e164 = called.e164 ?? (parsed.ok ? parsed.phone.e164 : 'unparsable')
-    const entry = await db.query<{ campaign_id: string | null; source: string }>('SELECT campaign_id, source FROM dnc_entries WHERE number = $1', [e164])
-    t.same(entry.rows, [{ campaign_id: null, source: `agent:${ana.id}` }], 'on the global list, naming the agent')
+    const entry = await repos.dnc.find(undefined, 'number', e164)
+    t.match(entry, { number: e164, source: `agent:${ana.id}` }, 'on the global list, naming the agent')
+    t.equal(entry?.campaignId, undefined)
     const other = await repos.campaigns.create({ name: 'Another campaign', settings })
     t.ok((await engine.dnc.snapshot(other.id, [e164])).isGlobal(e164), 'every campaign now screens the number out')
     t.equal((await repos.leads.get(cdr!.leadId))?.status, 'dnc')

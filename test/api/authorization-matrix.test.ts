@@ -9,6 +9,7 @@
  * beside its routes (campaign-sites, identity, customers...).
  */
 import t from 'tap'
+import { testPii } from '../fixtures/pii.js'
 import type { LightMyRequestResponse } from 'fastify'
 import type { UserRole } from '../../engine/store/sql/api-keys.js'
 import { UserRoles } from '../../engine/store/sql/api-keys.js'
@@ -16,7 +17,7 @@ import { repositories } from '../../engine/store/sql/repositories.js'
 import { createPgTestDb } from '../store/sql/databases.js'
 import { harness } from './harness.js'
 import { routeTable } from '../../api/plugins/openapi.js'
-import { RedisDncStore } from '../../engine/store/redis/dnc-store.js'
+import { phoneHasher, RedisDncStore } from '../../engine/store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from '../../engine/store/redis/invalid-numbers.js'
 import { redisEnv } from '../store/redis/fixtures/redis-env.js'
 import type { InjectOptions } from 'light-my-request'
@@ -38,7 +39,7 @@ t.test('authorization matrix and malformed input over every declared route', asy
   const redis = env.connect()
   t.teardown(() => env.cleanup())
   const h = await harness(test.db, {
-    extra: { dncStore: new RedisDncStore(redis, env.prefix), invalidNumbers: new RedisInvalidNumberStore(redis, env.prefix), redis },
+    extra: { dncStore: new RedisDncStore(redis, env.prefix, phoneHasher(testPii())), invalidNumbers: new RedisInvalidNumberStore(redis, env.prefix), redis },
   })
   t.teardown(() => h.app.close())
   const repos = repositories(test.db)

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { RedisDncStore } from '../../engine/store/redis/dnc-store.js'
+import { testPii } from '../fixtures/pii.js'
+import { keyringEnv } from '../../engine/security/pii-cipher.js'
+import { phoneHasher, RedisDncStore } from '../../engine/store/redis/dnc-store.js'
 import { RedisInvalidNumberStore } from '../../engine/store/redis/invalid-numbers.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { redisEnv } from '../store/redis/fixtures/redis-env.js'
@@ -15,9 +17,11 @@ t.teardown(() => env.cleanup())
 forEachDriver(t, async (t, db) => {
   // One Redis prefix per driver run, so the two runs do not see each other's lists.
   const prefix = `${env.prefix}:${db.driver}`
-  const dncStore = new RedisDncStore(redis, prefix)
+  const dncStore = new RedisDncStore(redis, prefix, phoneHasher(testPii()))
   const invalidNumbers = new RedisInvalidNumberStore(redis, prefix)
-  const h = await harness(db, { extra: { dncStore, invalidNumbers } })
+  // one deployment's keys: a second API process (below) reads the numbers this one sealed
+  const keys = keyringEnv()
+  const h = await harness(db, { env: keys, extra: { dncStore, invalidNumbers } })
   t.teardown(() => h.app.close())
   const { app, auth } = h
   const repos = repositories(db, h.pii)
@@ -147,7 +151,7 @@ forEachDriver(t, async (t, db) => {
       removeNumbers: () => Promise.reject(new Error('connection lost')),
       removePrefixes: () => Promise.reject(new Error('connection lost')),
     }
-    const h2 = await harness(db, { migrated: true, extra: { dncStore: broken } })
+    const h2 = await harness(db, { migrated: true, env: keys, extra: { dncStore: broken } })
     t.teardown(() => h2.app.close())
     const res = await h2.app.inject({ method: 'POST', url: '/v1/dnc', headers: h2.auth('admin'), payload: { number: '+8613812349999' } })
     t.equal(problem(t, res, 503).type, '/problems/not-ready')

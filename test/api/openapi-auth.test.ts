@@ -1,4 +1,5 @@
 import t from 'tap'
+import { testPii } from '../fixtures/pii.js'
 import { CampaignControlRefused } from '../../engine/campaign/control.js'
 import type { ApiKey } from '../../engine/store/sql/api-keys.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
@@ -7,7 +8,7 @@ import { routeTable } from '../../api/plugins/openapi.js'
 import { createTestDb } from '../store/sql/databases.js'
 import { settings } from '../store/sql/settings-fixture.js'
 import { harness } from './harness.js'
-import { RedisDncStore } from '../../engine/store/redis/dnc-store.js'
+import { phoneHasher, RedisDncStore } from '../../engine/store/redis/dnc-store.js'
 import { redisEnv } from '../store/redis/fixtures/redis-env.js'
 import { problem } from './problem-assert.js'
 
@@ -17,7 +18,7 @@ t.teardown(() => test.dispose())
 const db = test.db
 const env = redisEnv('api-matrix')
 t.teardown(() => env.cleanup())
-const h = await harness(db, { extra: { dncStore: new RedisDncStore(env.connect(), env.prefix) } })
+const h = await harness(db, { extra: { dncStore: new RedisDncStore(env.connect(), env.prefix, phoneHasher(testPii())) } })
 t.teardown(() => h.app.close())
 const { app, auth } = h
 

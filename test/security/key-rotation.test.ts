@@ -14,6 +14,7 @@ import { harness } from '../api/harness.js'
 import { repositories } from '../../engine/store/sql/repositories.js'
 import { settings } from '../store/sql/settings-fixture.js'
 import { RecordingRegistrationRepository } from '../../engine/store/sql/recording-registrations.js'
+import { DncRepository } from '../../engine/store/sql/dnc.js'
 
 t.test('rotate personal-data keys without losing a record', async (t) => {
   const test = await createPgTestDb()
@@ -44,6 +45,7 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
     legs: [], startedAt: Date.now(), durationMs: 1000, recordedMs: 1000, recordingDir: '/tmp', segments: 1, number: '+8613800138002',
   }
   t.ok(await new RecordingRegistrationRepository(test.db, before.pii).add(registration, Date.now()))
+  t.equal((await new DncRepository(test.db, before.pii).addMany([{ kind: 'number', number: '+8613800138003' }])).length, 1)
   await before.app.close()
 
   // Every *_enc column of the schema must be in the registry, or rotation would leave it behind.
@@ -55,7 +57,7 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
 
   const rotated = new PiiCipher({ keys: new Map([['k1', Buffer.from(k1, 'base64')], ['k2', Buffer.from(k2, 'base64')]]), currentKeyId: 'k2', lookupKey: Buffer.from(lookup, 'base64') })
   const stale = await staleCiphertexts(test.db, rotated)
-  t.equal(stale, 8, `${stale} ciphertexts of k1 before rotation`)
+  t.equal(stale, 9, `${stale} ciphertexts of k1 before rotation`)
   const reports = await reencryptAll(test.db, rotated, { batch: 2 })
   t.equal(reports.reduce((n, r) => n + r.reencrypted, 0), stale)
   t.equal(await staleCiphertexts(test.db, rotated), 0)
@@ -73,4 +75,5 @@ t.test('rotate personal-data keys without losing a record', async (t) => {
   t.match(timeline.body, /客户要求下周回电/)
   t.match(await repositories(test.db, after.pii).leads.get(lead), { phone: '138 0013 8001', e164: '+8613800138001' }, 'the lead opens with k2 alone')
   t.equal((await new RecordingRegistrationRepository(test.db, after.pii).get('inbound-call-1'))?.number, '+8613800138002', "and so does a recording registration's caller number")
+  t.equal((await new DncRepository(test.db, after.pii).find(undefined, 'number', '+8613800138003'))?.number, '+8613800138003', 'and a DNC entry')
 })

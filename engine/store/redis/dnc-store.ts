@@ -1,12 +1,13 @@
 /**
- * The DNC lists on Redis: whole numbers (global and per campaign) as SETs of E.164, prefixes (whole area codes,
- * number ranges) as SETs of "+<digits>". A lookup asks, in one pipelined round trip, whether each number or any of its
- * prefixes is listed (SMISMEMBER over the at most 15 prefixes of a number), and hands screening a synchronous
- * snapshot: the pure core never waits on Redis.
+ * The DNC lists on Redis: whole numbers (global and per campaign) as SETs of their keyed hashes (PiiCipher's lookup
+ * hash of the E.164 form, as the CRM and leads hash numbers: Redis never holds a listed number in the clear), prefixes
+ * (whole area codes, number ranges: nobody's number) as SETs of "+<digits>". A lookup asks, in one pipelined round
+ * trip, whether each number or any of its prefixes is listed (SMISMEMBER over the at most 15 prefixes of a number),
+ * and hands screening a synchronous snapshot: the pure core never waits on Redis.
  *
  * Keys (all under the deployment prefix):
- *   <prefix>:dnc:global                       SET  E.164
- *   <prefix>:dnc:campaign:<campaignId>        SET  E.164
+ *   <prefix>:dnc:global                       SET  hash of E.164
+ *   <prefix>:dnc:campaign:<campaignId>        SET  hash of E.164
  *   <prefix>:dnc:prefix:global                SET  +digits
  *   <prefix>:dnc:prefix:campaign:<campaignId> SET  +digits
  */
@@ -14,6 +15,8 @@ import type { Redis } from 'ioredis'
 import { assertKeyId } from './keys.js'
 import { MemoryDncList, normalizeDncPrefix, prefixesOf, type DncLookup } from '../../screening/dnc.js'
 import { parsePhone } from '../../screening/number.js'
+import type { PiiCipher } from '../../security/pii-cipher.js'
+import { HashDomains } from '../sql/customers.js'
 
 export interface DncScopeRef {
   /** Omit for the global list. */
@@ -29,10 +32,20 @@ export interface DncWriteResult {
 
 const CHUNK = 5000
 
+/** The hash a deployment's DNC lists keep numbers as: PiiCipher's lookup hash of the E.164 form, as the CRM's. */
+export function phoneHasher(pii: Pick<PiiCipher, 'lookupHash'>): (e164: string) => string {
+  return (e164) => pii.lookupHash(HashDomains.phone, e164)
+}
+
 export class RedisDncStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'cadence',
+    private readonly prefix: string,
+    /**
+     * The keyed hash of an E.164 number (phoneHasher(pii), or a repository's numberHash): every engine and API process
+     * of a deployment has the same lookup key, so they agree on it.
+     */
+    private readonly hash: (e164: string) => string,
   ) {}
 
   private numbersKey(scope: DncScopeRef): string {
@@ -49,11 +62,39 @@ export class RedisDncStore {
 
   /** Add numbers (any format libphonenumber reads; national ones need `region`). */
   addNumbers(scope: DncScopeRef, numbers: readonly string[], region?: string): Promise<DncWriteResult> {
-    return this.write('sadd', this.numbersKey(scope), numbers, (n) => toE164(n, region))
+    return this.write('sadd', this.numbersKey(scope), numbers, (n) => this.hashed(toE164(n, region)))
   }
 
   removeNumbers(scope: DncScopeRef, numbers: readonly string[], region?: string): Promise<DncWriteResult> {
-    return this.write('srem', this.numbersKey(scope), numbers, (n) => toE164(n, region))
+    return this.write('srem', this.numbersKey(scope), numbers, (n) => this.hashed(toE164(n, region)))
+  }
+
+  private hashed(n: string | { error: string }): string | { error: string } {
+    return typeof n === 'string' ? this.hash(n) : n
+  }
+
+  /**
+   * Numbers an earlier version listed in the clear (members in E.164 form; hashes never start with "+"): removed once
+   * the lists were mirrored again as hashes (main.ts, after syncDncMirror). Returns how many went.
+   */
+  async purgeClearNumbers(): Promise<number> {
+    let removed = 0
+    const keys = [`${this.prefix}:dnc:global`]
+    let cursor = '0'
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:dnc:campaign:*`, 'COUNT', 1000)
+      keys.push(...found)
+      cursor = next
+    } while (cursor !== '0')
+    for (const key of keys) {
+      let c = '0'
+      do {
+        const [next, members] = await this.redis.sscan(key, c, 'MATCH', '+*', 'COUNT', 5000)
+        if (members.length > 0) removed += await this.redis.srem(key, ...members)
+        c = next
+      } while (c !== '0')
+    }
+    return removed
   }
 
   /** Add prefixes: "+1201", "1201XXXXXXX", "+86 1065" (see normalizeDncPrefix). */
@@ -84,9 +125,10 @@ export class RedisDncStore {
       campaignPrefixes: this.prefixesKey({ campaignId }),
     }
     const unique = [...new Set(e164s)]
+    const hashes = unique.map((n) => this.hash(n))
     const pipe = this.redis.pipeline()
-    pipe.smismember(keys.global, ...unique)
-    pipe.smismember(keys.campaign, ...unique)
+    pipe.smismember(keys.global, ...hashes)
+    pipe.smismember(keys.campaign, ...hashes)
     const prefixLists = unique.map((n) => prefixesOf(n))
     const allPrefixes = [...new Set(prefixLists.flat())]
     if (allPrefixes.length > 0) {

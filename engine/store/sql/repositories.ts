@@ -94,7 +94,8 @@ export function repositories(db: Queryable, pii?: PiiCipher): Repositories {
       return new LeadListRepository(db, cipher())
     },
     leadImports: new LeadImportRepository(db),
-    dnc: new DncRepository(db),
+    // prefixes need no key; a listed number is sealed, so reading or writing one needs the cipher
+    dnc: new DncRepository(db, pii),
     sites: new SiteRepository(db),
     users: new UserRepository(db),
     userTokens: new UserTokenRepository(db),

@@ -1,14 +1,15 @@
 import t from 'tap'
+import { testPii } from '../../fixtures/pii.js'
 import fc from 'fast-check'
 import { redisEnv } from './fixtures/redis-env.js'
-import { RedisDncStore } from '../../../engine/store/redis/dnc-store.js'
+import { phoneHasher, RedisDncStore } from '../../../engine/store/redis/dnc-store.js'
 import { MemoryDncList } from '../../../engine/screening/dnc.js'
 import { screen } from '../../../engine/screening/screen.js'
 import { resolveScreeningPolicy } from '../../../engine/screening/policy.js'
 
 const env = redisEnv('dnc')
 const redis = env.connect()
-const store = new RedisDncStore(redis, env.prefix)
+const store = new RedisDncStore(redis, env.prefix, phoneHasher(testPii()))
 t.teardown(() => env.cleanup())
 
 t.test('numbers: good rows land, bad rows are reported by position', async (t) => {
@@ -119,4 +120,27 @@ t.test('the Redis snapshot agrees with an in-memory list built from the same ent
     ),
     { numRuns: 60 },
   )
+})
+
+t.test('Redis holds listed numbers as hashes only; clear members an earlier version left are purged, lookups unchanged', async (t) => {
+  const penv = redisEnv('dnc-at-rest')
+  t.teardown(() => penv.cleanup())
+  const r = penv.connect()
+  const s = new RedisDncStore(r, penv.prefix, phoneHasher(testPii()))
+  await s.addNumbers({}, ['+8613811112222'])
+  await s.addNumbers({ campaignId: 'c9' }, ['+8613811113333'])
+  const members = [...(await r.smembers(`${penv.prefix}:dnc:global`)), ...(await r.smembers(`${penv.prefix}:dnc:campaign:c9`))]
+  t.equal(members.length, 2)
+  t.notOk(members.some((m) => /1381111/.test(m)), 'no member holds a number')
+  // what an earlier version wrote: numbers as E.164 members
+  await r.sadd(`${penv.prefix}:dnc:global`, '+8613811114444')
+  await r.sadd(`${penv.prefix}:dnc:campaign:c9`, '+8613811115555')
+  await s.addPrefixes({}, ['+861065'])
+  t.equal(await s.purgeClearNumbers(), 2, 'the two clear members go')
+  t.equal(await s.purgeClearNumbers(), 0)
+  t.same(await r.smembers(`${penv.prefix}:dnc:prefix:global`), ['+861065'], 'prefixes are not touched')
+  const snap = await s.snapshot('c9', ['+8613811112222', '+8613811113333', '+8613811114444'])
+  t.ok(snap.isGlobal('+8613811112222'))
+  t.ok(snap.isCampaign('c9', '+8613811113333'))
+  t.notOk(snap.isGlobal('+8613811114444'), 'a purged clear member no longer blocks (the start-up mirror re-adds what PostgreSQL lists)')
 })
