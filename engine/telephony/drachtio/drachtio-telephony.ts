@@ -756,12 +756,13 @@ export class DrachtioTelephony implements TelephonyPort {
   }
 
   /** A call this adapter carries, for supervision (its campaign scopes who may listen; only an answered one can be). */
-  liveCall(callId: string): { campaignId: string; answered: boolean; agentId?: string } | undefined {
+  liveCall(callId: string): { campaignId: string; answered: boolean; ringing: boolean; agentId?: string } | undefined {
     const call = this.calls.get(callId)
     if (!call || call.state === 'done') return undefined
     return {
       campaignId: call.request.campaignId,
       answered: call.state === 'answered' && call.announced === true,
+      ringing: call.state === 'trying' && call.rang,
       ...(call.bridgedTo ? { agentId: call.bridgedTo.agentId } : {}),
     }
   }

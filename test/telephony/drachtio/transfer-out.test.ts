@@ -144,7 +144,8 @@ t.test('transfer out: the customer hanging up while the number rings cancels it;
     () => undefined,
     (err: unknown) => err,
   )
-  await until(() => h.port.liveCall(legId) !== undefined, 'the outside number to be ringing')
+  // its 183 came back: a CANCEL now cannot overtake the INVITE at the far end
+  await until(() => h.port.liveCall(legId)?.ringing === true, 'the outside number to be ringing')
   await h.port.hangup(req.callId, 'customer-gone')
   t.type(await outcome, TelephonyRefused, 'the transfer is refused: the call ended while the number rang')
   t.equal(h.names(req.callId).filter((n) => n === 'ended').length, 1, 'the customer call ended once')
