@@ -158,13 +158,15 @@ async function main(): Promise<void> {
   const instanceId = `engine-${randomUUID().slice(0, 8)}`
   const keys = new CadenceKeys(config.redis.keyPrefix.replace(/:+$/, ''))
   const dncStore = new RedisDncStore(redis, keys.prefix, phoneHasher(pii))
-  const invalidNumbers = new RedisInvalidNumberStore(redis, keys.prefix)
+  const invalidNumbers = new RedisInvalidNumberStore(redis, keys.prefix, phoneHasher(pii))
   // PostgreSQL holds the DNC lists durably; Redis (which keeps nothing on disk here) is refilled from it at start.
   const mirrored = await syncDncMirror(db, pii, dncStore)
   log.info({ entries: mirrored.entries }, 'DNC lists loaded into Redis from the database')
   // an earlier version kept listed numbers in the clear in Redis; they are hashed now (and were just mirrored so)
   const purged = await dncStore.purgeClearNumbers()
   if (purged > 0) log.info({ purged }, 'DNC numbers an earlier version kept in the clear in Redis removed')
+  const rehashed = await invalidNumbers.rehashClearEntries()
+  if (rehashed > 0) log.info({ rehashed }, 'learned-invalid numbers an earlier version kept in the clear in Redis now keyed by hash')
   let control: CampaignControl = remoteOnlyControl()
   const stoppers: Array<() => Promise<void>> = []
 

@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       metricsRegistry: new Registry(),
       redis,
       dncStore: engine.dnc,
-      invalidNumbers: new RedisInvalidNumberStore(redis, prefix),
+      invalidNumbers: new RedisInvalidNumberStore(redis, prefix, (n) => repos.dnc.numberHash(n)),
     })
     const base = await app.listen({ host: '127.0.0.1', port: 0 })
     closers.push(() => app.close())

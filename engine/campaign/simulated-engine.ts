@@ -65,7 +65,7 @@ export function createSimulatedEngine(o: SimulatedEngineOptions): SimulatedEngin
     repos: o.repos,
     acd,
     dnc,
-    invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix),
+    invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix, (n) => o.repos.dnc.numberHash(n)),
     metrics: o.metrics,
     logger: o.logger,
     instanceId: o.instanceId,

@@ -295,7 +295,7 @@ export function createSipEngine(o: SipEngineOptions): SipEngine {
     repos: o.repos,
     acd,
     dnc: new RedisDncStore(o.redis, o.keys.prefix, (n) => o.repos.dnc.numberHash(n)),
-    invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix),
+    invalidNumbers: new RedisInvalidNumberStore(o.redis, o.keys.prefix, (n) => o.repos.dnc.numberHash(n)),
     metrics: o.metrics,
     logger: o.logger,
     instanceId: o.instanceId,

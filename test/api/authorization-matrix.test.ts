@@ -39,7 +39,7 @@ t.test('authorization matrix and malformed input over every declared route', asy
   const redis = env.connect()
   t.teardown(() => env.cleanup())
   const h = await harness(test.db, {
-    extra: { dncStore: new RedisDncStore(redis, env.prefix, phoneHasher(testPii())), invalidNumbers: new RedisInvalidNumberStore(redis, env.prefix), redis },
+    extra: { dncStore: new RedisDncStore(redis, env.prefix, phoneHasher(testPii())), invalidNumbers: new RedisInvalidNumberStore(redis, env.prefix, phoneHasher(testPii())), redis },
   })
   t.teardown(() => h.app.close())
   const repos = repositories(test.db)

@@ -18,7 +18,7 @@ forEachDriver(t, async (t, db) => {
   // One Redis prefix per driver run, so the two runs do not see each other's lists.
   const prefix = `${env.prefix}:${db.driver}`
   const dncStore = new RedisDncStore(redis, prefix, phoneHasher(testPii()))
-  const invalidNumbers = new RedisInvalidNumberStore(redis, prefix)
+  const invalidNumbers = new RedisInvalidNumberStore(redis, prefix, phoneHasher(testPii()))
   // one deployment's keys: a second API process (below) reads the numbers this one sealed
   const keys = keyringEnv()
   const h = await harness(db, { env: keys, extra: { dncStore, invalidNumbers } })

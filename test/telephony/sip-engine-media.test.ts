@@ -180,7 +180,7 @@ t.test('a SIT in the early media: invalid-number on the CDR with the SIT, the nu
   t.equal(cdr.sipStatus, 487, 'beside the 487 after our CANCEL')
   t.equal(cdr.agentId, undefined)
   t.strictSame(s.names(callId), ['ringing', 'early-media', 'failed'], 'never answered, never bridged')
-  const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix)
+  const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix, (n) => s.env.repos.dnc.numberHash(n))
   await eventually(async () => (await store.get(NUMBER)) !== undefined, 'screening to learn the number')
   t.match(await store.get(NUMBER), { e164: NUMBER, reason: 'unallocated', source: 'sit' }, 'learned as a SIP 404 would be, from its SIT')
   const run = await s.carrier.done
@@ -230,7 +230,7 @@ t.test('a carrier that answers, then plays a SIT: CDR invalid-number, not an aba
   t.equal(cdr.amdOutcome, undefined, 'AMD never decided')
   t.equal(cdr.agentId, undefined)
   t.strictSame(s.names(callId), ['ringing', 'early-media', 'answered', 'ended'])
-  const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix)
+  const store = new RedisInvalidNumberStore(s.env.redis, s.env.keys.prefix, (n) => s.env.repos.dnc.numberHash(n))
   await eventually(async () => (await store.get(NUMBER)) !== undefined, 'screening to learn the number')
   t.match(await store.get(NUMBER), { reason: 'unallocated', source: 'sit' })
   t.equal((await s.carrier.done).code, 0, 'the carrier got our BYE')

@@ -2,10 +2,12 @@
  * Numbers learned invalid, on Redis: one HASH per number (reason, source, learnedAt, expiresAt, detail) and a ZSET
  * of expiry times. Expiry is judged by the engine's clock (screening checks `expiresAt` against the instant it is
  * given, and `purgeExpired(now)` sweeps), never by Redis TTLs, so the simulator's virtual time works the same.
+ * A number is personal data: keys and members name it by its keyed hash (the CRM's phone hash), never in the clear;
+ * screening always asks about a number it has, so nothing needs it back.
  *
  * Keys share the `{invalid}` hash tag so each script touches one cluster slot:
- *   <prefix>:{invalid}:n:<e164>   HASH
- *   <prefix>:{invalid}:expiry     ZSET e164 -> expiresAt
+ *   <prefix>:{invalid}:n:<hash of e164>   HASH
+ *   <prefix>:{invalid}:expiry             ZSET hash of e164 -> expiresAt
  */
 import type { Redis } from 'ioredis'
 import { ScriptRunner } from './script-loader.js'
@@ -28,7 +30,9 @@ export class RedisInvalidNumberStore {
 
   constructor(
     redis: Redis,
-    prefix = 'cadence',
+    prefix: string,
+    /** The keyed hash of an E.164 number (phoneHasher(pii)): the same in every process of a deployment. */
+    private readonly hash: (e164: string) => string,
   ) {
     this.scripts = new ScriptRunner(redis)
     this.entryPrefix = `${prefix}:{invalid}:n:`
@@ -44,9 +48,9 @@ export class RedisInvalidNumberStore {
     if (!E164.test(entry.e164)) throw new Error(`learned-invalid: ${JSON.stringify(entry.e164)} is not E.164`)
     const res = await this.scripts.run(
       'invalid-learn',
-      [this.entryPrefix + entry.e164, this.expiryKey],
+      [this.entryPrefix + this.hash(entry.e164), this.expiryKey],
       [
-        entry.e164,
+        this.hash(entry.e164),
         entry.reason,
         entry.source,
         entry.learnedAt,
@@ -58,11 +62,33 @@ export class RedisInvalidNumberStore {
   }
 
   async forget(e164: string): Promise<void> {
-    await this.redis.multi().del(this.entryPrefix + e164).zrem(this.expiryKey, e164).exec()
+    const h = this.hash(e164)
+    await this.redis.multi().del(this.entryPrefix + h).zrem(this.expiryKey, h).exec()
   }
 
   async get(e164: string): Promise<LearnedInvalid | undefined> {
-    return parseEntry(e164, await this.redis.hgetall(this.entryPrefix + e164))
+    return parseEntry(e164, await this.redis.hgetall(this.entryPrefix + this.hash(e164)))
+  }
+
+  /**
+   * Entries an earlier version keyed by the number in the clear: each is learned again under its hash (kept if a
+   * hashed entry already blocks as long) and the clear one deleted. Run at start-up; returns how many were moved.
+   */
+  async rehashClearEntries(): Promise<number> {
+    let moved = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.entryPrefix}+*`, 'COUNT', 1000)
+      cursor = next
+      for (const key of keys) {
+        const e164 = key.slice(this.entryPrefix.length)
+        const entry = parseEntry(e164, await this.redis.hgetall(key))
+        if (entry && E164.test(e164)) await this.learn(entry)
+        await this.redis.multi().del(key).zrem(this.expiryKey, e164).exec()
+        moved++
+      }
+    } while (cursor !== '0')
+    return moved
   }
 
   /** Entries for these numbers as a synchronous lookup for screening (expired ones included; screen() judges). */
@@ -71,7 +97,7 @@ export class RedisInvalidNumberStore {
     const unique = [...new Set(e164s)]
     if (unique.length === 0) return book
     const pipe = this.redis.pipeline()
-    for (const n of unique) pipe.hgetall(this.entryPrefix + n)
+    for (const n of unique) pipe.hgetall(this.entryPrefix + this.hash(n))
     const results = (await pipe.exec()) ?? []
     results.forEach(([err, v], i) => {
       if (err) throw err

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { testPii } from '../../fixtures/pii.js'
+import { phoneHasher } from '../../../engine/store/redis/dnc-store.js'
 import { redisEnv } from './fixtures/redis-env.js'
 import { RedisInvalidNumberStore } from '../../../engine/store/redis/invalid-numbers.js'
 import { learnFromFailure } from '../../../engine/screening/invalid-numbers.js'
@@ -8,7 +10,7 @@ import { MemoryDncList } from '../../../engine/screening/dnc.js'
 
 const env = redisEnv('invalid')
 const redis = env.connect()
-const store = new RedisInvalidNumberStore(redis, env.prefix)
+const store = new RedisInvalidNumberStore(redis, env.prefix, phoneHasher(testPii()))
 t.teardown(() => env.cleanup())
 
 const DAY = 86_400_000
@@ -56,4 +58,28 @@ t.test('purgeExpired sweeps by the engine clock, not Redis TTLs', async (t) => {
   t.equal(await store.get(a.e164), undefined)
   t.ok(await store.get(b.e164))
   await t.rejects(store.learn({ ...a, e164: 'not-e164' }), /not E.164/)
+})
+
+t.test('Redis names learned numbers by their hash only; entries an earlier version keyed in the clear are moved, keeping the longer block', async (t) => {
+  const penv = redisEnv('invalid-at-rest')
+  t.teardown(() => penv.cleanup())
+  const r = penv.connect()
+  const s = new RedisInvalidNumberStore(r, penv.prefix, phoneHasher(testPii()))
+  const n = '+8613722223333'
+  t.ok(await s.learn(learnFromFailure(n, { sipStatus: 404 }, at)!))
+  const keys = await r.keys(`${penv.prefix}*`)
+  t.ok(keys.length >= 2)
+  t.notOk(keys.some((k) => k.includes('13722223333')), 'no key names the number')
+  t.notOk((await r.zrange(`${penv.prefix}:{invalid}:expiry`, 0, -1)).some((m) => m.includes('13722223333')), 'nor does a member of the expiry set')
+  // what an earlier version wrote: the number in the key and the expiry set, a 90-day block
+  const old = '+8613722224444'
+  await r.hset(`${penv.prefix}:{invalid}:n:${old}`, { reason: 'unallocated', source: 'sip', learnedAt: String(at), expiresAt: String(at + 90 * DAY), detail: '' })
+  await r.zadd(`${penv.prefix}:{invalid}:expiry`, at + 90 * DAY, old)
+  t.equal(await s.get(old), undefined, 'not found by its hash before the move')
+  t.equal(await s.rehashClearEntries(), 1)
+  t.equal(await s.rehashClearEntries(), 0, 'nothing left the second time')
+  t.match(await s.get(old), { e164: old, reason: 'unallocated', expiresAt: at + 90 * DAY }, 'the entry lives on under its hash')
+  t.notOk((await r.keys(`${penv.prefix}*`)).some((k) => k.includes('1372222')), 'no key names a number any more')
+  t.equal(await s.purgeExpired(at + 91 * DAY), 2, 'both expire through the hashed expiry set')
+  t.equal(await s.get(old), undefined)
 })

@@ -14,6 +14,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import t from 'tap'
+import { testPii } from '../../fixtures/pii.js'
+import { phoneHasher } from '../../../engine/store/redis/dnc-store.js'
 import { newCall, step } from '../../../engine/calls/lifecycle.js'
 import { toCdr } from '../../../engine/calls/cdr.js'
 import { learnedFromCdr } from '../../../engine/campaign/invalid-number-learning.js'
@@ -133,7 +135,7 @@ t.test('a SIT in the early media: CANCEL, failed invalid-number with what was he
   t.equal(entry?.source, 'sit')
   const env = redisEnv('live-media-sit')
   t.teardown(() => env.cleanup())
-  const store = new RedisInvalidNumberStore(env.connect(), env.prefix)
+  const store = new RedisInvalidNumberStore(env.connect(), env.prefix, phoneHasher(testPii()))
   await store.learn(entry!)
   const lookup = await store.snapshot([req.number])
   t.equal(lookup.get(req.number)?.source, 'sit', 'screening finds the number learned from its SIT')

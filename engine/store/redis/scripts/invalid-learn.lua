@@ -2,9 +2,9 @@
 -- a 1-day "unreachable" must not shorten a 90-day "unallocated" learned before it.
 --
 -- KEYS[1] HASH of the number's entry
--- KEYS[2] ZSET e164 -> expiresAt (only entries that expire)
+-- KEYS[2] ZSET number hash -> expiresAt (only entries that expire)
 --
--- ARGV[1] E.164 number
+-- ARGV[1] the number's keyed hash (never the number itself)
 -- ARGV[2] reason
 -- ARGV[3] source
 -- ARGV[4] learnedAt (epoch ms)
