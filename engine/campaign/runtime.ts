@@ -205,7 +205,7 @@ export class EngineRuntime implements CampaignControl {
       running: (id) => this.running.get(id),
       hopperFor: (campaign) =>
         this.running.get(campaign.id)?.hopper ??
-        new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, keys: o.keys, instanceId: o.instanceId }),
+        new RedisHopper({ redis: o.redis, campaignId: campaign.id, source: o.repos.leads, numbers: o.repos.leads.numbers, keys: o.keys, instanceId: o.instanceId }),
       screenerFor: (campaign) => this.screenerOf(campaign.settings),
       holdsCall: (callId) => this.holdsCall(callId),
       transfer: (callId, to, customerId) => this.transfer(callId, to, customerId),
@@ -385,10 +385,12 @@ export class EngineRuntime implements CampaignControl {
     const o = this.o
     const s = campaign.settings
     const log = o.logger.child({ campaignId: campaign.id })
+    const leads = o.repos.leads
     const hopper = new RedisHopper({
       redis: o.redis,
       campaignId: campaign.id,
-      source: o.repos.leads,
+      source: leads,
+      numbers: leads.numbers,
       keys: o.keys,
       instanceId: o.instanceId,
     })

@@ -169,7 +169,7 @@ t.test('a simulated hour of predictive dialing keeps every invariant', async (t)
   t.ok(maxLines <= AGENTS * LINES_PER_AGENT, `lines in flight stayed within the cap (max ${maxLines})`)
 
   // Nothing left behind: no lead in flight, no agent reserved or on a call.
-  const hopper = new RedisHopper({ redis, campaignId: campaign.id, source: repos.leads, keys: env.keys })
+  const hopper = new RedisHopper({ redis, campaignId: campaign.id, source: repos.leads, numbers: repos.leads.numbers, keys: env.keys })
   t.equal((await hopper.counts()).inflight, 0, 'no lead left in flight')
   for (const id of agentIds) {
     const a = await acd.get(id)

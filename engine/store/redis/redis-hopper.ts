@@ -26,6 +26,8 @@ import {
   type RecycleDecision,
   type RecycleRules,
 } from '../../leads/recycling.js'
+import type { LeadNumberCipher } from '../sql/lead-numbers.js'
+import { HopperLeadCodec } from './hopper-lead-codec.js'
 import { CadenceKeys, assertKeyId, type HopperKeys } from './keys.js'
 import { ScriptRunner } from './script-loader.js'
 
@@ -33,6 +35,8 @@ export interface RedisHopperOptions {
   redis: Redis
   campaignId: string
   source: LeadSource
+  /** Seals each lead's number in Redis as in PostgreSQL (every engine of a deployment has the same keys). */
+  numbers: LeadNumberCipher
   keys?: CadenceKeys
   /** Identifies this engine in lease tokens (logs, debugging). Default: a random id. */
   instanceId?: string
@@ -60,8 +64,10 @@ export class RedisHopper implements Hopper {
   private readonly tombstoneMs: number
   private readonly maintenanceLimit: number
   private readonly rules: RecycleRules
+  private readonly codec: HopperLeadCodec
 
   constructor(options: RedisHopperOptions) {
+    this.codec = new HopperLeadCodec(options.numbers)
     this.campaignId = options.campaignId
     this.keys = (options.keys ?? new CadenceKeys()).hopper(options.campaignId)
     this.instanceId = options.instanceId ?? randomUUID()
@@ -109,7 +115,7 @@ export class RedisHopper implements Hopper {
       const place = placementOf(lead, this.rules)
       if (place.kind === 'final') continue
       const n = place.kind === 'new' ? (lead.priority ?? 0) : place.at
-      args.push(lead.id, place.kind, n, lead.ownerAgentId ?? '', JSON.stringify(lead))
+      args.push(lead.id, place.kind, n, lead.ownerAgentId ?? '', this.codec.encode(lead))
     }
     const k = this.keys
     const res = (await this.scripts.run('add-leads', [k.callbacks, k.recycle, k.fresh, k.seq, k.cursor], args)) as [
@@ -141,7 +147,7 @@ export class RedisHopper implements Hopper {
       lead.id,
       at,
       booked.ownerAgentId ?? '',
-      JSON.stringify(booked),
+      this.codec.encode(booked),
     ])
     return res === 1
   }
@@ -163,7 +169,7 @@ export class RedisHopper implements Hopper {
     const res = await this.scripts.run('close-lead', [k.callbacks, k.recycle, k.fresh, k.parked], [
       k.leadPrefix,
       lead.id,
-      JSON.stringify(closed),
+      this.codec.encode(closed),
       this.tombstoneMs,
     ])
     return res === 1
@@ -214,7 +220,7 @@ export class RedisHopper implements Hopper {
     const raw = (await this.scripts.run(
       'claim-lead',
       [k.callbacks, k.recycle, k.fresh, k.parked, k.inflight],
-      [now, this.leaseMs, this.instanceId, k.leadPrefix, lead.id, JSON.stringify(lead)],
+      [now, this.leaseMs, this.instanceId, k.leadPrefix, lead.id, this.codec.encode(lead)],
     )) as string[]
     const [result, kind, data, token, leaseUntil, lost] = raw.map(String) as [string, string, string, string, string, string]
     if (result !== 'taken') return result as ClaimRefusal
@@ -224,7 +230,7 @@ export class RedisHopper implements Hopper {
   /** A lead a script leased, from the fields it returned. */
   private takenOf(id: string, queue: string, data: string, token: string, leaseUntil: string, route: LeadRoute, lost: string): TakenLead {
     if (!QUEUES.has(queue)) throw new Error(`hopper ${this.campaignId}: lead ${id} has unknown queue ${queue}`)
-    return { lead: JSON.parse(data) as Lead, queue: queue as HopperQueue, token, leaseUntil: Number(leaseUntil), route, lostLeases: Number(lost) }
+    return { lead: this.codec.decode(data), queue: queue as HopperQueue, token, leaseUntil: Number(leaseUntil), route, lostLeases: Number(lost) }
   }
 
   async release(taken: TakenLead): Promise<boolean> {
@@ -284,7 +290,7 @@ export class RedisHopper implements Hopper {
         decision.kind,
         decision.kind === 'final' ? 0 : decision.at,
         decision.kind === 'callback' ? (lead.ownerAgentId ?? '') : '',
-        JSON.stringify(lead),
+        this.codec.encode(lead),
         this.tombstoneMs,
       ],
     )

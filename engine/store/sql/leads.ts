@@ -91,7 +91,8 @@ const FinalStatuses: readonly LeadStatus[] = ['contacted', 'invalid', 'dnc', 're
  * sealed on the way in and opened on the way out (lead-numbers.ts): the Lead the engine holds carries them in clear.
  */
 export class LeadRepository implements LeadSource {
-  private readonly numbers: LeadNumberCipher
+  /** How its numbers are sealed (the hopper seals its working copies the same way). */
+  readonly numbers: LeadNumberCipher
   private readonly ids = new TimeOrderedIds()
 
   constructor(

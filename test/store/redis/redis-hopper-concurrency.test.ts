@@ -9,6 +9,11 @@ import type { Lead } from '../../../engine/leads/lead.js'
 import { MemoryLeadSource } from '../../../engine/leads/lead-source.js'
 import { RedisHopper } from '../../../engine/store/redis/redis-hopper.js'
 import { redisEnv } from './fixtures/redis-env.js'
+import { LeadNumberCipher } from '../../../engine/store/sql/lead-numbers.js'
+import { testPii } from '../../fixtures/pii.js'
+
+/** One deployment's keys: every hopper of a test reads what the others sealed. */
+const hopperNumbers = new LeadNumberCipher(testPii())
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0)
 const LEADS = 3000
@@ -37,7 +42,7 @@ t.test('two engines never hold the same lead at once', async (t) => {
 
   async function engine(name: string, seed: number): Promise<void> {
     const random = rng(seed)
-    const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'race', source, keys: env.keys, instanceId: name })
+    const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'race', source, keys: env.keys, instanceId: name })
     for (;;) {
       const counts = await hopper.counts()
       let exhausted = false
@@ -71,7 +76,7 @@ t.test('two engines never hold the same lead at once', async (t) => {
   t.ok([...completed.values()].every((n) => n === 1), 'each exactly once')
   t.equal(takes, LEADS + releases, 'a lead is taken again only after a release')
   t.ok(releases > 500, `releases exercised (${releases})`)
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'race', source, keys: env.keys })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'race', source, keys: env.keys })
   t.same(await hopper.counts(), { callbacks: 0, recycle: 0, new: 0, parked: 0, inflight: 0 })
 })
 
@@ -92,7 +97,7 @@ t.test('two engines with short leases and a share of abandoned leads: each lead 
 
   async function engine(name: string, seed: number): Promise<void> {
     const random = rng(seed)
-    const hopper = new RedisHopper({
+    const hopper = new RedisHopper({ numbers: hopperNumbers,
       redis: env.connect(),
       campaignId: 'exp',
       source,

@@ -10,6 +10,11 @@ import { MemoryLeadSource } from '../../../engine/leads/lead-source.js'
 import type { TakenLead } from '../../../engine/leads/hopper.js'
 import { RedisHopper } from '../../../engine/store/redis/redis-hopper.js'
 import { redisEnv } from './fixtures/redis-env.js'
+import { LeadNumberCipher } from '../../../engine/store/sql/lead-numbers.js'
+import { testPii } from '../../fixtures/pii.js'
+
+/** One deployment's keys: every hopper of a test reads what the others sealed. */
+const hopperNumbers = new LeadNumberCipher(testPii())
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0)
 const LEASE = 120_000
@@ -53,8 +58,8 @@ t.test('hopper leases against a model', async (t) => {
       const source = new MemoryLeadSource(leads)
       const base = { campaignId, source, keys: env.keys, leaseMs: LEASE, ownerGraceMs: 60_000 }
       const engines = [
-        new RedisHopper({ ...base, redis, instanceId: 'e0' }),
-        new RedisHopper({ ...base, redis: redis2, instanceId: 'e1' }),
+        new RedisHopper({ numbers: hopperNumbers, ...base, redis, instanceId: 'e0' }),
+        new RedisHopper({ numbers: hopperNumbers, ...base, redis: redis2, instanceId: 'e1' }),
       ]
       await engines[0]!.refill(LEADS)
       let now = T0

@@ -3,6 +3,11 @@ import type { Lead } from '../../../engine/leads/lead.js'
 import { MemoryLeadSource } from '../../../engine/leads/lead-source.js'
 import { RedisHopper } from '../../../engine/store/redis/redis-hopper.js'
 import { redisEnv } from './fixtures/redis-env.js'
+import { LeadNumberCipher } from '../../../engine/store/sql/lead-numbers.js'
+import { testPii } from '../../fixtures/pii.js'
+
+/** One deployment's keys: every hopper of a test reads what the others sealed. */
+const hopperNumbers = new LeadNumberCipher(testPii())
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0)
 const MIN = 60_000
@@ -25,7 +30,7 @@ t.test('take order: due callbacks, then due recycled, then new by priority and a
     lead('cb2', { status: 'callback', callbackAt: T0 + HOUR }),
     lead('gone', { status: 'refused', attemptTimes: [T0 - DAY] }),
   ])
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
   const r = await hopper.refill(100)
   t.equal(r.added, 6, 'the refused lead is not loaded')
   t.same(await hopper.counts(), { callbacks: 2, recycle: 2, new: 2, parked: 0, inflight: 0 })
@@ -51,7 +56,7 @@ t.test('owned callback: offered to its owner during the grace, then to anyone pr
   const env = redisEnv('owner')
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource()
-  const hopper = new RedisHopper({
+  const hopper = new RedisHopper({ numbers: hopperNumbers,
     redis: env.connect(),
     campaignId: 'c1',
     source,
@@ -87,8 +92,8 @@ t.test('a dead engine: its lease runs out and another engine gets the lead back;
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource([lead('a'), lead('b')])
   const opts = { campaignId: 'c1', source, keys: env.keys, leaseMs: 30_000 }
-  const dead = new RedisHopper({ ...opts, redis: env.connect(), instanceId: 'dead' })
-  const live = new RedisHopper({ ...opts, redis: env.connect(), instanceId: 'live' })
+  const dead = new RedisHopper({ numbers: hopperNumbers, ...opts, redis: env.connect(), instanceId: 'dead' })
+  const live = new RedisHopper({ numbers: hopperNumbers, ...opts, redis: env.connect(), instanceId: 'live' })
   await dead.refill(10)
   const mine = await dead.take({ now: T0, count: 1 })
   t.equal(mine.leads[0]!.lead.id, 'a')
@@ -121,7 +126,7 @@ t.test('screening park: the lead waits until its retryAt, then returns to its ow
   const env = redisEnv('park')
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource([lead('a'), lead('b')])
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
   await hopper.refill(10)
   const [a] = (await hopper.take({ now: T0, count: 1 })).leads
   t.ok(await hopper.park(a!, T0 + 2 * HOUR, 'outside calling hours'))
@@ -137,7 +142,7 @@ t.test('complete files the lead by the recycling rules and writes the source', a
   const env = redisEnv('complete')
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource([lead('na'), lead('ref'), lead('cb')])
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys })
   await hopper.refill(10)
   const taken = (await hopper.take({ now: T0, count: 3 })).leads
   const byId = new Map(taken.map((x) => [x.lead.id, x]))
@@ -169,7 +174,7 @@ t.test('booking a callback moves a waiting lead to the callbacks queue; not whil
   const env = redisEnv('book')
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource([lead('a'), lead('b'), lead('c')])
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
   await hopper.refill(10)
   const [a] = (await hopper.take({ now: T0, count: 1 })).leads
   t.notOk(await hopper.bookCallback(a!.lead, T0 + HOUR, 'ann'), 'a is in flight')
@@ -190,7 +195,7 @@ t.test('claim (click-to-dial): a named lead is taken wherever it waits, or added
   const env = redisEnv('claim')
   t.teardown(env.cleanup)
   const source = new MemoryLeadSource([lead('queued'), lead('parked'), lead('later')])
-  const hopper = new RedisHopper({ redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys, leaseMs: DAY })
   await hopper.add([lead('queued'), lead('parked')])
   for (const l of (await hopper.take({ now: T0, count: 2 })).leads) {
     if (l.lead.id === 'parked') t.ok(await hopper.park(l, T0 + HOUR, 'outside-hours'))
@@ -217,4 +222,35 @@ t.test('claim (click-to-dial): a named lead is taken wherever it waits, or added
   const done = await hopper.complete(queued, { status: 'contacted', at: T0 + MIN, attempted: true })
   t.ok(done.filed)
   t.equal(await hopper.claim(lead('queued'), T0 + 2 * MIN), 'done', 'a contacted lead is not reopened')
+})
+
+t.test("Redis holds the hopper's leads with their numbers sealed; a lead an earlier version stored in the clear still reads", async (t) => {
+  const env = redisEnv('sealed')
+  t.teardown(env.cleanup)
+  const source = new MemoryLeadSource([lead('s1', { phone: '138 0013 8000', e164: '+8613800138000' }), lead('s2', { phone: '13900139000' })])
+  const hopper = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c1', source, keys: env.keys })
+  await hopper.refill(10)
+  const r = env.connect()
+  const dump: string[] = []
+  for (const key of await r.keys(`${env.prefix}*`)) {
+    const type = await r.type(key)
+    if (type === 'hash') dump.push(JSON.stringify(await r.hgetall(key)))
+    else if (type === 'zset') dump.push(JSON.stringify(await r.zrange(key, 0, -1)))
+    else if (type === 'string') dump.push((await r.get(key)) ?? '')
+  }
+  t.ok(dump.length > 0)
+  t.notOk(dump.some((v) => /0013|13800|13900/.test(v)), 'no key of the hopper holds a number in the clear')
+  const taken = (await hopper.take({ now: T0, count: 2 })).leads.map((x) => x.lead).sort((a, b) => a.id.localeCompare(b.id))
+  t.match(taken[0], { id: 's1', phone: '138 0013 8000', e164: '+8613800138000' }, 'taken with its number, as written and E.164')
+  t.match(taken[1], { id: 's2', phone: '13900139000' })
+  t.equal(taken[1]!.e164, undefined, 'no E.164 form when there was none')
+
+  // an earlier version's lead: JSON with the number in the clear, still taken as it is
+  const legacy = new MemoryLeadSource([lead('old', { campaignId: 'c2', phone: '+8613700137000' })])
+  const h2 = new RedisHopper({ numbers: hopperNumbers, redis: env.connect(), campaignId: 'c2', source: legacy, keys: env.keys })
+  await h2.refill(10)
+  const key = `${h2.keys.leadPrefix}old`
+  t.match(await r.hget(key, 'data'), /"sealed"/)
+  await r.hset(key, 'data', JSON.stringify(lead('old', { campaignId: 'c2', phone: '+8613700137000' })))
+  t.match((await h2.take({ now: T0, count: 1 })).leads[0]?.lead, { id: 'old', phone: '+8613700137000' })
 })
