@@ -5,6 +5,7 @@
  * parser for the rest); a number already in the campaign (from an earlier import or earlier in this file) is counted
  * as a duplicate and skipped by the unique index. Memory stays constant: one batch, whatever the file size.
  */
+import { maskPhone } from '../../leads/lead.js'
 import type { Db } from './db.js'
 import type { BadRow, ImportCounts } from './lead-imports.js'
 import { LeadImportRepository } from './lead-imports.js'
@@ -158,7 +159,8 @@ function addRow(
     if (!RegionRe.test(region)) return badRow(batch, line, 'region: expected an ISO 3166 alpha-2 code such as CN', region)
   }
   const parsed = numbers.normalize(phone, region ?? defaultRegion)
-  if (!parsed.ok) return badRow(batch, line, `phone: ${parsed.code}: ${parsed.reason}`, phone)
+  // a number that does not parse may still be someone's (a digit too many): stored masked, the line finds it
+  if (!parsed.ok) return badRow(batch, line, `phone: ${parsed.code}: ${parsed.reason}`, /(\d\D*){7}/.test(phone) ? maskPhone(phone) : phone)
   const tz = cellOf(cells, idx.timezone)
   if (tz !== undefined && !isTimeZone(tz)) return badRow(batch, line, 'timezone: not an IANA time zone such as Asia/Shanghai', tz)
   const priority = cellOf(cells, idx.priority)

@@ -112,3 +112,25 @@ t.test('a batch that fails to write stops the import: the error comes out, nothi
     t.equal(n.rows[0]!.n, 0, 'no lead landed')
   })
 })
+
+t.test("a bad row that looks like someone's number is kept masked; the line still finds it", async (t) => {
+  forEachDriver(t, async (t, db) => {
+    await migrate(db)
+    const pii = testPii()
+    const repos = repositories(db, pii)
+    const campaign = await repos.campaigns.create({ name: 'Typos', settings: settings() })
+    const list = await repos.leadLists.create({ campaignId: campaign.id, name: 'typos', region: 'CN' })
+    const imp = await repos.leadImports.create({ listId: list.id, campaignId: campaign.id, format: 'csv', actor: 'test' })
+    async function* rows(): AsyncGenerator<SourceRow> {
+      yield { line: 1, cells: ['phone'] }
+      yield { line: 2, cells: ['138 0013 8000 99'] } // a digit too many
+      yield { line: 3, cells: ['n/a'] }
+    }
+    await importLeads(db, pii, rows(), { importId: imp.id, campaignId: campaign.id, listId: list.id, region: 'CN' })
+    const bad = await repos.leadImports.badRows(imp.id, 0, 10)
+    t.same(bad.map((b) => b.line), [2, 3])
+    t.notMatch(bad[0]!.value ?? '', /0013|80009/, 'the digits are not stored')
+    t.match(bad[0]!.value, /^138\*+99$/, 'masked: enough to recognise it beside its line')
+    t.equal(bad[1]!.value, 'n/a', 'a value that is no number is shown as it was')
+  })
+})
