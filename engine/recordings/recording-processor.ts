@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Lead } from '../leads/lead.js'
-import { parsePhone } from '../screening/number.js'
+import { e164Of } from '../screening/number.js'
 import type { RecordedCall } from '../qa/ingest.js'
 import type { CallRecorded, CallRecordingPolicy, RecordingStarted } from '../telephony/drachtio/call-recording.js'
 import type { RecordingRegistration, RecordingRegistrationRepository } from '../store/sql/recording-registrations.js'
@@ -106,8 +106,7 @@ export class RecordingProcessor implements CallRecordingPolicy {
         const siteId = (await this.o.campaignSite(started.campaignId)) ?? 'default'
         // a call with no lead (inbound) names its far party: in E.164 as numbers are searched (a national number is
         // read as Chinese, as the inbound route reads callers), and the CRM says which customer that is
-        const parsed = lead === undefined && started.number !== undefined ? parsePhone(started.number, 'CN') : undefined
-        const number = parsed?.ok ? parsed.phone.e164 : null
+        const number = (lead === undefined && started.number !== undefined ? e164Of(started.number, 'CN') : undefined) ?? null
         const customerId = lead?.customerId ?? (number !== null ? await this.o.customerByNumber?.(number, siteId) : undefined) ?? null
         const ctx = { siteId, customerId, recordingDir: this.o.recordingDir, number }
         const now = this.o.clock.now()

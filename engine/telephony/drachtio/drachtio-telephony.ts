@@ -196,11 +196,9 @@ export class DrachtioTelephony implements TelephonyPort {
           continue
         }
         call.log.info({ agentId, sessionId }, 'agent session ended; hanging up the customer')
-        const dialog = call.dialog
         // the session's media is being released with it: nothing to part
         call.bridgedTo = undefined
-        this.end(call, 'agent')
-        this.bye(call, dialog)
+        this.endWithBye(call, 'agent')
       }
     })
     // An INVITE whose admin connection is gone never hears its answer through it: such attempts end now, so the
@@ -257,11 +255,9 @@ export class DrachtioTelephony implements TelephonyPort {
         this.fail(call, 'trunk-unavailable')
         continue
       }
-      const dialog = call.dialog
       call.orphaned = true
-      this.end(call, 'system')
       // the far end may still be there although the probe failed: tell it, on the new connection
-      this.bye(call, dialog)
+      this.endWithBye(call, 'system')
     }
     for (const { trunkId, callId } of decision.releaseChannels) {
       await this.caps?.release(trunkId, callId).then(
@@ -299,8 +295,7 @@ export class DrachtioTelephony implements TelephonyPort {
       whileDown: 'stop',
       gone: (probe) => {
         call.log.info({ probe }, 'kept call no longer answers in its dialog; ending it')
-        this.end(call, 'customer')
-        this.bye(call, dialog)
+        this.endWithBye(call, 'customer')
       },
     })
   }
@@ -326,10 +321,16 @@ export class DrachtioTelephony implements TelephonyPort {
       whileDown: 'ask-again',
       gone: (r) => {
         call.log.warn({ refresh: r }, 'session refresh not answered: the far end is gone; ending the call')
-        this.end(call, 'customer')
-        this.bye(call, dialog)
+        this.endWithBye(call, 'customer')
       },
     })
+  }
+
+  /** Ends an answered call (`ended`, with who ended it) and sends its far end the BYE. */
+  private endWithBye(call: LiveCall, endedBy: EndedBy): void {
+    const dialog = call.dialog
+    this.end(call, endedBy)
+    this.bye(call, dialog)
   }
 
   /** Sends the BYE that ends an answered call: on the dialog, or on the new connection when the dialog is orphaned. */
@@ -599,9 +600,7 @@ export class DrachtioTelephony implements TelephonyPort {
       if (leg.agentGone) {
         // nobody to hand the customer back to
         call.log.info({ to: leg.to, cause: failed.failure }, 'transfer out failed and the agent has gone; ending the call')
-        const dialog = call.dialog
-        this.end(call, 'agent')
-        this.bye(call, dialog)
+        this.endWithBye(call, 'agent')
         throw failed
       }
       await audio.hold(callId, false, call.log).catch((err: unknown) =>
@@ -632,9 +631,7 @@ export class DrachtioTelephony implements TelephonyPort {
   private outsidePartyLeft(call: LiveCall, leg: OutsideLeg): void {
     if (call.state !== 'answered' || call.outside !== leg) return
     call.log.info({ to: leg.to }, 'the outside party hung up; ending the call')
-    const dialog = call.dialog
-    this.end(call, 'agent')
-    this.bye(call, dialog)
+    this.endWithBye(call, 'agent')
   }
 
   /**
@@ -739,9 +736,7 @@ export class DrachtioTelephony implements TelephonyPort {
     if (!call || call.state === 'done') return
     call.log.info({ cause }, 'hangup requested')
     if (call.state === 'answered') {
-      const dialog = call.dialog
-      this.end(call, 'system')
-      this.bye(call, dialog)
+      this.endWithBye(call, 'system')
       return
     }
     this.cancelAttempt(call, 'hangup')
