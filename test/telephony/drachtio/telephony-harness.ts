@@ -89,6 +89,8 @@ export async function harness(opts: {
   /** The adapter's probing of calls kept across a reconnect. */
   orphanProbeMs?: number
   probeLimitMs?: number
+  /** The adapter's floor for ring timeouts (15 s in production): a test that waits out a ring lowers it. */
+  minRingTimeoutMs?: number
 }): Promise<Harness> {
   const target = await startTarget(opts.t1Ms !== undefined ? { t1Ms: opts.t1Ms } : {})
   // the adapter's log is kept (and printed by a wait that gives up) so a rare failure explains itself
@@ -113,6 +115,7 @@ export async function harness(opts: {
     ...(opts.listener ? { listener: opts.listener } : {}),
     ...(opts.orphanProbeMs !== undefined ? { orphanProbeMs: opts.orphanProbeMs } : {}),
     ...(opts.probeLimitMs !== undefined ? { probeLimitMs: opts.probeLimitMs } : {}),
+    ...(opts.minRingTimeoutMs !== undefined ? { minRingTimeoutMs: opts.minRingTimeoutMs } : {}),
   })
   const events: Recorded[] = []
   for (const name of Object.values(CallEvents)) port.on(name, (event) => void events.push({ name, event }))

@@ -29,7 +29,13 @@ const OUTSIDE = '+8613800138000'
  * A customer with agent A, a trunk to the outside party (`outsideScenario`, media at a socket) and, with `busyLine`,
  * one to a line that is busy (sipp waits for its one call, so only a test that dials it asks for it).
  */
-async function rig(t: Tap, name: string, outsideScenario: string, fill: Record<string, string> = {}, busyLine = false) {
+async function rig(
+  t: Tap,
+  name: string,
+  outsideScenario: string,
+  fill: Record<string, string> = {},
+  o: { busyLine?: boolean; phoneA?: string; minRingTimeoutMs?: number; t1Ms?: number } = {},
+) {
   const env = redisEnv(name)
   t.teardown(() => env.cleanup())
   const anchor = new CarrierFacingAnchor(rtpe.pool, () => SINK_SDP, logger)
@@ -41,8 +47,8 @@ async function rig(t: Tap, name: string, outsideScenario: string, fill: Record<s
   const gws = {
     customer: await gateway('carrier-early-media-answer.xml', { rtp_port: String(customer.port), answer_ms: '200' }),
     outside: await gateway(outsideScenario, { rtp_port: String(outside.port), ...fill }, 60),
-    phoneA: await gateway('phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60),
-    ...(busyLine ? { busy: await gateway('carrier-reject.xml', { status: '486', reason: 'Busy Here' }) } : {}),
+    phoneA: await gateway(o.phoneA ?? 'phone-answer-media-at.xml', { rtp_port: String(agentA.port) }, 60),
+    ...(o.busyLine ? { busy: await gateway('carrier-reject.xml', { status: '486', reason: 'Busy Here' }) } : {}),
   }
   const clock = new RealClock()
   const store = new RegistrationStore(env.connect(), env.prefix, clock)
@@ -55,6 +61,8 @@ async function rig(t: Tap, name: string, outsideScenario: string, fill: Record<s
       ...(gws.busy ? [{ ...trunk(gws.busy), id: 'busy-line' }] : []),
     ],
     media: anchor,
+    ...(o.minRingTimeoutMs !== undefined ? { minRingTimeoutMs: o.minRingTimeoutMs } : {}),
+    ...(o.t1Ms !== undefined ? { t1Ms: o.t1Ms } : {}),
     agents: {
       sessionId: (id) => sessions.sessionId(id),
       inform: (id, headers) => sessions.inform(id, headers),
@@ -93,7 +101,7 @@ async function rig(t: Tap, name: string, outsideScenario: string, fill: Record<s
 }
 
 t.test('transfer out: busy keeps the customer with the agent; answered joins them and frees the agent', async (t) => {
-  const { h, req, legId, anchor, customer, agentA, outside, cv, av, ov, hears, sessions, allReleased } = await rig(t, 'transfer-out', 'phone-answer-media-at.xml', {}, true)
+  const { h, req, legId, anchor, customer, agentA, outside, cv, av, ov, hears, sessions, allReleased } = await rig(t, 'transfer-out', 'phone-answer-media-at.xml', {}, { busyLine: true })
 
   const busy = await h.port.transferOut(req.callId, { number: OUTSIDE, ringTimeoutMs: 15_000, trunkId: 'busy-line' }).then(
     () => undefined,
@@ -149,5 +157,30 @@ t.test('transfer out: the customer hanging up while the number rings cancels it;
   await h.port.hangup(req.callId, 'customer-gone')
   t.type(await outcome, TelephonyRefused, 'the transfer is refused: the call ended while the number rang')
   t.equal(h.names(req.callId).filter((n) => n === 'ended').length, 1, 'the customer call ended once')
+  await allReleased()
+})
+
+t.test("the agent's phone hangs up while the outside number rings: the transfer goes on; unanswered, the call ends", async (t) => {
+  // A's phone hangs up when told to (an INFO in its session); the outside number rings until our ring timeout
+  const { h, req, legId, sessions, allReleased } = await rig(t, 'transfer-out-agent-gone', 'carrier-early-media-cancelled.xml', {}, {
+    phoneA: 'phone-answer-media-info-hang-up.xml',
+    minRingTimeoutMs: 1000,
+    // the session redialled after A hung up rings a phone that is gone: its INVITE ends with the double's 408 (64 T1)
+    t1Ms: 50,
+  })
+  const outcome = h.port.transferOut(req.callId, { number: OUTSIDE, ringTimeoutMs: 4000, trunkId: 'outside-line' }).then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  await until(() => h.port.liveCall(legId)?.ringing === true, 'the outside number to be ringing')
+  await sessions.inform('agent-a', { 'X-Test': 'hang up now' })
+  await until(() => sessions.state('agent-a') !== 'up', "A's phone to hang up")
+  t.notOk(h.names(req.callId).includes('ended'), 'the customer is still on the line, waiting for the outside number')
+  t.ok(h.port.liveCall(legId), 'which still rings')
+  const failed = await outcome
+  t.type(failed, OutsideTransferFailed, 'the ring ran out: not connected')
+  t.equal((failed as OutsideTransferFailed).failure, 'no-answer')
+  const ended = (await h.waitFor('ended', req.callId)) as { endedBy: string }
+  t.equal(ended.endedBy, 'agent', 'nobody to hand the customer back to: the call ends on the business side')
   await allReleased()
 })
